@@ -1,0 +1,51 @@
+#!/bin/bash
+# Run the demo with already-built binaries in $1 (see contrib/demo.sh).
+set -u
+B=${1:?build directory}
+T=$(mktemp -d /tmp/dmscgw-demo.XXXXXX)
+PORT=$((35000 + RANDOM % 5000))
+pids=()
+finish() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap finish EXIT
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "private pcscd with the vpcd driver on port $PORT"
+mkdir -p "$T/readers"
+printf 'FRIENDLYNAME "Virtual PCD"\nDEVICENAME /dev/null:%s\nLIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so\nCHANNELID %s\n' \
+	"$PORT" "$PORT" >"$T/readers/vpcd"
+systemd-socket-activate -l "$T/pcscd.sock" pcscd -f -c "$T/readers" >"$T/pcscd.log" 2>&1 &
+pids+=($!)
+export PCSCLITE_CSOCK_NAME=$T/pcscd.sock
+
+printf '[card]\nreader = Virtual PCD 00 00\n' >"$T/dmscgw.conf"
+step "dmscgw -f -dd -c $T/dmscgw.conf"
+"$B/dmscgw" -f -dd -c "$T/dmscgw.conf" >"$T/dmscgw.log" 2>&1 &
+dpid=$!
+pids+=($dpid)
+
+step "dmsc-vuicc: the virtual card enters the reader"
+"$B/dmsc-vuicc" -p "$PORT" -l "$T/card.log" >"$T/vuicc.log" 2>&1 &
+pids+=($!)
+
+for _ in $(seq 1 100); do
+	grep -q "terminal profile sent" "$T/dmscgw.log" 2>/dev/null && break
+	sleep 0.1
+done
+step "what the daemon logged"
+cat "$T/dmscgw.log"
+step "what the card received (> command, < response)"
+cat "$T/card.log"
+kill -TERM "$dpid"
+wait "$dpid"
+rc=$?
+if grep -q "terminal profile sent" "$T/dmscgw.log" && [ $rc -eq 0 ]; then
+	step "demo OK: card found, TERMINAL PROFILE exchanged, clean stop"
+	exit 0
+fi
+step "demo FAILED"
+exit 1

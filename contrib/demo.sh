@@ -1,0 +1,14 @@
+#!/bin/sh
+# The demo: install what is needed, build, then run the real daemon against
+# the virtual UICC through a private pcscd with the vpcd reader driver, and
+# show the card being found and its TERMINAL PROFILE exchange.
+set -e
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+sh contrib/deps.sh
+if [ ! -x build-demo/dmscgw ]; then
+	autoreconf -fi >/dev/null 2>&1
+	mkdir -p build-demo
+	(cd build-demo && ../configure >/dev/null && make -j"$(nproc)" >/dev/null)
+fi
+exec bash contrib/demo-run.sh "$top/build-demo"

@@ -1,0 +1,1029 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The scenario language of dmsc-vuicc (see README.md): a list of steps run in
+ * order while the card keeps answering the terminal.
+ *
+ * Steps either act at once (queue a proactive command, add an envelope rule,
+ * set busy, log) or wait (expect, sleep).  What the card receives is kept in
+ * a backlog, so an expectation is met by a command that arrived while an
+ * earlier step (a sleep) was still running; matching a command discards it
+ * and everything received before it, so every expectation looks only at what
+ * came after the previous one was met.
+ *
+ * The runner is driven from two places: the card's hooks (a command came
+ * in: steps run before the card builds its answer, so a proactive command
+ * queued in reaction is announced in that very answer) and the main loop's
+ * timer (timeouts, sleeps).
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "card/tlv.h"
+#include "util/hex.h"
+#include "vuicc.h"
+
+#define SC_TIMEOUT_MS_DEFAULT	10000
+#define SC_BACKLOG_MAX		256
+#define SC_MAX_WORDS		1024
+#define SC_MAX_SECONDS		86400.0
+
+/* Tags with the comprehension-required bit set (TS 102 223 clause 9.3). */
+#define CTAG_COMMAND_DETAILS	0x81
+#define CTAG_DEVICE_IDENTITIES	0x82
+#define CTAG_DURATION		0x84
+#define CTAG_EVENT_LIST		0x99
+#define CTAG_TIMER_ID		0xA4
+#define CTAG_TIMER_VALUE	0xA5
+#define BER_PROACTIVE_COMMAND	0xD0
+#define DEV_UICC		0x81
+#define DEV_TERMINAL		0x82
+
+/* A data field pattern: bytes, ".." any byte, a trailing "*" any rest. */
+struct pattern {
+	size_t len;
+	bool rest;
+	uint8_t byte[VUICC_MAX_CDATA];
+	bool any[VUICC_MAX_CDATA];
+};
+
+enum step_kind {
+	STEP_EXPECT,
+	STEP_PROACTIVE,
+	STEP_ON_ENVELOPE,
+	STEP_BUSY,
+	STEP_SLEEP,
+	STEP_TIMEOUT,
+	STEP_EXIT,
+	STEP_LOG,
+};
+
+enum rule_action {
+	RULE_REPLY,		/* answer with data and status word */
+	RULE_PROACTIVE,		/* queue a proactive command */
+};
+
+struct step {
+	enum step_kind kind;
+	unsigned line;
+	char *text;		/* the source line, for messages */
+	/* expect */
+	enum vuicc_event_kind what;
+	struct pattern pat;	/* also the 'on envelope' pattern */
+	unsigned count;		/* expect status; busy */
+	/* proactive; on envelope */
+	enum rule_action action;
+	uint8_t bytes[VUICC_MAX_RDATA];
+	size_t bytes_len;
+	uint16_t sw;
+	/* sleep, timeout */
+	int64_t ms;
+	/* log */
+	const char *msg;	/* points into text */
+};
+
+/* A command the card received, kept for the expectations. */
+struct record {
+	enum vuicc_event_kind kind;
+	size_t len;
+	uint8_t data[VUICC_MAX_CDATA];
+};
+
+struct scenario {
+	char *path;
+	struct step *steps;
+	size_t n_steps;
+
+	struct vuicc *card;
+	enum scenario_state state;
+	size_t cur;		/* index of the running step */
+	bool started;		/* steps[cur] has begun */
+	int64_t deadline;	/* of steps[cur] when it waits; -1 none */
+	int64_t timeout_ms;
+
+	struct record *backlog;
+	size_t n_backlog;
+	bool overflow_told;
+
+	const struct step **rules;	/* active 'on envelope' rules */
+	size_t n_rules;
+};
+
+/* --- patterns ---------------------------------------------------------- */
+
+static int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool
+pattern_match(const struct pattern *p, const uint8_t *d, size_t len)
+{
+	size_t i;
+
+	if (p->rest ? len < p->len : len != p->len)
+		return false;
+	for (i = 0; i < p->len; i++)
+		if (!p->any[i] && d[i] != p->byte[i])
+			return false;
+	return true;
+}
+
+static const char *
+event_name(enum vuicc_event_kind k)
+{
+	switch (k) {
+	case VUICC_EV_PROFILE:
+		return "TERMINAL PROFILE";
+	case VUICC_EV_TR:
+		return "TERMINAL RESPONSE";
+	case VUICC_EV_ENVELOPE:
+		return "ENVELOPE";
+	case VUICC_EV_STATUS:
+		return "STATUS";
+	case VUICC_EV_FETCH:
+		return "FETCH";
+	case VUICC_EV_ENVELOPE_BUSY:
+		return "ENVELOPE (busy)";
+	case VUICC_EV_POWER_ON:
+		return "power on";
+	case VUICC_EV_POWER_OFF:
+		return "power off";
+	case VUICC_EV_RESET:
+		return "reset";
+	}
+	return "?";
+}
+
+/* --- parser ------------------------------------------------------------ */
+
+struct parser {
+	const char *path;
+	unsigned line;
+	uint8_t next_number;	/* command number of the next named command */
+	char err[256];
+};
+
+static int perr(struct parser *ps, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int
+perr(struct parser *ps, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ps->err, sizeof(ps->err), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/*
+ * Whitespace inside a pattern is ignored ("81030127.. 820281 82 *"): the
+ * words are read as one string of byte pairs.
+ */
+static int
+parse_pattern(struct parser *ps, char **w, size_t n, struct pattern *p)
+{
+	char s[4 * VUICC_MAX_CDATA + 8];
+	size_t i, l, len = 0;
+	int hi, lo;
+
+	memset(p, 0, sizeof(*p));
+	for (i = 0; i < n; i++) {
+		l = strlen(w[i]);
+		if (len + l >= sizeof(s))
+			return perr(ps, "pattern too long");
+		memcpy(s + len, w[i], l);
+		len += l;
+	}
+	s[len] = '\0';
+	for (i = 0; i < len; i += 2) {
+		if (s[i] == '*') {
+			if (i + 1 != len)
+				return perr(ps, "'*' must end the pattern");
+			p->rest = true;
+			break;
+		}
+		if (i + 1 == len || s[i + 1] == '*')
+			return perr(ps, "odd number of hex digits in pattern");
+		if (p->len == sizeof(p->byte))
+			return perr(ps, "pattern longer than %zu bytes",
+				    sizeof(p->byte));
+		if (s[i] == '.' && s[i + 1] == '.') {
+			p->any[p->len++] = true;
+			continue;
+		}
+		hi = hex_digit(s[i]);
+		lo = hex_digit(s[i + 1]);
+		if (hi < 0 || lo < 0)
+			return perr(ps, "bad pattern byte '%.2s'", s + i);
+		p->byte[p->len++] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+/* Join words with single spaces into buf, for hex_decode(). */
+static int
+join_words(struct parser *ps, char **w, size_t n, char *buf, size_t cap)
+{
+	size_t i, len = 0, l;
+
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		l = strlen(w[i]);
+		if (len + l + 2 > cap)
+			return perr(ps, "line too long");
+		if (i > 0)
+			buf[len++] = ' ';
+		memcpy(buf + len, w[i], l + 1);
+		len += l;
+	}
+	return 0;
+}
+
+static int
+parse_hex(struct parser *ps, char **w, size_t n, uint8_t *out, size_t cap,
+	  size_t *len, const char *what)
+{
+	char buf[4 * VUICC_MAX_RDATA + 64];
+	int r;
+
+	if (join_words(ps, w, n, buf, sizeof(buf)) < 0)
+		return -1;
+	r = hex_decode(out, cap, buf);
+	if (r == -ENOSPC)
+		return perr(ps, "%s longer than %zu bytes", what, cap);
+	if (r < 0)
+		return perr(ps, "%s: invalid hex '%s'", what, buf);
+	*len = (size_t)r;
+	return 0;
+}
+
+/* One hex byte, written as 1 or 2 digits ("9", "0A"). */
+static int
+parse_byte(struct parser *ps, const char *s, uint8_t *out, const char *what)
+{
+	int hi, lo;
+
+	if (s[0] == '\0' || (s[1] != '\0' && s[2] != '\0'))
+		return perr(ps, "%s: '%s' is not a hex byte", what, s);
+	hi = hex_digit(s[0]);
+	lo = s[1] ? hex_digit(s[1]) : 0;
+	if (hi < 0 || lo < 0)
+		return perr(ps, "%s: '%s' is not a hex byte", what, s);
+	*out = (uint8_t)(s[1] ? hi << 4 | lo : hi);
+	return 0;
+}
+
+static int
+parse_count(struct parser *ps, const char *s, unsigned long max,
+	    unsigned long *out, const char *what)
+{
+	char *end;
+
+	*out = 0;
+	if (*s < '0' || *s > '9')
+		return perr(ps, "%s: '%s' is not a number", what, s);
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || *out > max)
+		return perr(ps, "%s: '%s' is not a number up to %lu", what, s,
+			    max);
+	return 0;
+}
+
+static int
+parse_seconds(struct parser *ps, const char *s, bool zero_ok, int64_t *ms,
+	      const char *what)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !isfinite(v) || v < 0 ||
+	    (!zero_ok && v == 0) || v > SC_MAX_SECONDS)
+		return perr(ps, "%s: '%s' is not a number of seconds", what, s);
+	*ms = (int64_t)(v * 1000.0 + 0.5);
+	return 0;
+}
+
+/* --- named proactive commands (TS 102 223 clause 6.6) ------------------ */
+
+typedef int (*pro_body_fn)(struct parser *ps, char **args, size_t n,
+			   struct tlv_buf *b);
+
+/* Duration, clause 8.8: unit 00 minutes, 01 seconds; 00 is reserved. */
+static int
+body_poll_interval(struct parser *ps, char **args, size_t n, struct tlv_buf *b)
+{
+	unsigned long secs;
+	uint8_t d[2];
+
+	if (parse_count(ps, args[0], 255 * 60, &secs, "poll-interval") < 0)
+		return -1;
+	if (secs == 0)
+		return perr(ps, "poll-interval: a duration of 0 is reserved");
+	if (secs <= 255) {
+		d[0] = 0x01;
+		d[1] = (uint8_t)secs;
+	} else {
+		if (secs % 60 != 0)
+			return perr(ps, "poll-interval: %lu s is above 255 s and "
+				    "not a whole number of minutes", secs);
+		d[0] = 0x00;
+		d[1] = (uint8_t)(secs / 60);
+	}
+	tlv_put_ctlv(b, CTAG_DURATION, d, sizeof(d));
+	return 0;
+}
+
+/* Event list, clause 8.25: may be empty (removes the list). */
+static int
+body_event_list(struct parser *ps, char **args, size_t n, struct tlv_buf *b)
+{
+	uint8_t ev[SC_MAX_WORDS];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (parse_byte(ps, args[i], &ev[i], "set-event-list") < 0)
+			return -1;
+	tlv_put_ctlv(b, CTAG_EVENT_LIST, ev, n);
+	return 0;
+}
+
+static int
+body_timer_id(struct parser *ps, char **args, size_t n, struct tlv_buf *b)
+{
+	uint8_t id;
+
+	if (parse_byte(ps, args[0], &id, "timer identifier") < 0)
+		return -1;
+	tlv_put_ctlv(b, CTAG_TIMER_ID, &id, 1);
+	return 0;
+}
+
+/* Timer value, clause 8.38: hours, minutes, seconds in BCD, nibbles swapped. */
+static int
+body_timer_start(struct parser *ps, char **args, size_t n, struct tlv_buf *b)
+{
+	unsigned h, m, s;
+	uint8_t v[3];
+	char tail;
+
+	if (body_timer_id(ps, args, n, b) < 0)
+		return -1;
+	if (sscanf(args[1], "%2u:%2u:%2u%c", &h, &m, &s, &tail) != 3 ||
+	    m > 59 || s > 59)
+		return perr(ps, "timer-start: '%s' is not HH:MM:SS", args[1]);
+	v[0] = (uint8_t)((h % 10) << 4 | h / 10);
+	v[1] = (uint8_t)((m % 10) << 4 | m / 10);
+	v[2] = (uint8_t)((s % 10) << 4 | s / 10);
+	tlv_put_ctlv(b, CTAG_TIMER_VALUE, v, sizeof(v));
+	return 0;
+}
+
+static const struct pro_def {
+	const char *name;
+	uint8_t type;
+	int qualifier;		/* -1: the first argument, in hex */
+	size_t min_args, max_args;
+	pro_body_fn body;
+	const char *usage;
+} pro_defs[] = {
+	{ "more-time", 0x02, 0x00, 0, 0, NULL, "more-time" },
+	{ "poll-interval", 0x03, 0x00, 1, 1, body_poll_interval,
+	  "poll-interval SECONDS" },
+	{ "polling-off", 0x04, 0x00, 0, 0, NULL, "polling-off" },
+	{ "set-event-list", 0x05, 0x00, 0, SC_MAX_WORDS, body_event_list,
+	  "set-event-list [EVENT...]" },
+	{ "timer-start", 0x27, 0x00, 2, 2, body_timer_start,
+	  "timer-start ID HH:MM:SS" },
+	{ "timer-stop", 0x27, 0x01, 1, 1, body_timer_id, "timer-stop ID" },
+	{ "timer-get", 0x27, 0x02, 1, 1, body_timer_id, "timer-get ID" },
+	{ "local-info", 0x26, -1, 1, 1, NULL, "local-info QUALIFIER" },
+};
+
+static const struct pro_def *
+pro_lookup(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(pro_defs) / sizeof(pro_defs[0]); i++)
+		if (strcmp(pro_defs[i].name, name) == 0)
+			return &pro_defs[i];
+	return NULL;
+}
+
+/*
+ * D0 { command details 81 03 number type qualifier, device identities
+ * 82 02 81 82 (UICC to terminal), body } per TS 102 223 clause 6.6.
+ */
+static int
+build_named(struct parser *ps, const struct pro_def *d, char **args, size_t n,
+	    uint8_t *out, size_t cap, size_t *len)
+{
+	static const uint8_t dev[] = { DEV_UICC, DEV_TERMINAL };
+	uint8_t details[3];
+	struct tlv_buf b;
+	size_t mark;
+
+	if (n < d->min_args || n > d->max_args)
+		return perr(ps, "usage: proactive %s", d->usage);
+	details[0] = ps->next_number;
+	details[1] = d->type;
+	if (d->qualifier < 0) {
+		if (parse_byte(ps, args[0], &details[2], d->name) < 0)
+			return -1;
+	} else {
+		details[2] = (uint8_t)d->qualifier;
+	}
+	tlv_buf_init(&b, out, cap);
+	mark = tlv_begin(&b, BER_PROACTIVE_COMMAND);
+	tlv_put_ctlv(&b, CTAG_COMMAND_DETAILS, details, sizeof(details));
+	tlv_put_ctlv(&b, CTAG_DEVICE_IDENTITIES, dev, sizeof(dev));
+	if (d->body && d->body(ps, args, n, &b) < 0)
+		return -1;
+	tlv_end(&b, mark);
+	if (!tlv_buf_ok(&b))
+		return perr(ps, "proactive command longer than %zu bytes", cap);
+	/* Command numbers 01..FE (clause 8.6); FF is reserved. */
+	ps->next_number = ps->next_number == 0xFE ? 1 : ps->next_number + 1;
+	*len = b.len;
+	return 0;
+}
+
+/* "NAME ARGS" or raw hex of the whole D0 object. */
+static int
+parse_proactive(struct parser *ps, char **w, size_t n, uint8_t *out,
+		size_t *len)
+{
+	const struct pro_def *d;
+
+	if (n == 0)
+		return perr(ps, "proactive: a name or hex is missing");
+	d = pro_lookup(w[0]);
+	if (d)
+		return build_named(ps, d, w + 1, n - 1, out,
+				   VUICC_MAX_PROACTIVE, len);
+	if (strspn(w[0], "0123456789abcdefABCDEF:") != strlen(w[0]))
+		return perr(ps, "unknown proactive command '%s'", w[0]);
+	if (parse_hex(ps, w, n, out, VUICC_MAX_PROACTIVE, len,
+		      "proactive command") < 0)
+		return -1;
+	if (*len == 0)
+		return perr(ps, "proactive: empty command");
+	return 0;
+}
+
+static int
+parse_expect(struct parser *ps, char **w, size_t n, struct step *st)
+{
+	unsigned long count = 1;
+
+	st->kind = STEP_EXPECT;
+	if (n == 0)
+		return perr(ps, "expect what? (profile, tr, envelope, status)");
+	if (strcmp(w[0], "profile") == 0) {
+		st->what = VUICC_EV_PROFILE;
+		if (n == 1) {
+			st->pat.rest = true;
+			return 0;
+		}
+	} else if (strcmp(w[0], "tr") == 0) {
+		st->what = VUICC_EV_TR;
+	} else if (strcmp(w[0], "envelope") == 0) {
+		st->what = VUICC_EV_ENVELOPE;
+	} else if (strcmp(w[0], "status") == 0) {
+		st->what = VUICC_EV_STATUS;
+		if (n > 2)
+			return perr(ps, "usage: expect status [COUNT]");
+		if (n == 2 && parse_count(ps, w[1], 100000, &count,
+					  "expect status") < 0)
+			return -1;
+		if (count == 0)
+			return perr(ps, "expect status: COUNT must be at least 1");
+		st->count = (unsigned)count;
+		return 0;
+	} else {
+		return perr(ps, "expect '%s'? (profile, tr, envelope, status)",
+			    w[0]);
+	}
+	if (n == 1)
+		return perr(ps, "expect %s: PATTERN is missing", w[0]);
+	return parse_pattern(ps, w + 1, n - 1, &st->pat);
+}
+
+/* on envelope PATTERN reply HEX|- [SW]  /  on envelope PATTERN proactive ... */
+static int
+parse_on(struct parser *ps, char **w, size_t n, struct step *st)
+{
+	size_t i;
+	unsigned long sw;
+	char *end;
+
+	st->kind = STEP_ON_ENVELOPE;
+	if (n == 0 || strcmp(w[0], "envelope") != 0)
+		return perr(ps, "usage: on envelope PATTERN reply|proactive ...");
+	for (i = 1; i < n; i++)
+		if (strcmp(w[i], "reply") == 0 || strcmp(w[i], "proactive") == 0)
+			break;
+	if (i == 1)
+		return perr(ps, "on envelope: PATTERN is missing");
+	if (i == n)
+		return perr(ps, "on envelope: 'reply' or 'proactive' is missing");
+	if (parse_pattern(ps, w + 1, i - 1, &st->pat) < 0)
+		return -1;
+	if (strcmp(w[i], "proactive") == 0) {
+		st->action = RULE_PROACTIVE;
+		return parse_proactive(ps, w + i + 1, n - i - 1, st->bytes,
+				       &st->bytes_len);
+	}
+	st->action = RULE_REPLY;
+	st->sw = 0x9000;
+	i++;
+	if (i == n || n - i > 2)
+		return perr(ps, "usage: on envelope PATTERN reply HEX|- [SW]");
+	if (strcmp(w[i], "-") != 0 &&
+	    parse_hex(ps, w + i, 1, st->bytes, VUICC_MAX_RDATA, &st->bytes_len,
+		      "reply data") < 0)
+		return -1;
+	if (n - i == 2) {
+		errno = 0;
+		sw = strtoul(w[i + 1], &end, 16);
+		if (strlen(w[i + 1]) != 4 || *end != '\0' || errno != 0)
+			return perr(ps, "reply: '%s' is not a status word (4 hex "
+				    "digits)", w[i + 1]);
+		st->sw = (uint16_t)sw;
+	}
+	return 0;
+}
+
+static int
+parse_step(struct parser *ps, char *line, struct step *st)
+{
+	char *w[SC_MAX_WORDS];
+	size_t n = 0;
+	unsigned long v;
+	char *p, *save = NULL;
+	const char *msg;
+
+	/* 'log' keeps its text verbatim. */
+	msg = line + strcspn(line, " \t");
+	msg += strspn(msg, " \t");
+	for (p = strtok_r(line, " \t", &save); p; p = strtok_r(NULL, " \t", &save)) {
+		if (n == SC_MAX_WORDS)
+			return perr(ps, "more than %d words on a line",
+				    SC_MAX_WORDS);
+		w[n++] = p;
+	}
+	if (strcmp(w[0], "expect") == 0)
+		return parse_expect(ps, w + 1, n - 1, st);
+	if (strcmp(w[0], "proactive") == 0) {
+		st->kind = STEP_PROACTIVE;
+		return parse_proactive(ps, w + 1, n - 1, st->bytes,
+				       &st->bytes_len);
+	}
+	if (strcmp(w[0], "on") == 0)
+		return parse_on(ps, w + 1, n - 1, st);
+	if (strcmp(w[0], "busy") == 0) {
+		st->kind = STEP_BUSY;
+		if (n != 2)
+			return perr(ps, "usage: busy N");
+		if (parse_count(ps, w[1], 1000000, &v, "busy") < 0)
+			return -1;
+		st->count = (unsigned)v;
+		return 0;
+	}
+	if (strcmp(w[0], "sleep") == 0 || strcmp(w[0], "timeout") == 0) {
+		bool sleep = w[0][0] == 's';
+
+		st->kind = sleep ? STEP_SLEEP : STEP_TIMEOUT;
+		if (n != 2)
+			return perr(ps, "usage: %s SECONDS", w[0]);
+		return parse_seconds(ps, w[1], sleep, &st->ms, w[0]);
+	}
+	if (strcmp(w[0], "exit") == 0) {
+		st->kind = STEP_EXIT;
+		if (n != 1)
+			return perr(ps, "usage: exit");
+		return 0;
+	}
+	if (strcmp(w[0], "log") == 0) {
+		st->kind = STEP_LOG;
+		st->msg = msg;	/* fixed up to point into text by the caller */
+		return 0;
+	}
+	return perr(ps, "unknown step '%s'", w[0]);
+}
+
+/* Cut a comment ('#' at the start or after blank) and surrounding blanks. */
+static char *
+clean_line(char *s)
+{
+	char *p, *end;
+
+	for (p = s; *p; p++)
+		if (*p == '#' && (p == s || p[-1] == ' ' || p[-1] == '\t')) {
+			*p = '\0';
+			break;
+		}
+	s += strspn(s, " \t");
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t' ||
+			   end[-1] == '\n' || end[-1] == '\r'))
+		*--end = '\0';
+	return s;
+}
+
+static int
+load_steps(struct scenario *sc, FILE *f, struct parser *ps)
+{
+	char *buf = NULL, *line, *work;
+	size_t cap = 0, alloc = 0;
+	struct step *st, *grown;
+	bool after_exit = false;
+	int r = 0;
+
+	while (getline(&buf, &cap, f) >= 0) {
+		ps->line++;
+		line = clean_line(buf);
+		if (*line == '\0')
+			continue;
+		if (after_exit) {
+			r = perr(ps, "steps after 'exit' would never run");
+			break;
+		}
+		if (sc->n_steps == alloc) {
+			alloc = alloc ? 2 * alloc : 16;
+			grown = realloc(sc->steps, alloc * sizeof(*grown));
+			if (grown == NULL) {
+				r = perr(ps, "out of memory");
+				break;
+			}
+			sc->steps = grown;
+		}
+		st = &sc->steps[sc->n_steps];
+		memset(st, 0, sizeof(*st));
+		st->line = ps->line;
+		st->text = strdup(line);
+		work = strdup(line);
+		if (st->text == NULL || work == NULL) {
+			free(st->text);
+			free(work);
+			r = perr(ps, "out of memory");
+			break;
+		}
+		sc->n_steps++;
+		r = parse_step(ps, work, st);
+		if (r == 0 && st->kind == STEP_LOG)
+			st->msg = st->text + (st->msg - work);
+		free(work);
+		if (r < 0)
+			break;
+		after_exit = st->kind == STEP_EXIT;
+	}
+	if (r == 0 && ferror(f))
+		r = perr(ps, "read error: %s", strerror(errno));
+	free(buf);
+	return r;
+}
+
+int
+scenario_load(const char *path, struct scenario **out)
+{
+	struct parser ps = { .path = path, .next_number = 1 };
+	struct scenario *sc;
+	FILE *f;
+	int r;
+
+	*out = NULL;
+	f = fopen(path, "r");
+	if (f == NULL) {
+		fprintf(stderr, "scenario %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	sc = calloc(1, sizeof(*sc));
+	if (sc == NULL || (sc->path = strdup(path)) == NULL ||
+	    (sc->backlog = calloc(SC_BACKLOG_MAX, sizeof(*sc->backlog))) == NULL) {
+		fclose(f);
+		scenario_free(sc);
+		fprintf(stderr, "scenario %s: out of memory\n", path);
+		return -1;
+	}
+	r = load_steps(sc, f, &ps);
+	fclose(f);
+	if (r == 0 && sc->n_steps > 0) {
+		sc->rules = calloc(sc->n_steps, sizeof(*sc->rules));
+		if (sc->rules == NULL)
+			r = perr(&ps, "out of memory");
+	}
+	if (r < 0) {
+		fprintf(stderr, "scenario %s:%u: %s\n", path, ps.line, ps.err);
+		scenario_free(sc);
+		return -1;
+	}
+	sc->state = SCENARIO_RUNNING;
+	sc->deadline = -1;
+	sc->timeout_ms = SC_TIMEOUT_MS_DEFAULT;
+	*out = sc;
+	return 0;
+}
+
+void
+scenario_free(struct scenario *sc)
+{
+	size_t i;
+
+	if (sc == NULL)
+		return;
+	for (i = 0; i < sc->n_steps; i++)
+		free(sc->steps[i].text);
+	free(sc->steps);
+	free(sc->rules);
+	free(sc->backlog);
+	free(sc->path);
+	free(sc);
+}
+
+/* --- runner ------------------------------------------------------------ */
+
+enum step_result {
+	STEP_DONE,
+	STEP_WAIT,
+	STEP_FAILED,
+};
+
+static enum step_result sc_fail(struct scenario *sc, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static enum step_result
+sc_fail(struct scenario *sc, const char *fmt, ...)
+{
+	const struct step *st = &sc->steps[sc->cur];
+	va_list ap;
+
+	fprintf(stderr, "scenario %s:%u: step %zu (%s) failed: ", sc->path,
+		st->line, sc->cur + 1, st->text);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	sc->state = SCENARIO_FAILED;
+	sc->deadline = -1;
+	return STEP_FAILED;
+}
+
+static void
+sc_finish(struct scenario *sc, enum scenario_state state)
+{
+	sc->state = state;
+	sc->deadline = -1;
+	fprintf(stderr, "scenario: all %zu steps passed\n", sc->n_steps);
+}
+
+/* Forget the backlog up to and including index i. */
+static void
+sc_consume(struct scenario *sc, size_t i)
+{
+	sc->n_backlog -= i + 1;
+	memmove(sc->backlog, sc->backlog + i + 1,
+		sc->n_backlog * sizeof(*sc->backlog));
+}
+
+static enum step_result
+sc_expect(struct scenario *sc, const struct step *st, int64_t now)
+{
+	const struct record *last = NULL, *rec;
+	char hex[2 * VUICC_MAX_CDATA + 1];
+	unsigned seen = 0;
+	size_t i;
+
+	for (i = 0; i < sc->n_backlog; i++) {
+		rec = &sc->backlog[i];
+		if (rec->kind != st->what)
+			continue;
+		last = rec;
+		if (st->what == VUICC_EV_STATUS) {
+			if (++seen < st->count)
+				continue;
+		} else if (!pattern_match(&st->pat, rec->data, rec->len)) {
+			continue;
+		}
+		vuicc_verbose("scenario line %u: matched", st->line);
+		sc_consume(sc, i);
+		return STEP_DONE;
+	}
+	if (now < sc->deadline)
+		return STEP_WAIT;
+	if (st->what == VUICC_EV_STATUS)
+		return sc_fail(sc, "%u of %u STATUS commands within %.1f s",
+			       seen, st->count, sc->timeout_ms / 1000.0);
+	if (last == NULL)
+		return sc_fail(sc, "no %s within %.1f s", event_name(st->what),
+			       sc->timeout_ms / 1000.0);
+	return sc_fail(sc, "no matching %s within %.1f s (last one: %s)",
+		       event_name(st->what), sc->timeout_ms / 1000.0,
+		       hex_encode(hex, last->data, last->len));
+}
+
+static void
+sc_begin(struct scenario *sc, const struct step *st, int64_t now)
+{
+	sc->deadline = -1;
+	if (st->kind == STEP_EXPECT)
+		sc->deadline = now + sc->timeout_ms;
+	else if (st->kind == STEP_SLEEP)
+		sc->deadline = now + st->ms;
+}
+
+static enum step_result
+sc_run_step(struct scenario *sc, const struct step *st, int64_t now)
+{
+	int r;
+
+	switch (st->kind) {
+	case STEP_EXPECT:
+		return sc_expect(sc, st, now);
+	case STEP_PROACTIVE:
+		r = vuicc_queue_proactive(sc->card, st->bytes, st->bytes_len);
+		if (r < 0)
+			return sc_fail(sc, "proactive command queue full (%d "
+				       "commands not fetched)", VUICC_QUEUE_MAX);
+		return STEP_DONE;
+	case STEP_ON_ENVELOPE:
+		sc->rules[sc->n_rules++] = st;
+		return STEP_DONE;
+	case STEP_BUSY:
+		vuicc_set_busy(sc->card, st->count);
+		return STEP_DONE;
+	case STEP_SLEEP:
+		return now >= sc->deadline ? STEP_DONE : STEP_WAIT;
+	case STEP_TIMEOUT:
+		sc->timeout_ms = st->ms;
+		return STEP_DONE;
+	case STEP_LOG:
+		fprintf(stderr, "scenario: %s\n", st->msg);
+		return STEP_DONE;
+	case STEP_EXIT:
+		sc_finish(sc, SCENARIO_EXIT);
+		return STEP_DONE;
+	}
+	return STEP_DONE;
+}
+
+static void
+sc_advance(struct scenario *sc, int64_t now)
+{
+	const struct step *st;
+	enum step_result r;
+
+	while (sc->state == SCENARIO_RUNNING) {
+		if (sc->cur == sc->n_steps) {
+			sc_finish(sc, SCENARIO_PASSED);
+			return;
+		}
+		st = &sc->steps[sc->cur];
+		if (!sc->started) {
+			sc->started = true;
+			vuicc_verbose("scenario line %u: %s", st->line, st->text);
+			sc_begin(sc, st, now);
+		}
+		r = sc_run_step(sc, st, now);
+		if (r != STEP_DONE)
+			return;
+		if (sc->state == SCENARIO_RUNNING) {
+			sc->cur++;
+			sc->started = false;
+			sc->deadline = -1;
+		}
+	}
+}
+
+static void
+sc_record(struct scenario *sc, const struct vuicc_event *ev)
+{
+	struct record *rec;
+	size_t len = ev->len;
+
+	if (sc->n_backlog == SC_BACKLOG_MAX) {
+		if (!sc->overflow_told)
+			vuicc_verbose("scenario backlog full: forgetting the "
+				      "oldest commands");
+		sc->overflow_told = true;
+		sc_consume(sc, 0);
+	}
+	rec = &sc->backlog[sc->n_backlog++];
+	rec->kind = ev->kind;
+	if (len > sizeof(rec->data))
+		len = sizeof(rec->data);
+	if (len > 0)
+		memcpy(rec->data, ev->data, len);
+	rec->len = len;
+}
+
+static void
+sc_on_event(void *ctx, struct vuicc *card, const struct vuicc_event *ev)
+{
+	struct scenario *sc = ctx;
+
+	if (sc->state != SCENARIO_RUNNING)
+		return;
+	switch (ev->kind) {
+	case VUICC_EV_PROFILE:
+	case VUICC_EV_TR:
+	case VUICC_EV_ENVELOPE:
+	case VUICC_EV_STATUS:
+		sc_record(sc, ev);
+		sc_advance(sc, vuicc_now_ms());
+		break;
+	default:
+		break;
+	}
+}
+
+/* The newest matching rule wins, so that a later rule overrides. */
+static bool
+sc_on_envelope(void *ctx, struct vuicc *card, const uint8_t *data, size_t len,
+	       struct vuicc_resp *resp)
+{
+	struct scenario *sc = ctx;
+	const struct step *rule;
+	size_t i;
+
+	for (i = sc->n_rules; i-- > 0; ) {
+		rule = sc->rules[i];
+		if (!pattern_match(&rule->pat, data, len))
+			continue;
+		vuicc_verbose("ENVELOPE matches the rule of scenario line %u",
+			      rule->line);
+		if (rule->action == RULE_REPLY) {
+			memcpy(resp->data, rule->bytes, rule->bytes_len);
+			resp->len = rule->bytes_len;
+			resp->sw = rule->sw;
+			return true;
+		}
+		if (vuicc_queue_proactive(card, rule->bytes, rule->bytes_len) < 0)
+			vuicc_warn("scenario line %u: proactive command queue "
+				   "full, rule ignored", rule->line);
+		return false;
+	}
+	return false;
+}
+
+void
+scenario_start(struct scenario *sc, struct vuicc *card, int64_t now_ms)
+{
+	const struct vuicc_hooks hooks = {
+		.ctx = sc,
+		.event = sc_on_event,
+		.envelope = sc_on_envelope,
+	};
+
+	sc->card = card;
+	vuicc_set_hooks(card, &hooks);
+	sc_advance(sc, now_ms);
+}
+
+void
+scenario_tick(struct scenario *sc, int64_t now_ms)
+{
+	sc_advance(sc, now_ms);
+}
+
+void
+scenario_abort(struct scenario *sc, const char *why)
+{
+	if (sc->state == SCENARIO_RUNNING && sc->cur < sc->n_steps)
+		sc_fail(sc, "%s", why);
+}
+
+enum scenario_state
+scenario_state(const struct scenario *sc)
+{
+	return sc->state;
+}
+
+int64_t
+scenario_deadline(const struct scenario *sc)
+{
+	return sc->state == SCENARIO_RUNNING ? sc->deadline : -1;
+}

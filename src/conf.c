@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "log.h"
+
+enum conf_type { T_STR, T_UINT, T_ENUM, T_MODULES };
+
+struct conf_key {
+	const char *section;
+	const char *name;
+	enum conf_type type;
+	size_t off;
+	size_t size;			/* T_STR: buffer size */
+	unsigned min, max;		/* T_UINT */
+	const char *const *names;	/* T_ENUM, NULL-terminated */
+	const char *def;		/* default, as written in the file */
+};
+
+static const char *const share_names[] = { "shared", "exclusive", NULL };
+static const char *const proto_names[] = { "any", "t0", "t1", NULL };
+
+#define STR(s, k, d) { #s, #k, T_STR, offsetof(struct conf, s.k), \
+	sizeof(((struct conf *)0)->s.k), 0, 0, NULL, d }
+#define UINT(s, k, lo, hi, d) { #s, #k, T_UINT, offsetof(struct conf, s.k), \
+	0, lo, hi, NULL, d }
+#define ENUM(s, k, n, d) { #s, #k, T_ENUM, offsetof(struct conf, s.k), \
+	0, 0, 0, n, d }
+#define MODS(s, k, d) { #s, #k, T_MODULES, offsetof(struct conf, s.k), \
+	sizeof(((struct conf *)0)->s.k), 0, 0, NULL, d }
+
+static const struct conf_key keys[] = {
+	MODS(daemon, debug, ""),
+	STR(card, reader, "*"),
+	ENUM(card, share, share_names, "shared"),
+	ENUM(card, protocol, proto_names, "any"),
+	UINT(card, retry_min, 1, 3600, "1"),
+	UINT(card, retry_max, 1, 3600, "30"),
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+#define CONF_MAX_LINE 1024
+
+struct parser {
+	const char *name;
+	unsigned line;
+	char *err;
+	size_t errlen;
+};
+
+static int fail(struct parser *ps, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int fail(struct parser *ps, const char *fmt, ...)
+{
+	va_list ap;
+	int n = 0;
+
+	if (ps->line)
+		n = snprintf(ps->err, ps->errlen, "%s:%u: ", ps->name, ps->line);
+	else
+		n = snprintf(ps->err, ps->errlen, "%s: ", ps->name);
+	if (n < 0 || (size_t)n >= ps->errlen)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(ps->err + n, ps->errlen - n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int set_value(struct conf *c, const struct conf_key *k, const char *v,
+		     struct parser *ps)
+{
+	char *dst = (char *)c + k->off;
+
+	switch (k->type) {
+	case T_STR:
+		if (!*v)
+			return fail(ps, "%s.%s: empty value", k->section, k->name);
+		if (strlen(v) >= k->size)
+			return fail(ps, "%s.%s: value longer than %zu characters",
+				    k->section, k->name, k->size - 1);
+		strcpy(dst, v);
+		return 0;
+	case T_MODULES: {
+		unsigned mask;
+		const char *bad = "";
+
+		if (strlen(v) >= k->size)
+			return fail(ps, "%s.%s: value longer than %zu characters",
+				    k->section, k->name, k->size - 1);
+		if (log_parse_modules(v, &mask, &bad) < 0)
+			return fail(ps, "%s.%s: unknown module '%s' (known: all,%s)",
+				    k->section, k->name, bad, log_mod_list());
+		strcpy(dst, v);
+		return 0;
+	}
+	case T_UINT: {
+		char *end;
+		unsigned long n;
+
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		if (!*v || *v == '-' || *v == '+' || *end || errno ||
+		    n < k->min || n > k->max)
+			return fail(ps, "%s.%s: '%s' is not a whole number from %u to %u",
+				    k->section, k->name, v, k->min, k->max);
+		*(unsigned *)(void *)dst = (unsigned)n;
+		return 0;
+	}
+	case T_ENUM:
+		for (int i = 0; k->names[i]; i++) {
+			if (!strcmp(v, k->names[i])) {
+				*(int *)(void *)dst = i;
+				return 0;
+			}
+		}
+		{
+			char list[128] = "";
+
+			for (int i = 0; k->names[i]; i++) {
+				if (i)
+					strcat(list, ", ");
+				strcat(list, k->names[i]);
+			}
+			return fail(ps, "%s.%s: '%s' is not one of %s",
+				    k->section, k->name, v, list);
+		}
+	}
+	return fail(ps, "internal error");
+}
+
+void conf_defaults(struct conf *c)
+{
+	struct parser ps = { "defaults", 0, NULL, 0 };
+	char err[256];
+
+	ps.err = err;
+	ps.errlen = sizeof(err);
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].type == T_MODULES && !*keys[i].def)
+			continue;
+		else if (set_value(c, &keys[i], keys[i].def, &ps) < 0)
+			abort();	/* the table itself is wrong */
+}
+
+static bool section_known(const char *s)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (!strcmp(keys[i].section, s))
+			return true;
+	return false;
+}
+
+static const struct conf_key *key_find(const char *s, const char *k)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (!strcmp(keys[i].section, s) && !strcmp(keys[i].name, k))
+			return &keys[i];
+	return NULL;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+/* A value may be double-quoted to keep leading or trailing blanks. */
+static int unquote(char *v, struct parser *ps)
+{
+	size_t n = strlen(v);
+
+	if (n && v[0] == '"') {
+		if (n < 2 || v[n - 1] != '"')
+			return fail(ps, "unterminated quoted value");
+		memmove(v, v + 1, n - 2);
+		v[n - 2] = '\0';
+	}
+	return 0;
+}
+
+static int parse_line(struct conf *c, char *line, char *section,
+		      bool *seen, struct parser *ps)
+{
+	const struct conf_key *k;
+	char *s = trim(line), *eq, *key, *val;
+
+	if (!*s || *s == '#' || *s == ';')
+		return 0;
+	if (*s == '[') {
+		char *e = strchr(s, ']');
+
+		if (!e || e[1])
+			return fail(ps, "malformed section header '%s'", s);
+		*e = '\0';
+		s = trim(s + 1);
+		if (!section_known(s))
+			return fail(ps, "unknown section [%s]", s);
+		snprintf(section, 32, "%s", s);
+		return 0;
+	}
+	eq = strchr(s, '=');
+	if (!eq)
+		return fail(ps, "expected 'key = value', got '%s'", s);
+	*eq = '\0';
+	key = trim(s);
+	val = trim(eq + 1);
+	if (!*key)
+		return fail(ps, "missing key before '='");
+	if (!*section)
+		return fail(ps, "key '%s' outside of any [section]", key);
+	k = key_find(section, key);
+	if (!k)
+		return fail(ps, "unknown key '%s' in section [%s]", key, section);
+	if (seen[k - keys])
+		return fail(ps, "%s.%s: set twice", k->section, k->name);
+	seen[k - keys] = true;
+	if (unquote(val, ps) < 0)
+		return -1;
+	return set_value(c, k, val, ps);
+}
+
+int conf_parse(struct conf *c, const char *name, const char *text, size_t len,
+	       char *err, size_t errlen)
+{
+	struct parser ps = { name, 0, err, errlen };
+	struct conf tmp = *c;
+	char section[32] = "";
+	bool seen[NKEYS] = { false };
+	size_t pos = 0;
+
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
+		char line[CONF_MAX_LINE];
+
+		ps.line++;
+		if (memchr(text + pos, '\0', n))
+			return fail(&ps, "NUL byte in line");
+		if (n >= sizeof(line))
+			return fail(&ps, "line longer than %d characters",
+				    CONF_MAX_LINE - 1);
+		memcpy(line, text + pos, n);
+		line[n] = '\0';
+		if (parse_line(&tmp, line, section, seen, &ps) < 0)
+			return -1;
+		pos += n + (nl ? 1 : 0);
+	}
+	ps.line = 0;
+	if (tmp.card.retry_min > tmp.card.retry_max)
+		return fail(&ps, "card.retry_min (%u) is larger than card.retry_max (%u)",
+			    tmp.card.retry_min, tmp.card.retry_max);
+	*c = tmp;
+	return 0;
+}
+
+#define CONF_MAX_FILE (1 << 20)
+
+int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	char *buf;
+	size_t n;
+	int r;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	buf = malloc(CONF_MAX_FILE + 1);
+	if (!buf) {
+		fclose(f);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	n = fread(buf, 1, CONF_MAX_FILE + 1, f);
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+		r = -1;
+	} else if (n > CONF_MAX_FILE) {
+		snprintf(err, errlen, "%s: larger than %d bytes", path, CONF_MAX_FILE);
+		r = -1;
+	} else {
+		r = conf_parse(c, path, buf, n, err, errlen);
+	}
+	free(buf);
+	fclose(f);
+	return r;
+}
+
+void conf_dump(const struct conf *c, FILE *f)
+{
+	const char *section = "";
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct conf_key *k = &keys[i];
+		const char *p = (const char *)c + k->off;
+
+		if (strcmp(section, k->section)) {
+			fprintf(f, "%s[%s]\n", i ? "\n" : "", k->section);
+			section = k->section;
+		}
+		switch (k->type) {
+		case T_STR:
+		case T_MODULES:
+			fprintf(f, "%s = %s\n", k->name, p);
+			break;
+		case T_UINT:
+			fprintf(f, "%s = %u\n", k->name, *(const unsigned *)(const void *)p);
+			break;
+		case T_ENUM:
+			fprintf(f, "%s = %s\n", k->name, k->names[*(const int *)(const void *)p]);
+			break;
+		}
+	}
+}

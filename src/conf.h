@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dmscgw.conf: "[section]" headers and "key = value" lines; '#' or ';' start
+ * a comment line.  Every key is described once, in the table in conf.c,
+ * which also gives its default; an unknown section or key, a bad value or a
+ * duplicate is an error naming file:line and the key.
+ */
+#ifndef DMSCGW_CONF_H
+#define DMSCGW_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define CONF_DEFAULT_PATH SYSCONFDIR "/dmscgw.conf"
+
+enum conf_share { CONF_SHARE_SHARED, CONF_SHARE_EXCLUSIVE };
+enum conf_proto { CONF_PROTO_ANY, CONF_PROTO_T0, CONF_PROTO_T1 };
+
+struct conf {
+	struct {
+		char debug[128];	/* module list, "all" or empty */
+	} daemon;
+	struct {
+		char reader[256];	/* fnmatch(3) pattern on reader names */
+		int share;		/* enum conf_share */
+		int protocol;		/* enum conf_proto */
+		unsigned retry_min;	/* seconds: first retry after pcscd loss */
+		unsigned retry_max;	/* seconds: backoff ceiling */
+	} card;
+};
+
+void conf_defaults(struct conf *c);
+
+/*
+ * Parse text (len bytes, named name in errors) over the defaults already in
+ * *c.  Returns 0, or -1 with "name:line: message" in err.  On error *c is
+ * left as it was.
+ */
+int conf_parse(struct conf *c, const char *name, const char *text, size_t len,
+	       char *err, size_t errlen);
+
+/* Read and parse a file; a missing file is an error. */
+int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
+
+/* Write the effective configuration in dmscgw.conf syntax. */
+void conf_dump(const struct conf *c, FILE *f);
+
+#endif

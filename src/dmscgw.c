@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dmscgw: device side of the OMA DM Smart Card enabler.  One process, one
+ * libevent loop; this file parses the command line and the configuration,
+ * wires the modules together and handles signals and sd_notify.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <systemd/sd-daemon.h>
+
+#include "card/pcsc.h"
+#include "cat/cat.h"
+#include "conf.h"
+#include "log.h"
+
+struct daemon {
+	struct event_base *base;
+	const char *conf_path;
+	struct conf conf;
+	const char *cli_debug;		/* -d given: overrides daemon.debug */
+	int cli_level;
+	struct pcsc *pcsc;
+	bool pcscd_up;
+	unsigned ncards;
+};
+
+static const struct option options[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "foreground", no_argument, NULL, 'f' },
+	{ "debug", optional_argument, NULL, 'd' },
+	{ "check-config", no_argument, NULL, 't' },
+	{ "dump-config", no_argument, NULL, 'D' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: dmscgw [OPTION]...\n"
+"Device side of the OMA DM Smart Card enabler: runs the card toolkit terminal\n"
+"and the DM client for a UICC in a PC/SC reader.\n"
+"\n"
+"  -c, --config=FILE      configuration file (default " CONF_DEFAULT_PATH ")\n"
+"  -f, --foreground       stay in the foreground\n"
+"  -d, --debug[=MODULES]  debug logging for all or the listed modules\n"
+"                         (%s); repeat -d for hex dumps\n"
+"  -t, --check-config     check the configuration and exit\n"
+"      --dump-config      print the effective configuration and exit\n"
+"  -h, --help             show this help and exit\n"
+"  -V, --version          show the version and exit\n"
+"\n"
+"Exit status: 0 clean stop, 1 configuration or start-up error, 2 usage error.\n",
+		log_mod_list());
+}
+
+static void notify_status(struct daemon *d)
+{
+	if (!d->pcscd_up)
+		sd_notify(0, "STATUS=Waiting for pcscd");
+	else if (!d->ncards)
+		sd_notify(0, "STATUS=Waiting for a card");
+	else
+		sd_notifyf(0, "STATUS=%u card%s active", d->ncards,
+			   d->ncards == 1 ? "" : "s");
+}
+
+static void on_service(void *arg, bool up)
+{
+	struct daemon *d = arg;
+
+	d->pcscd_up = up;
+	notify_status(d);
+}
+
+static void on_card_ready(void *arg, struct pcsc_reader *r)
+{
+	struct daemon *d = arg;
+	struct cat *c = cat_new(r, NULL, d);
+
+	if (!c) {
+		log_err(LOG_MAIN, "%s: cannot start the toolkit session",
+			pcsc_reader_name(r));
+		return;
+	}
+	pcsc_reader_set_data(r, c);
+	d->ncards++;
+	notify_status(d);
+}
+
+static void on_card_gone(void *arg, struct pcsc_reader *r)
+{
+	struct daemon *d = arg;
+	struct cat *c = pcsc_reader_data(r);
+
+	if (!c)
+		return;
+	cat_free(c);
+	pcsc_reader_set_data(r, NULL);
+	d->ncards--;
+	notify_status(d);
+}
+
+static const struct pcsc_ops pcsc_ops = {
+	.service = on_service,
+	.card_ready = on_card_ready,
+	.card_gone = on_card_gone,
+};
+
+static void pcsc_config_from(struct pcsc_config *pc, const struct conf *c)
+{
+	pc->reader = c->card.reader;
+	pc->exclusive = c->card.share == CONF_SHARE_EXCLUSIVE;
+	pc->protocol = c->card.protocol;
+	pc->retry_min = c->card.retry_min;
+	pc->retry_max = c->card.retry_max;
+}
+
+static int apply_debug(struct daemon *d, const struct conf *c)
+{
+	const char *spec = d->cli_debug ? d->cli_debug : c->daemon.debug;
+	const char *bad = "";
+
+	if (log_set_debug(spec, d->cli_level, &bad) < 0) {
+		fprintf(stderr, "dmscgw: unknown debug module '%s' (known: all,%s)\n",
+			bad, log_mod_list());
+		return -1;
+	}
+	return 0;
+}
+
+static void on_reload(struct daemon *d)
+{
+	struct conf next;
+	struct pcsc_config pc;
+	char err[512];
+
+	sd_notify(0, "RELOADING=1");
+	conf_defaults(&next);
+	if (conf_load(&next, d->conf_path, err, sizeof(err)) < 0) {
+		log_err(LOG_CONF, "reload failed, keeping the running configuration: %s",
+			err);
+		sd_notify(0, "READY=1");
+		return;
+	}
+	d->conf = next;
+	apply_debug(d, &d->conf);
+	pcsc_config_from(&pc, &d->conf);
+	pcsc_reconfigure(d->pcsc, &pc);
+	log_notice(LOG_CONF, "configuration reloaded from %s", d->conf_path);
+	sd_notify(0, "READY=1");
+	notify_status(d);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (sig == SIGHUP) {
+		on_reload(d);
+		return;
+	}
+	log_notice(LOG_MAIN, "%s received, stopping", strsignal((int)sig));
+	event_base_loopbreak(d->base);
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d = { .conf_path = CONF_DEFAULT_PATH };
+	struct event *sigs[3] = { NULL, NULL, NULL };
+	static const int signums[3] = { SIGTERM, SIGINT, SIGHUP };
+	struct pcsc_config pc;
+	bool foreground = false, check = false, dump = false;
+	char err[512];
+	int opt, rc = 1;
+
+	while ((opt = getopt_long(argc, argv, "c:fd::thV", options, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			d.conf_path = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'd':
+			d.cli_level++;
+			if (optarg)
+				d.cli_debug = optarg;
+			else if (!d.cli_debug)
+				d.cli_debug = "all";
+			break;
+		case 't':
+			check = true;
+			break;
+		case 'D':
+			dump = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("dmscgw %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "dmscgw: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	log_init("dmscgw");
+	conf_defaults(&d.conf);
+	if (conf_load(&d.conf, d.conf_path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "dmscgw: %s\n", err);
+		return 1;
+	}
+	if (apply_debug(&d, &d.conf) < 0)
+		return 2;
+	if (check) {
+		printf("%s: configuration OK\n", d.conf_path);
+		return 0;
+	}
+	if (dump) {
+		conf_dump(&d.conf, stdout);
+		return 0;
+	}
+
+	if (!foreground) {
+		if (daemon(0, 0) < 0) {
+			fprintf(stderr, "dmscgw: cannot daemonize: %s\n", strerror(errno));
+			return 1;
+		}
+		if (log_target() == LOG_TO_STDERR)
+			log_set_target(LOG_TO_SYSLOG);
+	}
+
+	signal(SIGPIPE, SIG_IGN);
+	if (evthread_use_pthreads() < 0) {
+		log_err(LOG_MAIN, "libevent has no pthreads support");
+		return 1;
+	}
+	d.base = event_base_new();
+	if (!d.base) {
+		log_err(LOG_MAIN, "cannot create the event loop");
+		return 1;
+	}
+	for (int i = 0; i < 3; i++) {
+		sigs[i] = evsignal_new(d.base, signums[i], on_signal, &d);
+		if (!sigs[i] || evsignal_add(sigs[i], NULL) < 0) {
+			log_err(LOG_MAIN, "cannot install signal handlers");
+			goto out;
+		}
+	}
+	pcsc_config_from(&pc, &d.conf);
+	d.pcsc = pcsc_new(d.base, &pc, &pcsc_ops, &d);
+	if (!d.pcsc) {
+		log_err(LOG_MAIN, "cannot start PC/SC monitoring");
+		goto out;
+	}
+	log_notice(LOG_MAIN, "dmscgw %s started (config %s, readers matching '%s')",
+		   PACKAGE_VERSION, d.conf_path, d.conf.card.reader);
+	sd_notify(0, "READY=1");
+	notify_status(&d);
+
+	event_base_dispatch(d.base);
+	rc = 0;
+
+	sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
+out:
+	pcsc_free(d.pcsc);
+	for (int i = 0; i < 3; i++)
+		if (sigs[i])
+			event_free(sigs[i]);
+	event_base_free(d.base);
+	libevent_global_shutdown();
+	if (!rc)
+		log_notice(LOG_MAIN, "stopped");
+	return rc;
+}

@@ -1,0 +1,60 @@
+#!/bin/bash
+# Bad configurations: a clear error naming file:line and the key, a
+# non-zero exit, and nothing started.
+. "${top_srcdir:-.}/tests/lib.sh"
+
+# bad CONTENT EXPECTED-MESSAGE
+bad() {
+	local content=$1 want=$2 f="$T/bad.conf" out rc
+	printf '%b' "$content" >"$f"
+	out=$("$DMSCGW" -t -c "$f" 2>&1)
+	rc=$?
+	if [ $rc -eq 1 ] && [ "$out" = "dmscgw: $f:$want" ]; then
+		ok "rejected: $want"
+	else
+		not_ok "rejected: $want (rc=$rc, got: $out)"
+	fi
+}
+
+bad '[card]\nfoo = 1\n'                 "2: unknown key 'foo' in section [card]"
+bad '[nosuch]\n'                        "1: unknown section [nosuch]"
+bad 'reader = *\n'                      "1: key 'reader' outside of any [section]"
+bad '[card]\nreader\n'                  "2: expected 'key = value', got 'reader'"
+bad '[card\n'                           "1: malformed section header '[card'"
+bad '[card]\nretry_min = abc\n'         "2: card.retry_min: 'abc' is not a whole number from 1 to 3600"
+bad '[card]\nretry_max = 0\n'           "2: card.retry_max: '0' is not a whole number from 1 to 3600"
+bad '[card]\nretry_min = -1\n'          "2: card.retry_min: '-1' is not a whole number from 1 to 3600"
+bad '[card]\nshare = maybe\n'           "2: card.share: 'maybe' is not one of shared, exclusive"
+bad '[card]\nprotocol = t2\n'           "2: card.protocol: 't2' is not one of any, t0, t1"
+bad '[card]\nreader =\n'                "2: card.reader: empty value"
+bad '[card]\nreader = a\nreader = b\n'  "3: card.reader: set twice"
+bad '[daemon]\ndebug = card,bogus\n'    "2: daemon.debug: unknown module 'bogus' (known: all,main,conf,card,cat)"
+bad '# ok\n[card]\n = 3\n'              "3: missing key before '='"
+bad '[card]\nreader = "abc\n'           "2: unterminated quoted value"
+bad "[card]\nreader = $(printf 'x%.0s' $(seq 1 300))\n" "2: card.reader: value longer than 255 characters"
+bad '[card]\nretry_min = 10\nretry_max = 5\n' " card.retry_min (10) is larger than card.retry_max (5)"
+
+# a missing file
+out=$("$DMSCGW" -t -c "$T/none.conf" 2>&1); rc=$?
+check "missing file: exit 1 and says so" \
+	test $rc -eq 1 -a "$out" = "dmscgw: $T/none.conf: cannot open: No such file or directory"
+
+# the daemon itself (not -t) exits non-zero having started nothing
+printf '[card]\nreader = x\nbogus = 1\n' >"$T/bad.conf"
+"$DMSCGW" -f -c "$T/bad.conf" >"$T/run.out" 2>&1
+rc=$?
+check "daemon with a bad config exits 1" test $rc -eq 1
+check "daemon names file:line and the key" \
+	grep -qx "dmscgw: $T/bad.conf:3: unknown key 'bogus' in section \[card\]" "$T/run.out"
+check "nothing was started (no start-up log line)" \
+	bash -c "! grep -q started '$T/run.out'"
+
+# good configurations pass
+check "the shipped dmscgw.conf is valid" "$DMSCGW" -t -c "$top_srcdir/conf/dmscgw.conf"
+printf '; comment\n[card]\n  reader = "  spaced  "  \n\n[daemon]\ndebug = card, cat\n' >"$T/good.conf"
+check "comments, blanks, quotes and module lists are accepted" "$DMSCGW" -t -c "$T/good.conf"
+check "quoted value keeps its blanks" \
+	grep -qx "reader =   spaced  " <("$DMSCGW" --dump-config -c "$T/good.conf")
+out=$("$DMSCGW" --bogus 2>&1); rc=$?
+check "unknown option: usage error 2" test $rc -eq 2
+done_testing

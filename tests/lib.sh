@@ -1,0 +1,181 @@
+# tests/lib.sh - shared by the integration tests (sourced, bash).
+#
+# Every test gets a private directory, private ports and a private pcscd
+# (socket-activated on its own socket, with its own reader config), so tests
+# run in parallel without colliding.  Children are killed and waited for on
+# exit, pass or fail: PID 1 here does not reap.  Output is TAP.
+
+set -u
+
+: "${top_builddir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_srcdir:=$top_builddir}"
+DMSCGW=$top_builddir/dmscgw
+VUICC=$top_builddir/dmsc-vuicc
+T=$(mktemp -d "${TMPDIR:-/tmp}/dmscgw-test.XXXXXX")
+PIDS=()
+_n=0
+_failed=0
+
+ok() {
+	_n=$((_n + 1))
+	echo "ok $_n - $*"
+}
+
+not_ok() {
+	_n=$((_n + 1))
+	_failed=$((_failed + 1))
+	echo "not ok $_n - $*"
+}
+
+# check DESCRIPTION COMMAND...: one TAP line from a command's status
+check() {
+	local d=$1
+	shift
+	if "$@" >>"$T/check.log" 2>&1; then ok "$d"; else not_ok "$d"; fi
+}
+
+diag() {
+	sed 's/^/# /' "$@" 2>/dev/null
+}
+
+skip_all() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+bail() {
+	echo "Bail out! $*"
+	exit 1
+}
+
+# wait_for SECONDS COMMAND...: poll until the command succeeds
+wait_for() {
+	local limit=$1 i=0
+	shift
+	while ! "$@"; do
+		i=$((i + 1))
+		[ $i -ge $((limit * 20)) ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+# count_lines FILE REGEX: number of lines matching (0 if no file)
+count_lines() {
+	if [ -f "$1" ]; then grep -cE -- "$2" "$1"; else echo 0; fi
+}
+
+# wait_count SECONDS FILE REGEX N: until at least N matching lines
+wait_count() {
+	local limit=$1 file=$2 re=$3 n=$4
+	wait_for "$limit" eval '[ "$(count_lines "$file" "$re")" -ge "$n" ]'
+}
+
+# Two free TCP ports (P and P+1, vpcd uses both), reserved against other
+# tests through a lock directory.
+pick_port() {
+	local p
+	mkdir -p /tmp/dmscgw-ports
+	for _ in $(seq 1 200); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		mkdir "/tmp/dmscgw-ports/$p" 2>/dev/null || continue
+		if [ -z "$(ss -Htan "( sport = :$p or sport = :$((p + 1)) )" 2>/dev/null)" ]; then
+			echo "$p" >"$T/port"
+			PORT=$p
+			return 0
+		fi
+		rmdir "/tmp/dmscgw-ports/$p"
+	done
+	bail "no free port"
+}
+
+start_pcscd() {
+	mkdir -p "$T/reader.conf.d"
+	cat >"$T/reader.conf.d/vpcd" <<EOC
+FRIENDLYNAME "Virtual PCD"
+DEVICENAME   /dev/null:$PORT
+LIBPATH      /usr/lib/pcsc/drivers/serial/libifdvpcd.so
+CHANNELID    $PORT
+EOC
+	rm -f "$T/pcscd.sock"
+	systemd-socket-activate -l "$T/pcscd.sock" \
+		pcscd -f -a -c "$T/reader.conf.d" >>"$T/pcscd.log" 2>&1 &
+	PCSCD_PID=$!
+	PIDS+=("$PCSCD_PID")
+	export PCSCLITE_CSOCK_NAME="$T/pcscd.sock"
+	wait_for 5 test -S "$T/pcscd.sock" || bail "pcscd socket did not appear"
+}
+
+stop_pcscd() {
+	kill "$PCSCD_PID" 2>/dev/null
+	wait "$PCSCD_PID" 2>/dev/null
+}
+
+# start_vuicc [ARGS...]: the virtual card in the reader on $PORT
+start_vuicc() {
+	"$VUICC" -p "$PORT" -l "$T/card.log" "$@" >>"$T/vuicc.log" 2>&1 &
+	VUICC_PID=$!
+	PIDS+=("$VUICC_PID")
+}
+
+stop_vuicc() {
+	kill "$VUICC_PID" 2>/dev/null
+	wait "$VUICC_PID" 2>/dev/null
+}
+
+# write_conf [EXTRA LINES]: a config using only this test's first reader
+write_conf() {
+	cat >"$T/dmscgw.conf" <<EOC
+[daemon]
+debug = all
+
+[card]
+reader = Virtual PCD 00 00
+retry_min = 1
+retry_max = 2
+$*
+EOC
+}
+
+start_daemon() {
+	[ -f "$T/dmscgw.conf" ] || write_conf
+	"$DMSCGW" -f -c "$T/dmscgw.conf" "$@" >>"$T/dmscgw.log" 2>&1 &
+	DAEMON_PID=$!
+	PIDS+=("$DAEMON_PID")
+}
+
+# stop_daemon: SIGTERM, then its exit status in DAEMON_RC
+stop_daemon() {
+	kill -TERM "$DAEMON_PID" 2>/dev/null
+	wait "$DAEMON_PID"
+	DAEMON_RC=$?
+}
+
+# The terminal profile dmscgw sends today: profile download only
+# (TS 102 223 clause 5.2 byte 1 bit 1), 30 bytes long.
+TP_APDU="801000001E01$(printf '0%.0s' $(seq 1 58))"
+
+cleanup() {
+	local rc=$?
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	if [ "$_failed" -gt 0 ] || [ $rc -ne 0 ]; then
+		for f in "$T"/*.log; do
+			[ -f "$f" ] || continue
+			echo "# --- $f"
+			tail -n 60 "$f" | sed 's/^/# /'
+		done
+	fi
+	[ -f "$T/port" ] && rmdir "/tmp/dmscgw-ports/$(cat "$T/port")" 2>/dev/null
+	[ -n "${KEEP:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+
+done_testing() {
+	echo "1..$_n"
+	[ "$_failed" -eq 0 ]
+}

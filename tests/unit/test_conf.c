@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/* The configuration parser: defaults, good input, and each kind of error. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "conf.h"
+
+struct bad_case {
+	const char *text;
+	const char *err;
+};
+
+/* Each bad input with the exact message it must produce. */
+static const struct bad_case bad_cases[] = {
+	{ "[card]\nfoo = 1\n", "t.conf:2: unknown key 'foo' in section [card]" },
+	{ "[nosuch]\n", "t.conf:1: unknown section [nosuch]" },
+	{ "reader = *\n", "t.conf:1: key 'reader' outside of any [section]" },
+	{ "[card]\nreader\n", "t.conf:2: expected 'key = value', got 'reader'" },
+	{ "[card\n", "t.conf:1: malformed section header '[card'" },
+	{ "[card] x\n", "t.conf:1: malformed section header '[card] x'" },
+	{ "[card]\nretry_min = 1x\n",
+	  "t.conf:2: card.retry_min: '1x' is not a whole number from 1 to 3600" },
+	{ "[card]\nretry_max = 3601\n",
+	  "t.conf:2: card.retry_max: '3601' is not a whole number from 1 to 3600" },
+	{ "[card]\nretry_max = 99999999999999999999\n",
+	  "t.conf:2: card.retry_max: '99999999999999999999' is not a whole number from 1 to 3600" },
+	{ "[card]\nretry_min = +5\n",
+	  "t.conf:2: card.retry_min: '+5' is not a whole number from 1 to 3600" },
+	{ "[card]\nshare = none\n",
+	  "t.conf:2: card.share: 'none' is not one of shared, exclusive" },
+	{ "[card]\nprotocol = T0\n",
+	  "t.conf:2: card.protocol: 'T0' is not one of any, t0, t1" },
+	{ "[card]\nreader = \n", "t.conf:2: card.reader: empty value" },
+	{ "[card]\nreader = \"\"\n", "t.conf:2: card.reader: empty value" },
+	{ "[card]\nshare = shared\nshare = shared\n", "t.conf:3: card.share: set twice" },
+	{ "[daemon]\ndebug = cat,nope\n",
+	  "t.conf:2: daemon.debug: unknown module 'nope' (known: all,main,conf,card,cat)" },
+	{ "[card]\n= x\n", "t.conf:2: missing key before '='" },
+	{ "[card]\nreader = \"abc\n", "t.conf:2: unterminated quoted value" },
+	{ "[card]\nretry_min = 9\nretry_max = 8\n",
+	  "t.conf: card.retry_min (9) is larger than card.retry_max (8)" },
+};
+
+static void test_defaults(void **state)
+{
+	struct conf c;
+
+	conf_defaults(&c);
+	assert_string_equal(c.card.reader, "*");
+	assert_int_equal(c.card.share, CONF_SHARE_SHARED);
+	assert_int_equal(c.card.protocol, CONF_PROTO_ANY);
+	assert_int_equal(c.card.retry_min, 1);
+	assert_int_equal(c.card.retry_max, 30);
+	assert_string_equal(c.daemon.debug, "");
+}
+
+static void test_good(void **state)
+{
+	static const char text[] =
+		"# comment\n"
+		"; another\n"
+		"\n"
+		"[card]\r\n"
+		"  reader   =   Virtual PCD 00 00   \n"
+		"share=exclusive\n"
+		"protocol = t0\n"
+		"retry_min = 2\n"
+		"retry_max = 3600\n"
+		"[ daemon ]\n"
+		"debug = card, cat\n";
+	struct conf c;
+	char err[256] = "";
+
+	conf_defaults(&c);
+	assert_int_equal(conf_parse(&c, "t.conf", text, strlen(text), err,
+				    sizeof(err)), 0);
+	assert_string_equal(err, "");
+	assert_string_equal(c.card.reader, "Virtual PCD 00 00");
+	assert_int_equal(c.card.share, CONF_SHARE_EXCLUSIVE);
+	assert_int_equal(c.card.protocol, CONF_PROTO_T0);
+	assert_int_equal(c.card.retry_min, 2);
+	assert_int_equal(c.card.retry_max, 3600);
+	assert_string_equal(c.daemon.debug, "card, cat");
+}
+
+static void test_bad(void **state)
+{
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		struct conf c, before;
+		char err[256] = "";
+
+		conf_defaults(&c);
+		before = c;
+		assert_int_equal(conf_parse(&c, "t.conf", bad_cases[i].text,
+					    strlen(bad_cases[i].text), err,
+					    sizeof(err)), -1);
+		assert_string_equal(err, bad_cases[i].err);
+		/* a failed parse changes nothing */
+		assert_memory_equal(&c, &before, sizeof(c));
+	}
+}
+
+static void test_nul_and_long_line(void **state)
+{
+	static const char nul[] = "[card]\nreader = a\0b\n";
+	char longline[2000];
+	struct conf c;
+	char err[256];
+
+	conf_defaults(&c);
+	assert_int_equal(conf_parse(&c, "t.conf", nul, sizeof(nul) - 1, err,
+				    sizeof(err)), -1);
+	assert_string_equal(err, "t.conf:2: NUL byte in line");
+
+	memset(longline, 'x', sizeof(longline));
+	memcpy(longline, "[card]\n", 7);
+	assert_int_equal(conf_parse(&c, "t.conf", longline, sizeof(longline),
+				    err, sizeof(err)), -1);
+	assert_string_equal(err, "t.conf:2: line longer than 1023 characters");
+}
+
+static void test_overlong_value(void **state)
+{
+	char text[400];
+	struct conf c;
+	char err[256];
+
+	snprintf(text, sizeof(text), "[card]\nreader = %0300d\n", 0);
+	conf_defaults(&c);
+	assert_int_equal(conf_parse(&c, "t.conf", text, strlen(text), err,
+				    sizeof(err)), -1);
+	assert_string_equal(err, "t.conf:2: card.reader: value longer than 255 characters");
+}
+
+static void test_small_error_buffer(void **state)
+{
+	static const char text[] = "[nosuch]\n";
+	struct conf c;
+	char err[8];
+
+	conf_defaults(&c);
+	assert_int_equal(conf_parse(&c, "t.conf", text, strlen(text), err,
+				    sizeof(err)), -1);
+	assert_string_equal(err, "t.conf:");
+}
+
+static void test_missing_file(void **state)
+{
+	struct conf c;
+	char err[256];
+
+	conf_defaults(&c);
+	assert_int_equal(conf_load(&c, "/nonexistent/dmscgw.conf", err,
+				   sizeof(err)), -1);
+	assert_string_equal(err, "/nonexistent/dmscgw.conf: cannot open: No such file or directory");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_nul_and_long_line),
+		cmocka_unit_test(test_overlong_value),
+		cmocka_unit_test(test_small_error_buffer),
+		cmocka_unit_test(test_missing_file),
+	};
+
+	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);
+}
