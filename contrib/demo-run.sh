@@ -21,6 +21,7 @@ printf 'FRIENDLYNAME "Virtual PCD"\nDEVICENAME /dev/null:%s\nLIBPATH /usr/lib/pc
 systemd-socket-activate -l "$T/pcscd.sock" pcscd -f -c "$T/readers" >"$T/pcscd.log" 2>&1 &
 pids+=($!)
 export PCSCLITE_CSOCK_NAME=$T/pcscd.sock
+for _ in $(seq 1 50); do [ -S "$T/pcscd.sock" ] && break; sleep 0.1; done
 
 printf '[card]\nreader = Virtual PCD 00 00\n' >"$T/dmscgw.conf"
 step "dmscgw -f -dd -c $T/dmscgw.conf"

@@ -195,7 +195,12 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			d.cli_level++;
-			if (optarg)
+			/* "-dd" reaches us as -d with argument "d" */
+			if (optarg && strspn(optarg, "d") == strlen(optarg)) {
+				d.cli_level += (int)strlen(optarg);
+				if (!d.cli_debug)
+					d.cli_debug = "all";
+			} else if (optarg)
 				d.cli_debug = optarg;
 			else if (!d.cli_debug)
 				d.cli_debug = "all";
