@@ -11,8 +11,9 @@
 
 #include "conf.h"
 #include "log.h"
+#include "wakeup/wakeup.h"
 
-enum conf_type { T_STR, T_UINT, T_ENUM, T_MODULES };
+enum conf_type { T_STR, T_UINT, T_ENUM, T_MODULES, T_DIGITS, T_CHECKED };
 
 struct conf_key {
 	const char *section;
@@ -23,19 +24,32 @@ struct conf_key {
 	unsigned min, max;		/* T_UINT */
 	const char *const *names;	/* T_ENUM, NULL-terminated */
 	const char *def;		/* default, as written in the file */
+	int (*check)(const char *v, char *why, size_t whylen);	/* T_CHECKED */
 };
 
 static const char *const share_names[] = { "shared", "exclusive", NULL };
 static const char *const proto_names[] = { "any", "t0", "t1", NULL };
+static const char *const rat_names[] = { "gsm", "utran", "eutran", NULL };
+static const char *const locstat_names[] = { "normal", "limited", "no-service", NULL };
 
 #define STR(s, k, d) { #s, #k, T_STR, offsetof(struct conf, s.k), \
-	sizeof(((struct conf *)0)->s.k), 0, 0, NULL, d }
+	sizeof(((struct conf *)0)->s.k), 0, 0, NULL, d, NULL }
 #define UINT(s, k, lo, hi, d) { #s, #k, T_UINT, offsetof(struct conf, s.k), \
-	0, lo, hi, NULL, d }
+	0, lo, hi, NULL, d, NULL }
 #define ENUM(s, k, n, d) { #s, #k, T_ENUM, offsetof(struct conf, s.k), \
-	0, 0, 0, n, d }
+	0, 0, 0, n, d, NULL }
 #define MODS(s, k, d) { #s, #k, T_MODULES, offsetof(struct conf, s.k), \
-	sizeof(((struct conf *)0)->s.k), 0, 0, NULL, d }
+	sizeof(((struct conf *)0)->s.k), 0, 0, NULL, d, NULL }
+
+/* T_DIGITS: a string of min..max decimal digits */
+#define DIGITS(s, k, lo, hi, d) { #s, #k, T_DIGITS, offsetof(struct conf, s.k), \
+	sizeof(((struct conf *)0)->s.k), lo, hi, NULL, d, NULL }
+/* T_CHECKED: a string validated by a function of the module that uses it */
+#define CHECKED(s, k, fn, d) { #s, #k, T_CHECKED, offsetof(struct conf, s.k), \
+	sizeof(((struct conf *)0)->s.k), 0, 0, NULL, d, fn }
+/* A string that may be empty */
+#define OPT(s, k) { #s, #k, T_CHECKED, offsetof(struct conf, s.k), \
+	sizeof(((struct conf *)0)->s.k), 0, 0, NULL, "", NULL }
 
 static const struct conf_key keys[] = {
 	MODS(daemon, debug, ""),
@@ -44,6 +58,22 @@ static const struct conf_key keys[] = {
 	ENUM(card, protocol, proto_names, "any"),
 	UINT(card, retry_min, 1, 3600, "1"),
 	UINT(card, retry_max, 1, 3600, "30"),
+	UINT(cat, busy_retry, 10, 60000, "100"),
+	UINT(cat, busy_retry_max, 10, 600000, "2000"),
+	UINT(cat, busy_retries, 1, 1000, "50"),
+	CHECKED(wakeup, sources, wakeup_check_sources,
+		"profile-download, timer, location, call-control"),
+	UINT(wakeup, poll_min, 1, 86400, "5"),
+	UINT(wakeup, poll_max, 1, 86400, "3600"),
+	DIGITS(terminal, imei, 15, 15, "000000000000000"),
+	DIGITS(terminal, mcc, 3, 3, "001"),
+	DIGITS(terminal, mnc, 2, 3, "01"),
+	UINT(terminal, lac, 0, 65535, "1"),
+	UINT(terminal, cell, 0, 268435455, "1"),
+	ENUM(terminal, rat, rat_names, "eutran"),
+	ENUM(terminal, location_status, locstat_names, "no-service"),
+	OPT(trace, file),
+	OPT(trace, udp),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -90,6 +120,30 @@ static int set_value(struct conf *c, const struct conf_key *k, const char *v,
 				    k->section, k->name, k->size - 1);
 		strcpy(dst, v);
 		return 0;
+	case T_DIGITS: {
+		size_t n = strlen(v);
+
+		if (n < k->min || n > k->max || strspn(v, "0123456789") != n) {
+			if (k->min == k->max)
+				return fail(ps, "%s.%s: '%s' is not %u digits",
+					    k->section, k->name, v, k->min);
+			return fail(ps, "%s.%s: '%s' is not %u to %u digits",
+				    k->section, k->name, v, k->min, k->max);
+		}
+		strcpy(dst, v);
+		return 0;
+	}
+	case T_CHECKED: {
+		char why[160];
+
+		if (strlen(v) >= k->size)
+			return fail(ps, "%s.%s: value longer than %zu characters",
+				    k->section, k->name, k->size - 1);
+		if (k->check && k->check(v, why, sizeof(why)) < 0)
+			return fail(ps, "%s.%s: %s", k->section, k->name, why);
+		strcpy(dst, v);
+		return 0;
+	}
 	case T_MODULES: {
 		unsigned mask;
 		const char *bad = "";
@@ -147,7 +201,7 @@ void conf_defaults(struct conf *c)
 	ps.errlen = sizeof(err);
 	memset(c, 0, sizeof(*c));
 	for (size_t i = 0; i < NKEYS; i++)
-		if (keys[i].type == T_MODULES && !*keys[i].def)
+		if (!*keys[i].def)
 			continue;
 		else if (set_value(c, &keys[i], keys[i].def, &ps) < 0)
 			abort();	/* the table itself is wrong */
@@ -266,6 +320,12 @@ int conf_parse(struct conf *c, const char *name, const char *text, size_t len,
 	if (tmp.card.retry_min > tmp.card.retry_max)
 		return fail(&ps, "card.retry_min (%u) is larger than card.retry_max (%u)",
 			    tmp.card.retry_min, tmp.card.retry_max);
+	if (tmp.cat.busy_retry > tmp.cat.busy_retry_max)
+		return fail(&ps, "cat.busy_retry (%u) is larger than cat.busy_retry_max (%u)",
+			    tmp.cat.busy_retry, tmp.cat.busy_retry_max);
+	if (tmp.wakeup.poll_min > tmp.wakeup.poll_max)
+		return fail(&ps, "wakeup.poll_min (%u) is larger than wakeup.poll_max (%u)",
+			    tmp.wakeup.poll_min, tmp.wakeup.poll_max);
 	*c = tmp;
 	return 0;
 }
@@ -319,6 +379,8 @@ void conf_dump(const struct conf *c, FILE *f)
 		switch (k->type) {
 		case T_STR:
 		case T_MODULES:
+		case T_DIGITS:
+		case T_CHECKED:
 			fprintf(f, "%s = %s\n", k->name, p);
 			break;
 		case T_UINT:

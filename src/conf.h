@@ -31,6 +31,29 @@ struct conf {
 		unsigned retry_min;	/* seconds: first retry after pcscd loss */
 		unsigned retry_max;	/* seconds: backoff ceiling */
 	} card;
+	struct {
+		unsigned busy_retry;	/* ms: first retry of an envelope after 93 00 */
+		unsigned busy_retry_max;	/* ms: backoff ceiling */
+		unsigned busy_retries;	/* then the envelope is dropped */
+	} cat;
+	struct {
+		char sources[128];	/* wake-up sources enabled */
+		unsigned poll_min;	/* seconds: shortest POLL INTERVAL granted */
+		unsigned poll_max;	/* seconds: longest */
+	} wakeup;
+	struct {
+		char imei[16];
+		char mcc[4];
+		char mnc[4];
+		unsigned lac;
+		unsigned cell;
+		int rat;		/* enum cat_rat */
+		int location_status;	/* enum cat_loc_status */
+	} terminal;
+	struct {
+		char file[256];		/* pcap file, empty: none */
+		char udp[128];		/* GSMTAP destination, empty: none */
+	} trace;
 };
 
 void conf_defaults(struct conf *c);

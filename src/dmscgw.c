@@ -20,8 +20,11 @@
 
 #include "card/pcsc.h"
 #include "cat/cat.h"
+#include "cat/terminal.h"
 #include "conf.h"
 #include "log.h"
+#include "trace/trace.h"
+#include "wakeup/wakeup.h"
 
 struct daemon {
 	struct event_base *base;
@@ -29,7 +32,11 @@ struct daemon {
 	struct conf conf;
 	const char *cli_debug;		/* -d given: overrides daemon.debug */
 	int cli_level;
+	const char *cli_trace;		/* --trace: overrides trace.file */
 	struct pcsc *pcsc;
+	struct cat_engine *cat;
+	struct wakeup *wakeup;
+	struct trace *trace;
 	bool pcscd_up;
 	unsigned ncards;
 };
@@ -40,6 +47,7 @@ static const struct option options[] = {
 	{ "debug", optional_argument, NULL, 'd' },
 	{ "check-config", no_argument, NULL, 't' },
 	{ "dump-config", no_argument, NULL, 'D' },
+	{ "trace", required_argument, NULL, 'T' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -56,6 +64,7 @@ static void usage(FILE *f)
 "  -f, --foreground       stay in the foreground\n"
 "  -d, --debug[=MODULES]  debug logging for all or the listed modules\n"
 "                         (%s); repeat -d for hex dumps\n"
+"  -T, --trace=FILE       write every APDU exchange to FILE (pcap, GSMTAP)\n"
 "  -t, --check-config     check the configuration and exit\n"
 "      --dump-config      print the effective configuration and exit\n"
 "  -h, --help             show this help and exit\n"
@@ -87,7 +96,7 @@ static void on_service(void *arg, bool up)
 static void on_card_ready(void *arg, struct pcsc_reader *r)
 {
 	struct daemon *d = arg;
-	struct cat *c = cat_new(r, NULL, d);
+	struct cat *c = cat_new(d->cat, r);
 
 	if (!c) {
 		log_err(LOG_MAIN, "%s: cannot start the toolkit session",
@@ -96,6 +105,7 @@ static void on_card_ready(void *arg, struct pcsc_reader *r)
 	}
 	pcsc_reader_set_data(r, c);
 	d->ncards++;
+	wakeup_card_ready(d->wakeup, c);
 	notify_status(d);
 }
 
@@ -106,6 +116,7 @@ static void on_card_gone(void *arg, struct pcsc_reader *r)
 
 	if (!c)
 		return;
+	wakeup_card_gone(d->wakeup, c);
 	cat_free(c);
 	pcsc_reader_set_data(r, NULL);
 	d->ncards--;
@@ -125,6 +136,44 @@ static void pcsc_config_from(struct pcsc_config *pc, const struct conf *c)
 	pc->protocol = c->card.protocol;
 	pc->retry_min = c->card.retry_min;
 	pc->retry_max = c->card.retry_max;
+}
+
+static void cat_config_from(struct cat_config *cc, const struct conf *c)
+{
+	cc->busy_retry_ms = c->cat.busy_retry;
+	cc->busy_retry_max_ms = c->cat.busy_retry_max;
+	cc->busy_retries = c->cat.busy_retries;
+}
+
+static void on_apdu(void *arg, struct pcsc_reader *r, const uint8_t *cmd,
+		    size_t clen, const uint8_t *resp, size_t rlen)
+{
+	struct daemon *d = arg;
+
+	trace_apdu(d->trace, cmd, clen, resp, rlen);
+}
+
+/* Open the trace the configuration asks for; keep the old one on error. */
+static int trace_apply(struct daemon *d, const struct conf *c)
+{
+	const char *file = d->cli_trace ? d->cli_trace : c->trace.file;
+	struct trace *t = NULL;
+	char err[256];
+
+	if (*file || *c->trace.udp) {
+		t = trace_new(*file ? file : NULL, *c->trace.udp ? c->trace.udp : NULL,
+			      err, sizeof(err));
+		if (!t) {
+			log_err(LOG_TRACE, "cannot start the APDU trace: %s", err);
+			return -1;
+		}
+		log_info(LOG_TRACE, "APDU trace to %s%s%s", file,
+			 *file && *c->trace.udp ? " and " : "", c->trace.udp);
+	}
+	trace_free(d->trace);
+	d->trace = t;
+	pcsc_set_tap(d->pcsc, t ? on_apdu : NULL, d);
+	return 0;
 }
 
 static int apply_debug(struct daemon *d, const struct conf *c)
@@ -156,6 +205,15 @@ static void on_reload(struct daemon *d)
 	}
 	d->conf = next;
 	apply_debug(d, &d->conf);
+	{
+		struct cat_config cc;
+
+		cat_config_from(&cc, &d->conf);
+		cat_engine_configure(d->cat, &cc);
+	}
+	wakeup_terminal_configure(d->cat, &d->conf);
+	wakeup_reconfigure(d->wakeup, &d->conf);
+	trace_apply(d, &d->conf);
 	pcsc_config_from(&pc, &d->conf);
 	pcsc_reconfigure(d->pcsc, &pc);
 	log_notice(LOG_CONF, "configuration reloaded from %s", d->conf_path);
@@ -185,7 +243,7 @@ int main(int argc, char **argv)
 	char err[512];
 	int opt, rc = 1;
 
-	while ((opt = getopt_long(argc, argv, "c:fd::thV", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:fd::tT:hV", options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			d.conf_path = optarg;
@@ -210,6 +268,9 @@ int main(int argc, char **argv)
 			break;
 		case 'D':
 			dump = true;
+			break;
+		case 'T':
+			d.cli_trace = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -271,12 +332,31 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	{
+		struct cat_config cc;
+
+		cat_config_from(&cc, &d.conf);
+		d.cat = cat_engine_new(d.base, &cc);
+	}
+	if (!d.cat) {
+		log_err(LOG_MAIN, "out of memory");
+		goto out;
+	}
+	cat_terminal_register(d.cat);
+	wakeup_terminal_configure(d.cat, &d.conf);
+	d.wakeup = wakeup_new(d.cat, &d.conf);
+	if (!d.wakeup) {
+		log_err(LOG_MAIN, "cannot start the wake-up sources");
+		goto out;
+	}
 	pcsc_config_from(&pc, &d.conf);
 	d.pcsc = pcsc_new(d.base, &pc, &pcsc_ops, &d);
 	if (!d.pcsc) {
 		log_err(LOG_MAIN, "cannot start PC/SC monitoring");
 		goto out;
 	}
+	if (trace_apply(&d, &d.conf) < 0)
+		goto out;
 	log_notice(LOG_MAIN, "dmscgw %s started (config %s, readers matching '%s')",
 		   PACKAGE_VERSION, d.conf_path, d.conf.card.reader);
 	sd_notify(0, "READY=1");
@@ -288,6 +368,9 @@ int main(int argc, char **argv)
 	sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
 out:
 	pcsc_free(d.pcsc);
+	wakeup_free(d.wakeup);
+	cat_engine_free(d.cat);
+	trace_free(d.trace);
 	for (int i = 0; i < 3; i++)
 		if (sigs[i])
 			event_free(sigs[i]);

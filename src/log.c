@@ -16,6 +16,8 @@ static const char *const mod_names[LOG_MOD_MAX] = {
 	[LOG_CONF] = "conf",
 	[LOG_CARD] = "card",
 	[LOG_CAT] = "cat",
+	[LOG_WAKEUP] = "wakeup",
+	[LOG_TRACE] = "trace",
 };
 
 static enum log_target target = LOG_TO_STDERR;

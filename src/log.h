@@ -13,6 +13,8 @@ enum log_mod {
 	LOG_CONF,
 	LOG_CARD,
 	LOG_CAT,
+	LOG_WAKEUP,
+	LOG_TRACE,
 	LOG_MOD_MAX
 };
 

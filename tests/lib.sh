@@ -151,9 +151,17 @@ stop_daemon() {
 	DAEMON_RC=$?
 }
 
-# The terminal profile dmscgw sends today: profile download only
-# (TS 102 223 clause 5.2 byte 1 bit 1), 30 bytes long.
-TP_APDU="801000001E01$(printf '0%.0s' $(seq 1 58))"
+# The terminal profile dmscgw sends with the default wake-up sources
+# (TS 102 223 clause 5.2), 30 bytes:
+#  1: A1 profile download, timer expiration, call control by NAA
+#  3: 68 MORE TIME, POLL INTERVAL, POLLING OFF
+#  4: 40 PROVIDE LOCAL INFORMATION (location, IMEI)
+#  5: 11 SET UP EVENT LIST, event location status
+#  8: 07 TIMER MANAGEMENT start/stop and get, local info date/time/zone
+#  9: 80 PROVIDE LOCAL INFORMATION (access technology)
+TP="A100684011000007 80$(printf '00%.0s' $(seq 1 21))"
+TP=${TP// /}
+TP_APDU="801000001E$TP"
 
 cleanup() {
 	local rc=$?

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
 #include "card/apdu.h"
 #include "card/pcsc.h"
 #include "card/tlv.h"
@@ -15,15 +17,50 @@
 
 #define CAT_PROFILE_MAX 64
 
-struct cat {
-	struct pcsc_reader *reader;
-	const struct cat_ops *ops;
+/* A queued ENVELOPE, or a STATUS poll. */
+struct cat_job {
+	struct cat_job *next;
+	bool status;
+	uint8_t data[255];
+	size_t len;
+	cat_envelope_fn done;
 	void *arg;
+	unsigned tries;
+};
+
+struct cat_handler {
+	cat_handler_fn fn;
+	void *arg;
+};
+
+struct cat_engine {
+	struct event_base *base;
+	struct cat_config cfg;
+	struct cat_handler handlers[256];
+	uint64_t caps;
+	struct cat_terminal_info info;
+	const struct cat_observer *obs;
+	void *obs_arg;
+	struct cat *cards;
+};
+
+struct cat {
+	struct cat_engine *e;
+	struct cat *next;
+	struct pcsc_reader *reader;
 	enum cat_state state;
 	uint8_t profile[CAT_PROFILE_MAX];
 	size_t profile_len;
-	uint8_t pending;		/* XX of the last 91 XX */
-	uint8_t cmd_details[3];		/* of the command being answered */
+	bool fetch_pending;		/* a 91 XX was seen */
+	uint8_t fetch_len;		/* its XX */
+	struct cat_cmd_details cmd;	/* command being executed */
+	struct cat_job *jobs, **jobs_tail;
+	bool status_queued;
+	struct event *retry;
+	unsigned backoff_ms;
+	uint8_t events[CAT_MAX_EVENTS];
+	size_t nevents;
+	void *priv[CAT_PRIV_SLOTS];
 };
 
 static const char *const state_names[CAT_STATE_MAX] = {
@@ -32,7 +69,11 @@ static const char *const state_names[CAT_STATE_MAX] = {
 	[CAT_PROFILE] = "terminal-profile",
 	[CAT_IDLE] = "idle",
 	[CAT_FETCH] = "fetch",
+	[CAT_COMMAND] = "command",
 	[CAT_RESPONSE] = "terminal-response",
+	[CAT_ENVELOPE] = "envelope",
+	[CAT_STATUS] = "status",
+	[CAT_BACKOFF] = "busy-backoff",
 	[CAT_FAILED] = "failed",
 };
 
@@ -43,12 +84,15 @@ const char *cat_state_name(enum cat_state s)
 
 static void cat_enter(struct cat *c, enum cat_state s)
 {
-	log_debug(LOG_CAT, "%s: %s -> %s", pcsc_reader_name(c->reader),
-		  state_names[c->state], state_names[s]);
+	if (c->state == s)
+		return;
+	log_debug(LOG_CAT, "%s: %s -> %s", cat_name(c), state_names[c->state],
+		  state_names[s]);
 	c->state = s;
 }
 
 static void cat_apdu_done(void *arg, int err, const struct apdu_result *res);
+static void cat_kick(struct cat *c);
 
 static int cat_send(struct cat *c, enum cat_state next, uint8_t cla,
 		    uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *data,
@@ -62,50 +106,253 @@ static int cat_send(struct cat *c, enum cat_state next, uint8_t cla,
 	log_hex(LOG_CAT, "C-APDU", apdu, (size_t)n);
 	n = pcsc_transmit(c->reader, apdu, (size_t)n, cat_apdu_done, c);
 	if (n < 0) {
-		log_err(LOG_CAT, "%s: cannot send APDU: %s",
-			pcsc_reader_name(c->reader), strerror(-n));
+		log_err(LOG_CAT, "%s: cannot send APDU: %s", cat_name(c),
+			strerror(-n));
 		return n;
 	}
 	cat_enter(c, next);
 	return 0;
 }
 
-static void cat_fetch(struct cat *c)
+/* ------------------------------------------------------------------ */
+/* Proactive commands                                                  */
+
+static void cat_log_cmd(struct cat *c, const char *why, const uint8_t *p,
+			size_t len)
 {
-	cat_send(c, CAT_FETCH, APDU_CLA_UICC, INS_FETCH, 0, 0, NULL, 0,
-		 c->pending ? c->pending : 256);
+	char hex[2 * 255 + 1];
+
+	hex_encode(hex, p, len < 255 ? len : 255);
+	log_notice(LOG_CAT, "%s: %s: %s", cat_name(c), why, hex);
 }
 
-/*
- * A command the terminal does not implement: TS 102 223 clause 6.8.3,
- * result '31' (command type not understood).
- */
-static void cat_answer_unknown(struct cat *c, const uint8_t *cmd, size_t len)
+void cat_respond(struct cat *c, uint8_t result, const uint8_t *addl,
+		 size_t addl_len, const uint8_t *extra, size_t extra_len)
 {
-	struct tlv_iter it;
-	struct tlv t, d;
-	uint8_t tr[32];
-	struct tlv_buf b;
-	char hex[2 * 64 + 1];
+	uint8_t tr[255];
+	int n;
 
-	tlv_iter_init(&it, cmd, len);
-	if (tlv_ber_next(&it, &t) != 1 || t.tag != 0xD0 ||
-	    tlv_ctlv_find(t.val, t.len, 0x01, &d) != 1 || d.len != 3) {
-		hex_encode(hex, cmd, len < 64 ? len : 64);
-		log_warn(LOG_CAT, "%s: malformed proactive command %s",
-			 pcsc_reader_name(c->reader), hex);
-		cat_enter(c, CAT_IDLE);
+	if (c->state != CAT_COMMAND) {
+		log_err(LOG_CAT, "%s: response to no command (state %s)",
+			cat_name(c), state_names[c->state]);
 		return;
 	}
-	hex_encode(hex, cmd, len < 64 ? len : 64);
-	log_notice(LOG_CAT, "%s: proactive command type %02X not supported: %s",
-		   pcsc_reader_name(c->reader), d.val[1], hex);
-	tlv_buf_init(&b, tr, sizeof(tr));
-	tlv_put_ctlv(&b, 0x81, d.val, 3);
-	tlv_put_ctlv(&b, 0x82, (const uint8_t[]){ 0x82, 0x81 }, 2);
-	tlv_put_ctlv(&b, 0x83, (const uint8_t[]){ 0x31 }, 1);
-	cat_send(c, CAT_RESPONSE, APDU_CLA_UICC, INS_TERMINAL_RESPONSE, 0, 0,
-		 tr, b.len, -1);
+	n = cat_tr_build(tr, sizeof(tr), &c->cmd, result, addl, addl_len,
+			 extra, extra_len);
+	if (n < 0) {
+		log_err(LOG_CAT, "%s: terminal response too long", cat_name(c));
+		n = cat_tr_build(tr, sizeof(tr), &c->cmd,
+				 CAT_RES_BEYOND_CAPABILITIES, NULL, 0, NULL, 0);
+		result = CAT_RES_BEYOND_CAPABILITIES;
+	}
+	log_info(LOG_CAT, "%s: %s (number %u, qualifier %02X): result %02X %s",
+		 cat_name(c), cat_cmd_name(c->cmd.type), c->cmd.number,
+		 c->cmd.qualifier, result, cat_result_name(result));
+	if (c->e->obs && c->e->obs->command)
+		c->e->obs->command(c->e->obs_arg, c, c->cmd.type, result);
+	if (cat_send(c, CAT_RESPONSE, APDU_CLA_UICC, INS_TERMINAL_RESPONSE, 0,
+		     0, tr, (size_t)n, -1) < 0)
+		cat_enter(c, CAT_IDLE);
+}
+
+static void cat_dispatch(struct cat *c, const uint8_t *p, size_t len)
+{
+	struct cat_handler *h;
+	struct cat_cmd cmd;
+	int r;
+
+	memset(&cmd, 0, sizeof(cmd));
+	r = cat_cmd_decode(p, len, &cmd);
+	cat_enter(c, CAT_COMMAND);
+	if (r < 0) {
+		/*
+		 * No command details to echo (TS 102 223 clause 6.10): answer
+		 * 'command data not understood' with empty details so the card
+		 * is not left waiting for a response that never comes.
+		 */
+		cat_log_cmd(c, "malformed proactive command", p, len);
+		memset(&c->cmd, 0, sizeof(c->cmd));
+		cat_respond(c, CAT_RES_DATA_NOT_UNDERSTOOD, NULL, 0, NULL, 0);
+		return;
+	}
+	c->cmd = cmd.det;
+	if (r > 0) {
+		cat_log_cmd(c, r == CAT_RES_TYPE_NOT_UNDERSTOOD ?
+			    "unknown type of command" :
+			    r == CAT_RES_VALUES_MISSING ?
+			    "required values missing in command" :
+			    r == CAT_RES_BEYOND_CAPABILITIES ?
+			    "unsupported command qualifier or value" :
+			    "command data not understood", p, len);
+		cat_respond(c, (uint8_t)r, NULL, 0, NULL, 0);
+		return;
+	}
+	h = &c->e->handlers[cmd.det.type];
+	if (!h->fn) {
+		/* known to the decoder, but not enabled here */
+		cat_log_cmd(c, "command not enabled in this terminal", p, len);
+		cat_respond(c, CAT_RES_BEYOND_CAPABILITIES, NULL, 0, NULL, 0);
+		return;
+	}
+	log_debug(LOG_CAT, "%s: %s (number %u, qualifier %02X)", cat_name(c),
+		  cat_cmd_name(cmd.det.type), cmd.det.number, cmd.det.qualifier);
+	h->fn(h->arg, c, &cmd, p, len);
+}
+
+/* ------------------------------------------------------------------ */
+/* The job queue                                                       */
+
+static struct cat_job *job_pop(struct cat *c)
+{
+	struct cat_job *j = c->jobs;
+
+	if (j) {
+		c->jobs = j->next;
+		if (!c->jobs)
+			c->jobs_tail = &c->jobs;
+		if (j->status)
+			c->status_queued = false;
+	}
+	return j;
+}
+
+static void job_finish(struct cat *c, struct cat_job *j, int err, uint16_t sw,
+		       const uint8_t *data, size_t len)
+{
+	if (j->done)
+		j->done(j->arg, c, err, sw, data, len);
+	free(j);
+}
+
+static void cat_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct cat *c = arg;
+
+	cat_enter(c, CAT_IDLE);
+	cat_kick(c);
+}
+
+/* Send what is next: a pending FETCH first, then the head of the queue. */
+static void cat_kick(struct cat *c)
+{
+	struct cat_job *j;
+
+	if (c->state != CAT_IDLE)
+		return;
+	if (c->fetch_pending) {
+		c->fetch_pending = false;
+		if (cat_send(c, CAT_FETCH, APDU_CLA_UICC, INS_FETCH, 0, 0,
+			     NULL, 0, c->fetch_len ? c->fetch_len : 256) == 0)
+			return;
+	}
+	j = c->jobs;
+	if (!j)
+		return;
+	if (j->status) {
+		if (cat_send(c, CAT_STATUS, APDU_CLA_UICC, INS_STATUS, 0x00,
+			     0x0C, NULL, 0, -1) < 0)
+			job_finish(c, job_pop(c), -EIO, 0, NULL, 0);
+		return;
+	}
+	if (cat_send(c, CAT_ENVELOPE, APDU_CLA_UICC, INS_ENVELOPE, 0, 0,
+		     j->data, j->len, -1) < 0)
+		job_finish(c, job_pop(c), -EIO, 0, NULL, 0);
+}
+
+static int job_add(struct cat *c, struct cat_job *j)
+{
+	if (c->state == CAT_FAILED) {
+		free(j);
+		return -EIO;
+	}
+	*c->jobs_tail = j;
+	c->jobs_tail = &j->next;
+	cat_kick(c);
+	return 0;
+}
+
+int cat_envelope(struct cat *c, const uint8_t *p, size_t len,
+		 cat_envelope_fn done, void *arg)
+{
+	struct cat_job *j;
+
+	if (len < 2 || len > sizeof(j->data))
+		return -EINVAL;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	memcpy(j->data, p, len);
+	j->len = len;
+	j->done = done;
+	j->arg = arg;
+	return job_add(c, j);
+}
+
+int cat_status(struct cat *c)
+{
+	struct cat_job *j;
+
+	if (c->status_queued)
+		return 0;	/* one poll waiting is as good as two */
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->status = true;
+	c->status_queued = true;
+	return job_add(c, j);
+}
+
+/* ------------------------------------------------------------------ */
+/* APDU completions                                                    */
+
+static void cat_after(struct cat *c, uint16_t sw)
+{
+	if (apdu_sw_proactive(sw)) {
+		c->fetch_pending = true;
+		c->fetch_len = SW2(sw);
+	}
+	cat_enter(c, CAT_IDLE);
+	cat_kick(c);
+}
+
+static void cat_envelope_done(struct cat *c, uint16_t sw,
+			      const struct apdu_result *res)
+{
+	struct cat_job *j = c->jobs;
+
+	if (sw == SW_TK_BUSY) {
+		/* TS 102 221 clause 14.6.6: toolkit busy, send it again later */
+		if (++j->tries > c->e->cfg.busy_retries) {
+			log_err(LOG_CAT, "%s: envelope %02X dropped: card busy after %u tries",
+				cat_name(c), j->data[0], j->tries);
+			job_finish(c, job_pop(c), -EBUSY, sw, NULL, 0);
+			c->backoff_ms = 0;
+			cat_after(c, sw);
+			return;
+		}
+		c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 :
+			c->e->cfg.busy_retry_ms;
+		if (c->backoff_ms > c->e->cfg.busy_retry_max_ms)
+			c->backoff_ms = c->e->cfg.busy_retry_max_ms;
+		log_info(LOG_CAT, "%s: toolkit busy (93 00), envelope %02X again in %u ms",
+			 cat_name(c), j->data[0], c->backoff_ms);
+		cat_enter(c, CAT_BACKOFF);
+		{
+			struct timeval tv = { c->backoff_ms / 1000,
+					      (c->backoff_ms % 1000) * 1000 };
+
+			evtimer_add(c->retry, &tv);
+		}
+		return;
+	}
+	c->backoff_ms = 0;
+	j = job_pop(c);
+	log_info(LOG_CAT, "%s: envelope %02X answered %04X", cat_name(c),
+		 j->data[0], sw);
+	if (c->e->obs && c->e->obs->envelope)
+		c->e->obs->envelope(c->e->obs_arg, c, j->data[0], sw);
+	job_finish(c, j, 0, sw, res->data, res->len);
+	cat_after(c, sw);
 }
 
 static void cat_apdu_done(void *arg, int err, const struct apdu_result *res)
@@ -115,93 +362,159 @@ static void cat_apdu_done(void *arg, int err, const struct apdu_result *res)
 	uint16_t sw;
 
 	if (err) {
-		/* pcsc has logged it; the card is likely going away */
+		/* pcsc logged it; a removed card is followed by card_gone */
+		if (was == CAT_ENVELOPE || was == CAT_STATUS)
+			job_finish(c, job_pop(c), -EIO, 0, NULL, 0);
 		cat_enter(c, CAT_IDLE);
 		return;
 	}
 	sw = res->sw;
-	log_hex(LOG_CAT, "R-APDU", res->data, res->len);
-	log_debug(LOG_CAT, "%s: SW %04X (%s)", pcsc_reader_name(c->reader), sw,
-		  apdu_sw_str(sw));
+	if (log_hexdump_enabled(LOG_CAT)) {
+		uint8_t r[APDU_MAX_DATA + 2];
+
+		memcpy(r, res->data, res->len);
+		r[res->len] = SW1(sw);
+		r[res->len + 1] = SW2(sw);
+		log_hex(LOG_CAT, "R-APDU", r, res->len + 2);
+	}
 
 	switch (was) {
 	case CAT_SELECT:
-		/* A card without an MF FCP still may run a toolkit: go on. */
+		/* A card without an MF FCP may still run a toolkit: go on. */
 		if (sw != SW_OK)
-			log_info(LOG_CAT, "%s: SELECT MF answered %04X",
-				 pcsc_reader_name(c->reader), sw);
-		cat_send(c, CAT_PROFILE, APDU_CLA_UICC, INS_TERMINAL_PROFILE,
-			 0, 0, c->profile, c->profile_len, -1);
+			log_info(LOG_CAT, "%s: SELECT MF answered %04X (%s)",
+				 cat_name(c), sw, apdu_sw_str(sw));
+		if (cat_send(c, CAT_PROFILE, APDU_CLA_UICC, INS_TERMINAL_PROFILE,
+			     0, 0, c->profile, c->profile_len, -1) < 0)
+			cat_enter(c, CAT_FAILED);
 		return;
 	case CAT_PROFILE:
 		if (sw != SW_OK && !apdu_sw_proactive(sw)) {
 			log_err(LOG_CAT, "%s: TERMINAL PROFILE refused: %04X (%s)",
-				pcsc_reader_name(c->reader), sw, apdu_sw_str(sw));
+				cat_name(c), sw, apdu_sw_str(sw));
 			cat_enter(c, CAT_FAILED);
 			return;
 		}
 		log_info(LOG_CAT, "%s: terminal profile sent (%zu bytes), card answered %04X",
-			 pcsc_reader_name(c->reader), c->profile_len, sw);
-		if (c->ops && c->ops->profile_done)
-			c->ops->profile_done(c->arg, c, sw);
+			 cat_name(c), c->profile_len, sw);
+		if (c->e->obs && c->e->obs->card_up)
+			c->e->obs->card_up(c->e->obs_arg, c);
 		break;
 	case CAT_FETCH:
 		if (sw == SW_OK && res->len) {
-			cat_answer_unknown(c, res->data, res->len);
+			cat_dispatch(c, res->data, res->len);
 			return;
 		}
-		log_warn(LOG_CAT, "%s: FETCH answered %04X (%s)",
-			 pcsc_reader_name(c->reader), sw, apdu_sw_str(sw));
+		log_warn(LOG_CAT, "%s: FETCH answered %04X (%s) without a command",
+			 cat_name(c), sw, apdu_sw_str(sw));
 		break;
 	case CAT_RESPONSE:
 		if (sw != SW_OK && !apdu_sw_proactive(sw))
 			log_warn(LOG_CAT, "%s: TERMINAL RESPONSE answered %04X (%s)",
-				 pcsc_reader_name(c->reader), sw, apdu_sw_str(sw));
+				 cat_name(c), sw, apdu_sw_str(sw));
+		break;
+	case CAT_ENVELOPE:
+		cat_envelope_done(c, sw, res);
+		return;
+	case CAT_STATUS:
+		job_finish(c, job_pop(c), 0, sw, res->data, res->len);
+		log_debug(LOG_CAT, "%s: STATUS answered %04X", cat_name(c), sw);
 		break;
 	default:
+		log_err(LOG_CAT, "%s: APDU completion in state %s", cat_name(c),
+			state_names[was]);
 		break;
 	}
-	if (apdu_sw_proactive(sw)) {
-		c->pending = SW2(sw);
-		cat_fetch(c);
-		return;
-	}
-	cat_enter(c, CAT_IDLE);
+	cat_after(c, sw);
 }
 
-struct cat *cat_new(struct pcsc_reader *r, const struct cat_ops *ops, void *arg)
+/* ------------------------------------------------------------------ */
+/* Cards and engine                                                    */
+
+int cat_activate(struct cat *c)
 {
 	static const uint8_t mf[] = { 0x3F, 0x00 };
-	struct cat *c = calloc(1, sizeof(*c));
-	int n;
+	int n = cat_profile_build(c->profile, sizeof(c->profile), c->e->caps);
 
-	if (!c)
-		return NULL;
-	c->reader = r;
-	c->ops = ops;
-	c->arg = arg;
-	c->state = CAT_OFF;
-	n = cat_profile_build(c->profile, sizeof(c->profile), CAT_FEAT_NONE);
-	if (n < 0) {
-		free(c);
-		return NULL;
-	}
+	if (n < 0)
+		return n;
 	c->profile_len = (size_t)n;
 	/*
 	 * UICC activation (TS 102 221 clause 14.5.1): select the MF, then
 	 * TERMINAL PROFILE before any other toolkit exchange.
 	 */
-	if (cat_send(c, CAT_SELECT, 0x00, INS_SELECT, 0x00, 0x04, mf,
-		     sizeof(mf), 256) < 0) {
+	return cat_send(c, CAT_SELECT, 0x00, INS_SELECT, 0x00, 0x04, mf,
+			sizeof(mf), 256);
+}
+
+struct cat *cat_new(struct cat_engine *e, struct pcsc_reader *r)
+{
+	struct cat *c = calloc(1, sizeof(*c)), **pp;
+
+	if (!c)
+		return NULL;
+	c->e = e;
+	c->reader = r;
+	c->state = CAT_OFF;
+	c->jobs_tail = &c->jobs;
+	c->retry = evtimer_new(e->base, cat_retry_cb, c);
+	if (!c->retry) {
 		free(c);
 		return NULL;
 	}
+	for (pp = &e->cards; *pp; pp = &(*pp)->next)
+		;
+	*pp = c;
 	return c;
 }
 
 void cat_free(struct cat *c)
 {
+	struct cat_job *j;
+
+	if (!c)
+		return;
+	for (struct cat **pp = &c->e->cards; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	while ((j = job_pop(c)))
+		job_finish(c, j, -ENODEV, 0, NULL, 0);
+	event_free(c->retry);
 	free(c);
+}
+
+bool cat_event_listed(const struct cat *c, uint8_t ev)
+{
+	for (size_t i = 0; i < c->nevents; i++)
+		if (c->events[i] == ev)
+			return true;
+	return false;
+}
+
+void cat_set_events(struct cat *c, const uint8_t *ev, size_t n)
+{
+	if (n > CAT_MAX_EVENTS)
+		n = CAT_MAX_EVENTS;
+	memcpy(c->events, ev, n);
+	c->nevents = n;
+	cat_changed(c);
+}
+
+size_t cat_events(const struct cat *c, uint8_t *ev, size_t cap)
+{
+	size_t n = c->nevents < cap ? c->nevents : cap;
+
+	memcpy(ev, c->events, n);
+	return n;
+}
+
+void cat_changed(struct cat *c)
+{
+	if (c->e->obs && c->e->obs->changed)
+		c->e->obs->changed(c->e->obs_arg, c);
 }
 
 enum cat_state cat_state(const struct cat *c)
@@ -209,8 +522,106 @@ enum cat_state cat_state(const struct cat *c)
 	return c->state;
 }
 
+const char *cat_name(const struct cat *c)
+{
+	return pcsc_reader_name(c->reader);
+}
+
+struct cat_engine *cat_engine(const struct cat *c)
+{
+	return c->e;
+}
+
+struct pcsc_reader *cat_reader(const struct cat *c)
+{
+	return c->reader;
+}
+
 const uint8_t *cat_profile(const struct cat *c, size_t *len)
 {
 	*len = c->profile_len;
 	return c->profile;
+}
+
+void *cat_priv(const struct cat *c, unsigned slot)
+{
+	return slot < CAT_PRIV_SLOTS ? c->priv[slot] : NULL;
+}
+
+void cat_set_priv(struct cat *c, unsigned slot, void *p)
+{
+	if (slot < CAT_PRIV_SLOTS)
+		c->priv[slot] = p;
+}
+
+struct cat_engine *cat_engine_new(struct event_base *base,
+				  const struct cat_config *cfg)
+{
+	struct cat_engine *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	e->base = base;
+	e->cfg = *cfg;
+	e->info.loc_status = CAT_LOC_NO_SERVICE;
+	return e;
+}
+
+void cat_engine_free(struct cat_engine *e)
+{
+	free(e);
+}
+
+void cat_engine_configure(struct cat_engine *e, const struct cat_config *cfg)
+{
+	e->cfg = *cfg;
+}
+
+void cat_engine_set_observer(struct cat_engine *e,
+			     const struct cat_observer *obs, void *arg)
+{
+	e->obs = obs;
+	e->obs_arg = arg;
+}
+
+void cat_engine_handle(struct cat_engine *e, uint8_t type, cat_handler_fn fn,
+		       void *arg)
+{
+	e->handlers[type].fn = fn;
+	e->handlers[type].arg = arg;
+}
+
+void cat_engine_enable(struct cat_engine *e, uint64_t caps)
+{
+	e->caps |= caps;
+}
+
+void cat_engine_disable(struct cat_engine *e, uint64_t caps)
+{
+	e->caps &= ~caps;
+}
+
+uint64_t cat_engine_caps(const struct cat_engine *e)
+{
+	return e->caps;
+}
+
+struct cat_terminal_info *cat_engine_info(struct cat_engine *e)
+{
+	return &e->info;
+}
+
+struct event_base *cat_engine_base(const struct cat_engine *e)
+{
+	return e->base;
+}
+
+struct cat *cat_engine_first(struct cat_engine *e)
+{
+	return e->cards;
+}
+
+struct cat *cat_engine_next(struct cat *c)
+{
+	return c->next;
 }

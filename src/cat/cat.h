@@ -1,40 +1,131 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The Card Application Toolkit engine, one per card: UICC activation
- * (SELECT MF, TERMINAL PROFILE), then the proactive loop (91xx -> FETCH ->
- * TERMINAL RESPONSE until 90 00).  One APDU in flight per card.
+ * The Card Application Toolkit engine (ETSI TS 102 223, TS 102 221 clause
+ * 14).  One struct cat per card: UICC activation, the proactive loop (91xx
+ * -> FETCH -> handler -> TERMINAL RESPONSE until 90 00), and a queue of
+ * ENVELOPE and STATUS jobs with one APDU in flight; '93 00' is retried after
+ * a back-off without reordering.  The engine (struct cat_engine) holds what
+ * is shared by every card: the command handlers, the capabilities for the
+ * terminal profile, the terminal's local information and the observers.
  */
 #ifndef DMSCGW_CAT_H
 #define DMSCGW_CAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cat/envelope.h"
+#include "cat/proactive.h"
+
+struct event_base;
 struct pcsc_reader;
 struct cat;
+struct cat_engine;
 
 enum cat_state {
-	CAT_OFF,		/* no card session */
+	CAT_OFF,		/* card connected, toolkit not started */
 	CAT_SELECT,		/* SELECT MF in flight */
 	CAT_PROFILE,		/* TERMINAL PROFILE in flight */
-	CAT_IDLE,		/* toolkit ready, nothing in flight */
+	CAT_IDLE,		/* nothing in flight */
 	CAT_FETCH,		/* FETCH in flight */
+	CAT_COMMAND,		/* a handler is executing the fetched command */
 	CAT_RESPONSE,		/* TERMINAL RESPONSE in flight */
-	CAT_FAILED,		/* the card refused activation; nothing more sent */
+	CAT_ENVELOPE,		/* ENVELOPE in flight */
+	CAT_STATUS,		/* STATUS in flight */
+	CAT_BACKOFF,		/* card answered 93 00: waiting to retry */
+	CAT_FAILED,		/* activation refused; nothing more is sent */
 	CAT_STATE_MAX
 };
 
-struct cat_ops {
-	/* The card answered TERMINAL PROFILE (sw) - the toolkit session is up. */
-	void (*profile_done)(void *arg, struct cat *c, uint16_t sw);
+struct cat_config {
+	unsigned busy_retry_ms;		/* first retry after 93 00 */
+	unsigned busy_retry_max_ms;	/* back-off ceiling */
+	unsigned busy_retries;		/* then the envelope is dropped */
 };
 
-/* Start the toolkit on a connected card: Profile Download. */
-struct cat *cat_new(struct pcsc_reader *r, const struct cat_ops *ops, void *arg);
+/* The terminal's own information, for PROVIDE LOCAL INFORMATION. */
+struct cat_terminal_info {
+	char imei[16];			/* 15 digits */
+	struct cat_location loc;
+	uint8_t loc_status;		/* enum cat_loc_status */
+};
+
+/* Observers (the D-Bus service); every member optional. */
+struct cat_observer {
+	void (*card_up)(void *arg, struct cat *c);	/* profile answered */
+	void (*command)(void *arg, struct cat *c, uint8_t type, uint8_t result);
+	void (*envelope)(void *arg, struct cat *c, uint8_t tag, uint16_t sw);
+	void (*changed)(void *arg, struct cat *c);	/* events, timers... */
+};
+
+/* Executes a decoded proactive command; must end with cat_respond(). */
+typedef void (*cat_handler_fn)(void *arg, struct cat *c,
+			       const struct cat_cmd *cmd,
+			       const uint8_t *raw, size_t len);
+
+/*
+ * Completion of an envelope: err 0 with the final status word and response
+ * data, or -ENODEV (card gone), -EBUSY (still 93 00 after every retry),
+ * -EIO.  Runs once per queued envelope, also when the card goes away.
+ */
+typedef void (*cat_envelope_fn)(void *arg, struct cat *c, int err, uint16_t sw,
+				const uint8_t *data, size_t len);
+
+struct cat_engine *cat_engine_new(struct event_base *base,
+				  const struct cat_config *cfg);
+void cat_engine_free(struct cat_engine *e);
+void cat_engine_configure(struct cat_engine *e, const struct cat_config *cfg);
+void cat_engine_set_observer(struct cat_engine *e,
+			     const struct cat_observer *obs, void *arg);
+/* Register the handler of a type of command and the capabilities it brings. */
+void cat_engine_handle(struct cat_engine *e, uint8_t type, cat_handler_fn fn,
+		       void *arg);
+void cat_engine_enable(struct cat_engine *e, uint64_t caps);
+void cat_engine_disable(struct cat_engine *e, uint64_t caps);
+uint64_t cat_engine_caps(const struct cat_engine *e);
+struct cat_terminal_info *cat_engine_info(struct cat_engine *e);
+struct event_base *cat_engine_base(const struct cat_engine *e);
+
+/* Cards, in insertion order. */
+struct cat *cat_engine_first(struct cat_engine *e);
+struct cat *cat_engine_next(struct cat *c);
+
+struct cat *cat_new(struct cat_engine *e, struct pcsc_reader *r);
+/* Queued envelope callbacks run with -ENODEV; accepts NULL. */
 void cat_free(struct cat *c);
+
+/* UICC activation: SELECT MF, TERMINAL PROFILE (Profile Download). */
+int cat_activate(struct cat *c);
+
+/* Answer the command being executed (state CAT_COMMAND). */
+void cat_respond(struct cat *c, uint8_t result, const uint8_t *addl,
+		 size_t addl_len, const uint8_t *extra, size_t extra_len);
+
+/* Queue an ENVELOPE (the full BER-TLV object). */
+int cat_envelope(struct cat *c, const uint8_t *p, size_t len,
+		 cat_envelope_fn done, void *arg);
+/* Queue a STATUS command (POLL INTERVAL); at most one is queued. */
+int cat_status(struct cat *c);
+
+/* SET UP EVENT LIST state. */
+bool cat_event_listed(const struct cat *c, uint8_t ev);
+void cat_set_events(struct cat *c, const uint8_t *ev, size_t n);
+size_t cat_events(const struct cat *c, uint8_t *ev, size_t cap);
+
 enum cat_state cat_state(const struct cat *c);
 const char *cat_state_name(enum cat_state s);
-/* The TERMINAL PROFILE bytes sent to this card. */
+const char *cat_name(const struct cat *c);
+struct cat_engine *cat_engine(const struct cat *c);
+struct pcsc_reader *cat_reader(const struct cat *c);
 const uint8_t *cat_profile(const struct cat *c, size_t *len);
+
+/* Per-card state of other modules (wake-up sources), by slot. */
+#define CAT_PRIV_SLOTS 8
+void *cat_priv(const struct cat *c, unsigned slot);
+void cat_set_priv(struct cat *c, unsigned slot, void *p);
+
+/* Tell the observers that something visible changed (timers...). */
+void cat_changed(struct cat *c);
 
 #endif

@@ -7,75 +7,64 @@
 #include "cat/profile.h"
 
 /*
- * Every capability dmscgw knows of, with its position (TS 102 223 clause
- * 5.2; 3GPP TS 31.111 clause 5.2 for the NAA-specific ones).  `value` is
- * what is sent: zero until the capability is implemented and tested.  The
- * profile is as long as the highest byte listed, so later capabilities do
- * not change its length.
+ * Position of every capability (byte 1-based, bit mask), TS 102 223 clause
+ * 5.2 / TS 31.111 clause 5.2.  The profile is as long as the highest byte
+ * listed, so enabling later capabilities does not change its length.
  */
-struct cat_cap {
-	unsigned char byte;	/* 1-based */
+static const struct {
+	unsigned char byte;
 	unsigned char mask;
-	unsigned char value;
-	unsigned needs;		/* enum cat_feature bits required */
 	const char *name;
-};
-
+} caps[CAP_MAX] = {
 #define B(n) (1u << ((n) - 1))
-
-static const struct cat_cap caps[] = {
-	{ 1, B(1), B(1), 0, "profile download" },
-	{ 1, B(6), 0, 0, "timer expiration" },
-	{ 1, B(8), 0, 0, "call control by NAA" },
-	{ 3, B(4), 0, 0, "MORE TIME" },
-	{ 3, B(6), 0, 0, "POLL INTERVAL" },
-	{ 3, B(7), 0, 0, "POLLING OFF" },
-	{ 4, B(2), 0, 0, "SEND SHORT MESSAGE" },
-	{ 4, B(7), 0, 0, "PROVIDE LOCAL INFORMATION (location)" },
-	{ 5, B(1), 0, 0, "SET UP EVENT LIST" },
-	{ 5, B(5), 0, 0, "event: location status" },
-	{ 6, B(3), 0, 0, "event: data available" },
-	{ 6, B(4), 0, 0, "event: channel status" },
-	{ 6, B(7), 0, 0, "event: local connection" },
-	{ 8, B(1) | B(2), 0, 0, "TIMER MANAGEMENT" },
-	{ 12, B(1), 0, 0, "OPEN CHANNEL" },
-	{ 12, B(2), 0, 0, "CLOSE CHANNEL" },
-	{ 12, B(3), 0, 0, "RECEIVE DATA" },
-	{ 12, B(4), 0, 0, "SEND DATA" },
-	{ 12, B(5), 0, 0, "GET CHANNEL STATUS" },
-	{ 13, B(6) | B(7) | B(8), 0, 0, "number of channels" },
-	{ 17, B(1), 0, 0, "TCP, UICC in client mode, remote connection" },
-	{ 17, B(2), 0, 0, "UDP, UICC in client mode, remote connection" },
-	{ 17, B(3), 0, 0, "TCP, UICC in server mode" },
-	{ 17, B(4), 0, 0, "TCP, UICC in client mode, local connection" },
-	{ 17, B(5), 0, 0, "UDP, UICC in client mode, local connection" },
-	{ 30, B(3), 0, 0, "Terminal Applications" },
+	[CAP_PROFILE_DOWNLOAD] = { 1, B(1), "profile download" },
+	[CAP_TIMER_EXPIRATION] = { 1, B(6), "timer expiration" },
+	[CAP_CALL_CONTROL] = { 1, B(8), "call control by NAA" },
+	[CAP_MORE_TIME] = { 3, B(4), "MORE TIME" },
+	[CAP_POLL_INTERVAL] = { 3, B(6), "POLL INTERVAL" },
+	[CAP_POLLING_OFF] = { 3, B(7), "POLLING OFF" },
+	[CAP_SEND_SMS] = { 4, B(2), "SEND SHORT MESSAGE" },
+	[CAP_LOCAL_INFO_LOCATION] = { 4, B(7), "PROVIDE LOCAL INFORMATION (MCC, MNC, LAC, cell id, IMEI)" },
+	[CAP_SET_UP_EVENT_LIST] = { 5, B(1), "SET UP EVENT LIST" },
+	[CAP_EVENT_LOCATION_STATUS] = { 5, B(5), "event: location status" },
+	[CAP_EVENT_DATA_AVAILABLE] = { 6, B(3), "event: data available" },
+	[CAP_EVENT_CHANNEL_STATUS] = { 6, B(4), "event: channel status" },
+	[CAP_EVENT_LOCAL_CONNECTION] = { 6, B(7), "event: local connection" },
+	[CAP_TIMER_START_STOP] = { 8, B(1), "TIMER MANAGEMENT (start, stop)" },
+	[CAP_TIMER_GET] = { 8, B(2), "TIMER MANAGEMENT (get current value)" },
+	[CAP_LOCAL_INFO_DATE_TIME] = { 8, B(3), "PROVIDE LOCAL INFORMATION (date, time, time zone)" },
+	[CAP_LOCAL_INFO_ACCESS_TECH] = { 9, B(8), "PROVIDE LOCAL INFORMATION (access technology)" },
+	[CAP_OPEN_CHANNEL] = { 12, B(1), "OPEN CHANNEL" },
+	[CAP_CLOSE_CHANNEL] = { 12, B(2), "CLOSE CHANNEL" },
+	[CAP_RECEIVE_DATA] = { 12, B(3), "RECEIVE DATA" },
+	[CAP_SEND_DATA] = { 12, B(4), "SEND DATA" },
+	[CAP_GET_CHANNEL_STATUS] = { 12, B(5), "GET CHANNEL STATUS" },
+	[CAP_TCP_CLIENT_REMOTE] = { 17, B(1), "TCP, UICC in client mode, remote connection" },
+	[CAP_UDP_CLIENT_REMOTE] = { 17, B(2), "UDP, UICC in client mode, remote connection" },
+	[CAP_TCP_SERVER] = { 17, B(3), "TCP, UICC in server mode" },
+	[CAP_TCP_CLIENT_LOCAL] = { 17, B(4), "TCP, UICC in client mode, local connection" },
+	[CAP_UDP_CLIENT_LOCAL] = { 17, B(5), "UDP, UICC in client mode, local connection" },
+	[CAP_TERMINAL_APPLICATIONS] = { 30, B(3), "Terminal Applications" },
+#undef B
 };
 
-#define NCAPS (sizeof(caps) / sizeof(caps[0]))
-
-int cat_profile_build(uint8_t *out, size_t cap, unsigned features)
+int cat_profile_build(uint8_t *out, size_t cap, uint64_t enabled)
 {
 	size_t len = 0;
 
-	for (size_t i = 0; i < NCAPS; i++)
+	for (int i = 0; i < CAP_MAX; i++)
 		if (caps[i].byte > len)
 			len = caps[i].byte;
 	if (len > cap)
 		return -ENOSPC;
 	memset(out, 0, len);
-	for (size_t i = 0; i < NCAPS; i++) {
-		if ((caps[i].needs & features) != caps[i].needs)
-			continue;
-		out[caps[i].byte - 1] |= caps[i].value & caps[i].mask;
-	}
+	for (int i = 0; i < CAP_MAX; i++)
+		if (enabled & CAP_BIT(i))
+			out[caps[i].byte - 1] |= caps[i].mask;
 	return (int)len;
 }
 
-const char *cat_profile_name(unsigned byte, unsigned bit)
+const char *cat_cap_name(enum cat_cap c)
 {
-	for (size_t i = 0; i < NCAPS; i++)
-		if (caps[i].byte == byte && (caps[i].mask & B(bit)))
-			return caps[i].name;
-	return NULL;
+	return c < CAP_MAX ? caps[c].name : "?";
 }

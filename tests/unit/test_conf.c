@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -38,11 +39,27 @@ static const struct bad_case bad_cases[] = {
 	{ "[card]\nreader = \"\"\n", "t.conf:2: card.reader: empty value" },
 	{ "[card]\nshare = shared\nshare = shared\n", "t.conf:3: card.share: set twice" },
 	{ "[daemon]\ndebug = cat,nope\n",
-	  "t.conf:2: daemon.debug: unknown module 'nope' (known: all,main,conf,card,cat)" },
+	  "t.conf:2: daemon.debug: unknown module 'nope' (known: all,main,conf,card,cat,wakeup,trace)" },
 	{ "[card]\n= x\n", "t.conf:2: missing key before '='" },
 	{ "[card]\nreader = \"abc\n", "t.conf:2: unterminated quoted value" },
 	{ "[card]\nretry_min = 9\nretry_max = 8\n",
 	  "t.conf: card.retry_min (9) is larger than card.retry_max (8)" },
+	{ "[wakeup]\nsources = timer, bogus\n",
+	  "t.conf:2: wakeup.sources: unknown wake-up source 'bogus' (known: profile-download, timer, location, call-control)" },
+	{ "[wakeup]\npoll_min = 10\npoll_max = 9\n",
+	  "t.conf: wakeup.poll_min (10) is larger than wakeup.poll_max (9)" },
+	{ "[terminal]\nimei = 12345\n",
+	  "t.conf:2: terminal.imei: '12345' is not 15 digits" },
+	{ "[terminal]\nmnc = 1\n",
+	  "t.conf:2: terminal.mnc: '1' is not 2 to 3 digits" },
+	{ "[terminal]\nmcc = 0a1\n",
+	  "t.conf:2: terminal.mcc: '0a1' is not 3 digits" },
+	{ "[terminal]\nrat = lte\n",
+	  "t.conf:2: terminal.rat: 'lte' is not one of gsm, utran, eutran" },
+	{ "[terminal]\ncell = 268435456\n",
+	  "t.conf:2: terminal.cell: '268435456' is not a whole number from 0 to 268435455" },
+	{ "[cat]\nbusy_retry = 5\n",
+	  "t.conf:2: cat.busy_retry: '5' is not a whole number from 10 to 60000" },
 };
 
 static void test_defaults(void **state)
@@ -87,22 +104,23 @@ static void test_good(void **state)
 	assert_string_equal(c.daemon.debug, "card, cat");
 }
 
+/* One test per bad input (the case is the test's initial state). */
 static void test_bad(void **state)
 {
-	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
-		struct conf c, before;
-		char err[256] = "";
+	const struct bad_case *bc = *state;
+	struct conf c, before;
+	char err[256] = "";
 
-		conf_defaults(&c);
-		before = c;
-		assert_int_equal(conf_parse(&c, "t.conf", bad_cases[i].text,
-					    strlen(bad_cases[i].text), err,
-					    sizeof(err)), -1);
-		assert_string_equal(err, bad_cases[i].err);
-		/* a failed parse changes nothing */
-		assert_memory_equal(&c, &before, sizeof(c));
-	}
+	conf_defaults(&c);
+	before = c;
+	assert_int_equal(conf_parse(&c, "t.conf", bc->text, strlen(bc->text),
+				    err, sizeof(err)), -1);
+	assert_string_equal(err, bc->err);
+	/* a failed parse changes nothing */
+	assert_memory_equal(&c, &before, sizeof(c));
 }
+
+#define NBAD (sizeof(bad_cases) / sizeof(bad_cases[0]))
 
 static void test_nul_and_long_line(void **state)
 {
@@ -161,15 +179,25 @@ static void test_missing_file(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
+	static const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_good),
-		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_nul_and_long_line),
 		cmocka_unit_test(test_overlong_value),
 		cmocka_unit_test(test_small_error_buffer),
 		cmocka_unit_test(test_missing_file),
 	};
+	static struct CMUnitTest tests[sizeof(fixed) / sizeof(fixed[0]) + NBAD];
+	static char names[NBAD][48];
+	size_t n = 0;
 
-	return cmocka_run_group_tests_name("conf", tests, NULL, NULL);
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		tests[n++] = fixed[i];
+	for (size_t i = 0; i < NBAD; i++) {
+		snprintf(names[i], sizeof(names[i]), "bad input %zu", i + 1);
+		tests[n] = (struct CMUnitTest)cmocka_unit_test_prestate(test_bad,
+						(void *)&bad_cases[i]);
+		tests[n++].name = names[i];
+	}
+	return _cmocka_run_group_tests("conf", tests, n, NULL, NULL);
 }
