@@ -22,6 +22,8 @@
 #include "cat/cat.h"
 #include "cat/terminal.h"
 #include "conf.h"
+#include "ctl/bus.h"
+#include "ctl/control.h"
 #include "log.h"
 #include "trace/trace.h"
 #include "wakeup/wakeup.h"
@@ -37,6 +39,11 @@ struct daemon {
 	struct cat_engine *cat;
 	struct wakeup *wakeup;
 	struct trace *trace;
+	char trace_path[256];		/* "" when the pcap trace is off */
+	const char *bus_spec;
+	struct bus *bus;
+	struct control *ctl;
+	const char *state;
 	bool pcscd_up;
 	unsigned ncards;
 };
@@ -48,6 +55,7 @@ static const struct option options[] = {
 	{ "check-config", no_argument, NULL, 't' },
 	{ "dump-config", no_argument, NULL, 'D' },
 	{ "trace", required_argument, NULL, 'T' },
+	{ "bus", required_argument, NULL, 'B' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -65,6 +73,8 @@ static void usage(FILE *f)
 "  -d, --debug[=MODULES]  debug logging for all or the listed modules\n"
 "                         (%s); repeat -d for hex dumps\n"
 "  -T, --trace=FILE       write every APDU exchange to FILE (pcap, GSMTAP)\n"
+"      --bus=BUS          D-Bus to serve org.dmscgw1 on: system (default),\n"
+"                         session, an address, or none\n"
 "  -t, --check-config     check the configuration and exit\n"
 "      --dump-config      print the effective configuration and exit\n"
 "  -h, --help             show this help and exit\n"
@@ -90,6 +100,7 @@ static void on_service(void *arg, bool up)
 	struct daemon *d = arg;
 
 	d->pcscd_up = up;
+	control_manager_changed(d->ctl, "PcscdRunning");
 	notify_status(d);
 }
 
@@ -105,6 +116,7 @@ static void on_card_ready(void *arg, struct pcsc_reader *r)
 	}
 	pcsc_reader_set_data(r, c);
 	d->ncards++;
+	control_card_added(d->ctl, c);
 	wakeup_card_ready(d->wakeup, c);
 	notify_status(d);
 }
@@ -117,6 +129,7 @@ static void on_card_gone(void *arg, struct pcsc_reader *r)
 	if (!c)
 		return;
 	wakeup_card_gone(d->wakeup, c);
+	control_card_removed(d->ctl, c);
 	cat_free(c);
 	pcsc_reader_set_data(r, NULL);
 	d->ncards--;
@@ -172,7 +185,9 @@ static int trace_apply(struct daemon *d, const struct conf *c)
 	}
 	trace_free(d->trace);
 	d->trace = t;
+	snprintf(d->trace_path, sizeof(d->trace_path), "%s", t ? file : "");
 	pcsc_set_tap(d->pcsc, t ? on_apdu : NULL, d);
+	control_manager_changed(d->ctl, "Tracing");
 	return 0;
 }
 
@@ -189,19 +204,27 @@ static int apply_debug(struct daemon *d, const struct conf *c)
 	return 0;
 }
 
-static void on_reload(struct daemon *d)
+static void set_state(struct daemon *d, const char *state)
+{
+	d->state = state;
+	control_manager_changed(d->ctl, "State");
+}
+
+/* SIGHUP and D-Bus Reload: 0, or -1 with the reason in err. */
+static int daemon_reload(struct daemon *d, char *err, size_t errlen)
 {
 	struct conf next;
 	struct pcsc_config pc;
-	char err[512];
 
 	sd_notify(0, "RELOADING=1");
+	set_state(d, "reloading");
 	conf_defaults(&next);
-	if (conf_load(&next, d->conf_path, err, sizeof(err)) < 0) {
+	if (conf_load(&next, d->conf_path, err, errlen) < 0) {
 		log_err(LOG_CONF, "reload failed, keeping the running configuration: %s",
 			err);
+		set_state(d, "running");
 		sd_notify(0, "READY=1");
-		return;
+		return -1;
 	}
 	d->conf = next;
 	apply_debug(d, &d->conf);
@@ -217,16 +240,77 @@ static void on_reload(struct daemon *d)
 	pcsc_config_from(&pc, &d->conf);
 	pcsc_reconfigure(d->pcsc, &pc);
 	log_notice(LOG_CONF, "configuration reloaded from %s", d->conf_path);
+	control_manager_changed(d->ctl, "Sources");
+	set_state(d, "running");
 	sd_notify(0, "READY=1");
 	notify_status(d);
+	return 0;
 }
+
+static int ctl_reload(void *arg, char *err, size_t errlen)
+{
+	return daemon_reload(arg, err, errlen);
+}
+
+static int ctl_trace_start(void *arg, const char *file, char *err, size_t errlen)
+{
+	struct daemon *d = arg;
+	struct trace *t = trace_new(file, *d->conf.trace.udp ? d->conf.trace.udp : NULL,
+				    err, errlen);
+
+	if (!t)
+		return -1;
+	trace_free(d->trace);
+	d->trace = t;
+	snprintf(d->trace_path, sizeof(d->trace_path), "%s", file);
+	pcsc_set_tap(d->pcsc, on_apdu, d);
+	log_notice(LOG_TRACE, "APDU trace to %s", file);
+	return 0;
+}
+
+static void ctl_trace_stop(void *arg)
+{
+	struct daemon *d = arg;
+
+	pcsc_set_tap(d->pcsc, NULL, NULL);
+	trace_free(d->trace);
+	d->trace = NULL;
+	d->trace_path[0] = '\0';
+	log_notice(LOG_TRACE, "APDU trace stopped");
+}
+
+static const char *ctl_trace_file(void *arg)
+{
+	return ((struct daemon *)arg)->trace_path;
+}
+
+static bool ctl_pcscd_running(void *arg)
+{
+	return ((struct daemon *)arg)->pcscd_up;
+}
+
+static const char *ctl_state(void *arg)
+{
+	return ((struct daemon *)arg)->state;
+}
+
+static const struct control_ops control_ops = {
+	.reload = ctl_reload,
+	.trace_start = ctl_trace_start,
+	.trace_stop = ctl_trace_stop,
+	.trace_file = ctl_trace_file,
+	.pcscd_running = ctl_pcscd_running,
+	.state = ctl_state,
+};
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
 
 	if (sig == SIGHUP) {
-		on_reload(d);
+		char err[512];
+
+		daemon_reload(d, err, sizeof(err));
 		return;
 	}
 	log_notice(LOG_MAIN, "%s received, stopping", strsignal((int)sig));
@@ -235,7 +319,9 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 int main(int argc, char **argv)
 {
-	struct daemon d = { .conf_path = CONF_DEFAULT_PATH };
+	struct daemon d = { .conf_path = CONF_DEFAULT_PATH, .bus_spec = "system",
+			    .state = "running" };
+	bool bus_given = false;
 	struct event *sigs[3] = { NULL, NULL, NULL };
 	static const int signums[3] = { SIGTERM, SIGINT, SIGHUP };
 	struct pcsc_config pc;
@@ -271,6 +357,10 @@ int main(int argc, char **argv)
 			break;
 		case 'T':
 			d.cli_trace = optarg;
+			break;
+		case 'B':
+			d.bus_spec = optarg;
+			bus_given = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -349,6 +439,23 @@ int main(int argc, char **argv)
 		log_err(LOG_MAIN, "cannot start the wake-up sources");
 		goto out;
 	}
+	if (strcmp(d.bus_spec, "none")) {
+		d.bus = bus_open(d.base, d.bus_spec, err, sizeof(err));
+		if (!d.bus && bus_given) {
+			log_err(LOG_CTL, "%s", err);
+			goto out;
+		}
+		if (!d.bus)
+			log_warn(LOG_CTL, "%s; running without D-Bus control", err);
+	}
+	if (d.bus) {
+		d.ctl = control_new(d.bus, d.cat, d.wakeup, &control_ops, &d,
+				    err, sizeof(err));
+		if (!d.ctl) {
+			log_err(LOG_CTL, "%s", err);
+			goto out;
+		}
+	}
 	pcsc_config_from(&pc, &d.conf);
 	d.pcsc = pcsc_new(d.base, &pc, &pcsc_ops, &d);
 	if (!d.pcsc) {
@@ -366,8 +473,11 @@ int main(int argc, char **argv)
 	rc = 0;
 
 	sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
+	set_state(&d, "stopping");
 out:
 	pcsc_free(d.pcsc);
+	control_free(d.ctl);
+	bus_free(d.bus);
 	wakeup_free(d.wakeup);
 	cat_engine_free(d.cat);
 	trace_free(d.trace);

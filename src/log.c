@@ -18,6 +18,7 @@ static const char *const mod_names[LOG_MOD_MAX] = {
 	[LOG_CAT] = "cat",
 	[LOG_WAKEUP] = "wakeup",
 	[LOG_TRACE] = "trace",
+	[LOG_CTL] = "ctl",
 };
 
 static enum log_target target = LOG_TO_STDERR;

@@ -15,6 +15,7 @@ enum log_mod {
 	LOG_CAT,
 	LOG_WAKEUP,
 	LOG_TRACE,
+	LOG_CTL,
 	LOG_MOD_MAX
 };
 

@@ -34,6 +34,11 @@ check() {
 	if "$@" >>"$T/check.log" 2>&1; then ok "$d"; else not_ok "$d"; fi
 }
 
+# contains HAYSTACK NEEDLE
+contains() {
+	[[ $1 == *"$2"* ]]
+}
+
 diag() {
 	sed 's/^/# /' "$@" 2>/dev/null
 }
@@ -186,4 +191,18 @@ trap cleanup EXIT
 done_testing() {
 	echo "1..$_n"
 	[ "$_failed" -eq 0 ]
+}
+
+# start_bus: a private system-like dbus-daemon with the project's policy;
+# exports DBUS_SYSTEM_BUS_ADDRESS so dmscgw and dmscgwctl use it.
+start_bus() {
+	sed -e "s|@ADDRESS@|unix:path=$T/bus|" \
+	    -e "s|@POLICY@|$top_srcdir/contrib/dbus/org.dmscgw1.conf|" \
+	    "$top_srcdir/tests/dbus/bus.conf.in" >"$T/bus.conf"
+	dbus-daemon --config-file="$T/bus.conf" --nofork --nopidfile \
+		>>"$T/dbus.log" 2>&1 &
+	BUS_PID=$!
+	PIDS+=("$BUS_PID")
+	wait_for 5 test -S "$T/bus" || bail "dbus-daemon did not start"
+	export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/bus"
 }

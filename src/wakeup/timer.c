@@ -30,6 +30,7 @@ struct card_timer {
 	bool running;
 	uint32_t value;			/* seconds, as started */
 	struct timeval started;		/* monotonic */
+	uint64_t seq;			/* start order, to break ties */
 };
 
 /* Timers and poll interval of one card. */
@@ -40,6 +41,7 @@ struct card_timers {
 	struct card_timer t[CAT_MAX_TIMERS];
 	struct event *poll;
 	uint32_t poll_ms;		/* 0: polling off */
+	uint64_t seq;
 };
 
 struct timer_src {
@@ -87,22 +89,69 @@ static void expiry_sent(void *arg, struct cat *c, int err, uint16_t sw,
 			 strerror(-err));
 }
 
-static void timer_expired(evutil_socket_t fd, short what, void *arg)
+static void timer_report(struct card_timer *t)
 {
-	struct card_timer *t = arg;
 	struct cat *c = t->owner->cat;
 	uint8_t env[32];
 	int n;
 
 	t->running = false;
+	evtimer_del(t->ev);
 	log_info(LOG_WAKEUP, "%s: timer %u expired after %u s", cat_name(c),
 		 t->id, t->value);
-	cat_changed(c);
 	/* clause 7.4: the value is the time elapsed since the start */
 	n = cat_env_timer_expiration(env, sizeof(env), t->id, t->value);
 	if (n < 0 || cat_envelope(c, env, (size_t)n, expiry_sent, NULL) < 0)
 		log_err(LOG_WAKEUP, "%s: cannot queue the timer expiration",
 			cat_name(c));
+}
+
+static struct timeval timer_deadline(const struct card_timer *t)
+{
+	struct timeval d = t->started;
+
+	d.tv_sec += t->value;
+	return d;
+}
+
+static bool timer_before(const struct card_timer *a, const struct card_timer *b)
+{
+	struct timeval da = timer_deadline(a), db = timer_deadline(b);
+
+	if (timercmp(&da, &db, !=))
+		return timercmp(&da, &db, <);
+	return a->seq < b->seq;
+}
+
+/*
+ * libevent does not order timers that fall due together, so when one fires
+ * every timer of the card that is due goes out with it, earliest deadline
+ * (then earliest start) first: the card sees expirations in their order.
+ */
+static void timer_expired(evutil_socket_t fd, short what, void *arg)
+{
+	struct card_timer *fired = arg;
+	struct card_timers *k = fired->owner;
+	struct timeval limit = timer_deadline(fired);
+
+	for (;;) {
+		struct card_timer *next = NULL;
+
+		for (int i = 0; i < CAT_MAX_TIMERS; i++) {
+			struct card_timer *t = &k->t[i];
+			struct timeval d = timer_deadline(t);
+
+			if (!t->running || (timercmp(&d, &limit, >) &&
+					    timer_left(t) > 0))
+				continue;
+			if (!next || timer_before(t, next))
+				next = t;
+		}
+		if (!next)
+			break;
+		timer_report(next);
+	}
+	cat_changed(k->cat);
 }
 
 static void poll_fire(evutil_socket_t fd, short what, void *arg)
@@ -135,6 +184,7 @@ static void timer_management(void *arg, struct cat *c,
 	case 0x00:	/* start: a running timer starts again */
 		t->value = cmd->u.timer.seconds;
 		now_mono(&t->started);
+		t->seq = ++k->seq;
 		t->running = true;
 		{
 			struct timeval tv = { t->value, 0 };

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "ctl/bus.h"
+#include "log.h"
+
+struct bus {
+	struct event_base *base;
+	sd_bus *sd;
+	struct event *io;
+	struct event *timer;
+	struct event *kick;
+	short armed;
+	bool dead;
+};
+
+static void bus_run(evutil_socket_t fd, short what, void *arg);
+
+/* Re-arm the fd and the timer for what sd-bus wants now. */
+static void bus_arm(struct bus *b)
+{
+	int ev = sd_bus_get_events(b->sd);
+	uint64_t until;
+	short want = 0;
+
+	if (ev < 0) {
+		if (!b->dead)
+			log_err(LOG_CTL, "D-Bus connection lost: %s", strerror(-ev));
+		b->dead = true;
+		event_del(b->io);
+		evtimer_del(b->timer);
+		return;
+	}
+	if (ev & POLLIN)
+		want |= EV_READ;
+	if (ev & POLLOUT)
+		want |= EV_WRITE;
+	if (want != b->armed || !event_pending(b->io, EV_READ | EV_WRITE, NULL)) {
+		event_del(b->io);
+		event_assign(b->io, b->base, sd_bus_get_fd(b->sd), want,
+			     bus_run, b);
+		event_add(b->io, NULL);
+		b->armed = want;
+	}
+	evtimer_del(b->timer);
+	if (sd_bus_get_timeout(b->sd, &until) >= 0 && until != UINT64_MAX) {
+		struct timespec ts;
+		uint64_t now, left;
+		struct timeval tv;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+		left = until > now ? until - now : 0;
+		tv.tv_sec = (time_t)(left / 1000000);
+		tv.tv_usec = (suseconds_t)(left % 1000000);
+		evtimer_add(b->timer, &tv);
+	}
+}
+
+static void bus_run(evutil_socket_t fd, short what, void *arg)
+{
+	struct bus *b = arg;
+	int r;
+
+	if (b->dead)
+		return;
+	do {
+		r = sd_bus_process(b->sd, NULL);
+	} while (r > 0);
+	if (r < 0 && r != -EBUSY) {
+		log_err(LOG_CTL, "D-Bus processing failed: %s", strerror(-r));
+		b->dead = true;
+		return;
+	}
+	bus_arm(b);
+}
+
+void bus_kick(struct bus *b)
+{
+	if (b && !b->dead)
+		event_active(b->kick, EV_READ, 0);
+}
+
+struct bus *bus_open(struct event_base *base, const char *spec, char *err,
+		     size_t errlen)
+{
+	struct bus *b = calloc(1, sizeof(*b));
+	int r;
+
+	if (!b) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	b->base = base;
+	if (!strcmp(spec, "system")) {
+		r = sd_bus_open_system(&b->sd);
+	} else if (!strcmp(spec, "session")) {
+		r = sd_bus_open_user(&b->sd);
+	} else {
+		r = sd_bus_new(&b->sd);
+		if (r >= 0)
+			r = sd_bus_set_address(b->sd, spec);
+		if (r >= 0)
+			r = sd_bus_set_bus_client(b->sd, 1);
+		if (r >= 0)
+			r = sd_bus_start(b->sd);
+	}
+	if (r < 0) {
+		snprintf(err, errlen, "cannot connect to the %s bus: %s",
+			 spec, strerror(-r));
+		sd_bus_unref(b->sd);
+		free(b);
+		return NULL;
+	}
+	b->io = event_new(base, -1, 0, bus_run, b);
+	b->timer = evtimer_new(base, bus_run, b);
+	b->kick = event_new(base, -1, 0, bus_run, b);
+	if (!b->io || !b->timer || !b->kick) {
+		snprintf(err, errlen, "out of memory");
+		bus_free(b);
+		return NULL;
+	}
+	bus_arm(b);
+	return b;
+}
+
+void bus_free(struct bus *b)
+{
+	if (!b)
+		return;
+	if (b->io)
+		event_free(b->io);
+	if (b->timer)
+		event_free(b->timer);
+	if (b->kick)
+		event_free(b->kick);
+	sd_bus_flush_close_unref(b->sd);
+	free(b);
+}
+
+sd_bus *bus_sd(const struct bus *b)
+{
+	return b->sd;
+}

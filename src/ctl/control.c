@@ -1,0 +1,868 @@
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "card/pcsc.h"
+#include "card/tlv.h"
+#include "cat/cat.h"
+#include "conf.h"
+#include "ctl/bus.h"
+#include "ctl/control.h"
+#include "log.h"
+#include "wakeup/wakeup.h"
+
+#define BUS_NAME	"org.dmscgw1"
+#define MANAGER_PATH	"/org/dmscgw1"
+#define CARD_PREFIX	"/org/dmscgw1/card"
+#define MANAGER_IFACE	"org.dmscgw1.Manager"
+#define CARD_IFACE	"org.dmscgw1.Card"
+#define ADMIN_GROUP	"dmscgw"
+
+#define ERR_INVALID	"org.dmscgw1.Error.InvalidArgs"
+#define ERR_DENIED	"org.dmscgw1.Error.AccessDenied"
+#define ERR_NOCARD	"org.dmscgw1.Error.NoCard"
+#define ERR_NOTSUP	"org.dmscgw1.Error.NotSupported"
+#define ERR_BUSY	"org.dmscgw1.Error.CardBusy"
+#define ERR_CARD	"org.dmscgw1.Error.CardError"
+#define ERR_CONFIG	"org.dmscgw1.Error.ConfigError"
+#define ERR_FAILED	"org.dmscgw1.Error.Failed"
+
+struct ctl_card {
+	struct ctl_card *next;
+	struct control *ctl;
+	struct cat *cat;
+	unsigned id;
+	char path[64];
+};
+
+struct control {
+	struct bus *bus;
+	sd_bus *sd;
+	struct cat_engine *cat;
+	struct wakeup *wakeup;
+	const struct control_ops *ops;
+	void *arg;
+	sd_bus_slot *slots[4];
+	bool have_group;
+	gid_t group;
+	struct ctl_card *cards;
+	unsigned next_id;
+};
+
+/* ------------------------------------------------------------------ */
+/* Cards                                                               */
+
+static struct ctl_card *card_by_cat(struct control *ctl, const struct cat *c)
+{
+	for (struct ctl_card *k = ctl->cards; k; k = k->next)
+		if (k->cat == c)
+			return k;
+	return NULL;
+}
+
+static struct ctl_card *card_by_path(struct control *ctl, const char *path)
+{
+	for (struct ctl_card *k = ctl->cards; k; k = k->next)
+		if (!strcmp(k->path, path))
+			return k;
+	return NULL;
+}
+
+static void emit(struct control *ctl, const char *path, const char *iface,
+		 const char *prop)
+{
+	sd_bus_emit_properties_changed(ctl->sd, path, iface, prop, NULL);
+	bus_kick(ctl->bus);
+}
+
+void control_card_added(struct control *ctl, struct cat *c)
+{
+	struct ctl_card *k, **pp;
+
+	if (!ctl || !(k = calloc(1, sizeof(*k))))
+		return;
+	k->cat = c;
+	k->ctl = ctl;
+	k->id = ++ctl->next_id;
+	snprintf(k->path, sizeof(k->path), CARD_PREFIX "/%u", k->id);
+	for (pp = &ctl->cards; *pp; pp = &(*pp)->next)
+		;
+	*pp = k;
+	sd_bus_emit_object_added(ctl->sd, k->path);
+	sd_bus_emit_signal(ctl->sd, MANAGER_PATH, MANAGER_IFACE, "CardInserted",
+			   "os", k->path, cat_name(c));
+	emit(ctl, MANAGER_PATH, MANAGER_IFACE, "Cards");
+}
+
+void control_card_removed(struct control *ctl, struct cat *c)
+{
+	struct ctl_card *k = ctl ? card_by_cat(ctl, c) : NULL;
+
+	if (!k)
+		return;
+	sd_bus_emit_signal(ctl->sd, MANAGER_PATH, MANAGER_IFACE, "CardRemoved",
+			   "os", k->path, cat_name(c));
+	sd_bus_emit_object_removed(ctl->sd, k->path);
+	for (struct ctl_card **pp = &ctl->cards; *pp; pp = &(*pp)->next) {
+		if (*pp == k) {
+			*pp = k->next;
+			break;
+		}
+	}
+	free(k);
+	emit(ctl, MANAGER_PATH, MANAGER_IFACE, "Cards");
+}
+
+void control_manager_changed(struct control *ctl, const char *prop)
+{
+	if (ctl)
+		emit(ctl, MANAGER_PATH, MANAGER_IFACE, prop);
+}
+
+/* Engine observer: signals and property changes of the card objects. */
+static void obs_command(void *arg, struct cat *c, uint8_t type, uint8_t result)
+{
+	struct control *ctl = arg;
+	struct ctl_card *k = card_by_cat(ctl, c);
+
+	if (!k)
+		return;
+	sd_bus_emit_signal(ctl->sd, k->path, CARD_IFACE, "ProactiveCommand",
+			   "yy", type, result);
+	bus_kick(ctl->bus);
+}
+
+static void obs_envelope(void *arg, struct cat *c, uint8_t tag, uint16_t sw)
+{
+	struct control *ctl = arg;
+	struct ctl_card *k = card_by_cat(ctl, c);
+
+	if (!k)
+		return;
+	sd_bus_emit_signal(ctl->sd, k->path, CARD_IFACE, "EnvelopeSent",
+			   "yq", tag, sw);
+	bus_kick(ctl->bus);
+}
+
+static void obs_changed(void *arg, struct cat *c)
+{
+	struct control *ctl = arg;
+	struct ctl_card *k = card_by_cat(ctl, c);
+
+	if (!k)
+		return;
+	sd_bus_emit_properties_changed(ctl->sd, k->path, CARD_IFACE, "Events",
+				       "Timers", "PollInterval", NULL);
+	bus_kick(ctl->bus);
+}
+
+static void obs_card_up(void *arg, struct cat *c)
+{
+	struct control *ctl = arg;
+	struct ctl_card *k = card_by_cat(ctl, c);
+
+	if (k)
+		emit(ctl, k->path, CARD_IFACE, "TerminalProfile");
+}
+
+static const struct cat_observer observer = {
+	.card_up = obs_card_up,
+	.command = obs_command,
+	.envelope = obs_envelope,
+	.changed = obs_changed,
+};
+
+/* ------------------------------------------------------------------ */
+/* Authorization: root or the dmscgw group, asked of the bus driver     */
+
+typedef int (*priv_fn)(struct control *ctl, sd_bus_message *m,
+		       sd_bus_error *e);
+
+struct auth {
+	struct control *ctl;
+	sd_bus_message *m;
+	priv_fn fn;
+};
+
+static bool creds_allowed(struct control *ctl, sd_bus_message *reply,
+			  uint32_t *uid_out)
+{
+	bool have_uid = false, in_group = false;
+	uint32_t uid = (uint32_t)-1;
+
+	if (sd_bus_message_enter_container(reply, 'a', "{sv}") < 0)
+		return false;
+	while (sd_bus_message_enter_container(reply, 'e', "sv") > 0) {
+		const char *key;
+
+		if (sd_bus_message_read(reply, "s", &key) < 0)
+			return false;
+		if (!strcmp(key, "UnixUserID")) {
+			if (sd_bus_message_read(reply, "v", "u", &uid) < 0)
+				return false;
+			have_uid = true;
+		} else if (!strcmp(key, "UnixGroupIDs") && ctl->have_group) {
+			const uint32_t *gids;
+			size_t n;
+
+			if (sd_bus_message_enter_container(reply, 'v', "au") < 0 ||
+			    sd_bus_message_read_array(reply, 'u',
+						      (const void **)&gids, &n) < 0 ||
+			    sd_bus_message_exit_container(reply) < 0)
+				return false;
+			for (size_t i = 0; i < n / sizeof(uint32_t); i++)
+				if (gids[i] == ctl->group)
+					in_group = true;
+		} else if (sd_bus_message_skip(reply, "v") < 0) {
+			return false;
+		}
+		if (sd_bus_message_exit_container(reply) < 0)
+			return false;
+	}
+	*uid_out = uid;
+	return have_uid && (uid == 0 || in_group);
+}
+
+static int auth_reply(sd_bus_message *reply, void *userdata,
+		      sd_bus_error *ret_error)
+{
+	struct auth *a = userdata;
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	uint32_t uid = (uint32_t)-1;
+	int r;
+
+	if (sd_bus_message_is_method_error(reply, NULL)) {
+		sd_bus_reply_method_errorf(a->m, ERR_DENIED,
+					   "cannot identify the caller");
+		return 0;
+	}
+	if (!creds_allowed(a->ctl, reply, &uid)) {
+		log_notice(LOG_CTL, "%s.%s refused to uid %d",
+			   sd_bus_message_get_interface(a->m),
+			   sd_bus_message_get_member(a->m), (int)uid);
+		sd_bus_reply_method_errorf(a->m, ERR_DENIED,
+					   "%s needs root or the group %s",
+					   sd_bus_message_get_member(a->m),
+					   ADMIN_GROUP);
+		return 0;
+	}
+	r = a->fn(a->ctl, a->m, &e);
+	if (sd_bus_error_is_set(&e))
+		sd_bus_reply_method_error(a->m, &e);
+	else if (r < 0)
+		sd_bus_reply_method_errorf(a->m, ERR_FAILED, "%s", strerror(-r));
+	sd_bus_error_free(&e);
+	return 0;
+}
+
+static void auth_free(void *userdata)
+{
+	struct auth *a = userdata;
+
+	sd_bus_message_unref(a->m);
+	free(a);
+}
+
+/* Check the caller, then run fn (which replies now or later). */
+static int privileged(struct control *ctl, sd_bus_message *m, priv_fn fn,
+		      sd_bus_error *e)
+{
+	struct auth *a = calloc(1, sizeof(*a));
+	sd_bus_slot *slot = NULL;
+	int r;
+
+	if (!a)
+		return -ENOMEM;
+	a->ctl = ctl;
+	a->m = sd_bus_message_ref(m);
+	a->fn = fn;
+	/* asynchronous: the loop never waits for the bus driver */
+	r = sd_bus_call_method_async(ctl->sd, &slot, "org.freedesktop.DBus",
+				     "/org/freedesktop/DBus",
+				     "org.freedesktop.DBus",
+				     "GetConnectionCredentials", auth_reply, a,
+				     "s", sd_bus_message_get_sender(m));
+	if (r < 0) {
+		auth_free(a);
+		return r;
+	}
+	sd_bus_slot_set_destroy_callback(slot, auth_free);
+	sd_bus_slot_set_floating(slot, 1);
+	sd_bus_slot_unref(slot);
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Manager methods                                                     */
+
+static int parse_enum(const char *v, const char *const *names)
+{
+	for (int i = 0; names[i]; i++)
+		if (!strcmp(v, names[i]))
+			return i;
+	return -1;
+}
+
+static bool digits(const char *s, size_t lo, size_t hi)
+{
+	size_t n = strlen(s);
+
+	return n >= lo && n <= hi && strspn(s, "0123456789") == n;
+}
+
+static int do_set_location(struct control *ctl, sd_bus_message *m,
+			   sd_bus_error *e)
+{
+	static const char *const statuses[] = { "normal", "limited", "no-service", NULL };
+	static const char *const rats[] = { "gsm", "utran", "eutran", NULL };
+	const char *status, *mcc, *mnc, *rat;
+	struct cat_location loc;
+	uint32_t lac, cell;
+	int st, rt, r;
+
+	r = sd_bus_message_read(m, "sssuus", &status, &mcc, &mnc, &lac, &cell,
+				&rat);
+	if (r < 0)
+		return r;
+	st = parse_enum(status, statuses);
+	rt = parse_enum(rat, rats);
+	if (st < 0)
+		return sd_bus_error_setf(e, ERR_INVALID,
+					 "status '%.32s' is not normal, limited or no-service",
+					 status);
+	if (st == CAT_LOC_NORMAL) {
+		if (!digits(mcc, 3, 3) || !digits(mnc, 2, 3))
+			return sd_bus_error_setf(e, ERR_INVALID,
+						 "mcc must be 3 digits and mnc 2 or 3");
+		if (lac > 65535 || cell > 268435455)
+			return sd_bus_error_setf(e, ERR_INVALID,
+						 "lac must be 0..65535 and cell 0..268435455");
+		if (rt < 0)
+			return sd_bus_error_setf(e, ERR_INVALID,
+						 "rat '%.32s' is not gsm, utran or eutran",
+						 rat);
+	}
+	memset(&loc, 0, sizeof(loc));
+	if (st == CAT_LOC_NORMAL) {
+		strcpy(loc.mcc, mcc);
+		strcpy(loc.mnc, mnc);
+		loc.lac = (uint16_t)lac;
+		loc.cell = cell;
+		loc.rat = (enum cat_rat)rt;
+	}
+	r = wakeup_location(ctl->wakeup, (uint8_t)st,
+			    st == CAT_LOC_NORMAL ? &loc : NULL);
+	if (r == -ENOTSUP)
+		return sd_bus_error_setf(e, ERR_NOTSUP,
+					 "the location wake-up source is not enabled");
+	if (r < 0)
+		return sd_bus_error_setf(e, ERR_INVALID, "location not valid");
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_set_location(sd_bus_message *m, void *userdata,
+			       sd_bus_error *e)
+{
+	return privileged(userdata, m, do_set_location, e);
+}
+
+struct call_req {
+	sd_bus_message *m;
+	char number[41];
+};
+
+static void call_done(void *arg, int err, const struct cat_cc_answer *a)
+{
+	struct call_req *rq = arg;
+
+	if (err == -EBUSY)
+		sd_bus_reply_method_errorf(rq->m, ERR_BUSY,
+					   "the card stayed busy (93 00)");
+	else if (err == -ENODEV)
+		sd_bus_reply_method_errorf(rq->m, ERR_NOCARD,
+					   "the card went away");
+	else if (err)
+		sd_bus_reply_method_errorf(rq->m, ERR_CARD,
+					   "call control failed: %s", strerror(-err));
+	else
+		sd_bus_reply_method_return(rq->m, "ss",
+			a->verdict == CAT_CC_ALLOWED ? "allowed" :
+			a->verdict == CAT_CC_NOT_ALLOWED ? "not-allowed" :
+			"allowed-modified",
+			a->verdict == CAT_CC_ALLOWED_MODIFIED && a->number[0] ?
+			a->number : rq->number);
+	sd_bus_message_unref(rq->m);
+	free(rq);
+}
+
+static int do_call_control(struct control *ctl, sd_bus_message *m,
+			   sd_bus_error *e)
+{
+	const char *card, *number;
+	struct call_req *rq;
+	size_t n;
+	int r;
+
+	r = sd_bus_message_read(m, "ss", &card, &number);
+	if (r < 0)
+		return r;
+	n = strlen(number);
+	if (!n || n > 41 || (number[0] == '+' ? n - 1 : n) > 40 ||
+	    strspn(number + (number[0] == '+'), "0123456789*#") !=
+	    n - (number[0] == '+'))
+		return sd_bus_error_setf(e, ERR_INVALID,
+					 "number must be digits, * or # (at most 40), optionally after +");
+	rq = calloc(1, sizeof(*rq));
+	if (!rq)
+		return -ENOMEM;
+	rq->m = sd_bus_message_ref(m);
+	strcpy(rq->number, number);
+	r = wakeup_call(ctl->wakeup, *card ? card : NULL, number, call_done, rq);
+	if (r < 0) {
+		sd_bus_message_unref(rq->m);
+		free(rq);
+		if (r == -ENOTSUP)
+			return sd_bus_error_setf(e, ERR_NOTSUP,
+						 "the call-control wake-up source is not enabled");
+		if (r == -ENODEV)
+			return sd_bus_error_setf(e, ERR_NOCARD, *card ?
+						 "no card in reader '%.64s'" :
+						 "no card%.0s", card);
+		return sd_bus_error_setf(e, ERR_INVALID, "number not valid");
+	}
+	return 1;	/* answered by call_done */
+}
+
+static int method_call_control(sd_bus_message *m, void *userdata,
+			       sd_bus_error *e)
+{
+	return privileged(userdata, m, do_call_control, e);
+}
+
+static int do_reload(struct control *ctl, sd_bus_message *m, sd_bus_error *e)
+{
+	char err[512];
+
+	if (ctl->ops->reload(ctl->arg, err, sizeof(err)) < 0)
+		return sd_bus_error_setf(e, ERR_CONFIG, "%s", err);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+	return privileged(userdata, m, do_reload, e);
+}
+
+static int do_start_trace(struct control *ctl, sd_bus_message *m,
+			  sd_bus_error *e)
+{
+	const char *file;
+	char err[256];
+	int r;
+
+	r = sd_bus_message_read(m, "s", &file);
+	if (r < 0)
+		return r;
+	if (file[0] != '/' || strlen(file) >= 256)
+		return sd_bus_error_setf(e, ERR_INVALID,
+					 "the trace file must be an absolute path shorter than 256");
+	if (ctl->ops->trace_start(ctl->arg, file, err, sizeof(err)) < 0)
+		return sd_bus_error_setf(e, ERR_FAILED, "%s", err);
+	emit(ctl, MANAGER_PATH, MANAGER_IFACE, "Tracing");
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_start_trace(sd_bus_message *m, void *userdata,
+			      sd_bus_error *e)
+{
+	return privileged(userdata, m, do_start_trace, e);
+}
+
+static int do_stop_trace(struct control *ctl, sd_bus_message *m,
+			 sd_bus_error *e)
+{
+	ctl->ops->trace_stop(ctl->arg);
+	emit(ctl, MANAGER_PATH, MANAGER_IFACE, "Tracing");
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_stop_trace(sd_bus_message *m, void *userdata,
+			     sd_bus_error *e)
+{
+	return privileged(userdata, m, do_stop_trace, e);
+}
+
+/* Manager properties */
+
+static int prop_version(sd_bus *bus, const char *path, const char *iface,
+			const char *prop, sd_bus_message *reply, void *userdata,
+			sd_bus_error *e)
+{
+	return sd_bus_message_append(reply, "s", PACKAGE_VERSION);
+}
+
+static int prop_state(sd_bus *bus, const char *path, const char *iface,
+		      const char *prop, sd_bus_message *reply, void *userdata,
+		      sd_bus_error *e)
+{
+	struct control *ctl = userdata;
+
+	return sd_bus_message_append(reply, "s", ctl->ops->state(ctl->arg));
+}
+
+static int prop_pcscd(sd_bus *bus, const char *path, const char *iface,
+		      const char *prop, sd_bus_message *reply, void *userdata,
+		      sd_bus_error *e)
+{
+	struct control *ctl = userdata;
+
+	return sd_bus_message_append(reply, "b",
+				     (int)ctl->ops->pcscd_running(ctl->arg));
+}
+
+static int prop_cards(sd_bus *bus, const char *path, const char *iface,
+		      const char *prop, sd_bus_message *reply, void *userdata,
+		      sd_bus_error *e)
+{
+	struct control *ctl = userdata;
+	int r = sd_bus_message_open_container(reply, 'a', "o");
+
+	for (struct ctl_card *k = ctl->cards; k && r >= 0; k = k->next)
+		r = sd_bus_message_append(reply, "o", k->path);
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int prop_sources(sd_bus *bus, const char *path, const char *iface,
+			const char *prop, sd_bus_message *reply, void *userdata,
+			sd_bus_error *e)
+{
+	struct control *ctl = userdata;
+	const struct wakeup_source *s;
+	int r = sd_bus_message_open_container(reply, 'a', "s");
+
+	for (size_t i = 0; r >= 0 && (s = wakeup_source_at(i)); i++)
+		if (wakeup_enabled(ctl->wakeup, s->name))
+			r = sd_bus_message_append(reply, "s", s->name);
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+static int prop_tracing(sd_bus *bus, const char *path, const char *iface,
+			const char *prop, sd_bus_message *reply, void *userdata,
+			sd_bus_error *e)
+{
+	struct control *ctl = userdata;
+
+	return sd_bus_message_append(reply, "s", ctl->ops->trace_file(ctl->arg));
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Version", "s", prop_version, 0,
+			SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("State", "s", prop_state, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("PcscdRunning", "b", prop_pcscd, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Cards", "ao", prop_cards, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Sources", "as", prop_sources, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Tracing", "s", prop_tracing, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_METHOD_WITH_ARGS("SetLocation",
+		SD_BUS_ARGS("s", status, "s", mcc, "s", mnc, "u", lac,
+			    "u", cell, "s", rat),
+		SD_BUS_NO_RESULT, method_set_location,
+		SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("CallControl",
+		SD_BUS_ARGS("s", card, "s", number),
+		SD_BUS_RESULT("s", verdict, "s", number),
+		method_call_control, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("Reload", "", "", method_reload,
+		      SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("StartTrace", SD_BUS_ARGS("s", file),
+		SD_BUS_NO_RESULT, method_start_trace,
+		SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD("StopTrace", "", "", method_stop_trace,
+		      SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_SIGNAL_WITH_ARGS("CardInserted",
+		SD_BUS_ARGS("o", card, "s", reader), 0),
+	SD_BUS_SIGNAL_WITH_ARGS("CardRemoved",
+		SD_BUS_ARGS("o", card, "s", reader), 0),
+	SD_BUS_VTABLE_END
+};
+
+/* ------------------------------------------------------------------ */
+/* Card objects                                                        */
+
+static int card_find(sd_bus *bus, const char *path, const char *iface,
+		     void *userdata, void **found, sd_bus_error *e)
+{
+	struct ctl_card *k = card_by_path(userdata, path);
+
+	if (!k)
+		return 0;
+	*found = k;
+	return 1;
+}
+
+static int card_enumerate(sd_bus *bus, const char *prefix, void *userdata,
+			  char ***nodes, sd_bus_error *e)
+{
+	struct control *ctl = userdata;
+	size_t n = 0, i = 0;
+	char **v;
+
+	for (struct ctl_card *k = ctl->cards; k; k = k->next)
+		n++;
+	v = calloc(n + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (struct ctl_card *k = ctl->cards; k; k = k->next) {
+		v[i] = strdup(k->path);
+		if (!v[i]) {
+			while (i)
+				free(v[--i]);
+			free(v);
+			return -ENOMEM;
+		}
+		i++;
+	}
+	*nodes = v;
+	return 0;
+}
+
+static int append_bytes(sd_bus_message *reply, const uint8_t *p, size_t n)
+{
+	return sd_bus_message_append_array(reply, 'y', p, n);
+}
+
+static int card_prop(sd_bus *bus, const char *path, const char *iface,
+		     const char *prop, sd_bus_message *reply, void *userdata,
+		     sd_bus_error *e)
+{
+	struct ctl_card *k = userdata;
+	struct cat *c = k->cat;
+	const uint8_t *p;
+	size_t n;
+
+	if (!strcmp(prop, "Reader"))
+		return sd_bus_message_append(reply, "s", cat_name(c));
+	if (!strcmp(prop, "Present"))
+		return sd_bus_message_append(reply, "b", 1);
+	if (!strcmp(prop, "Atr")) {
+		p = pcsc_reader_atr(cat_reader(c), &n);
+		return append_bytes(reply, p, n);
+	}
+	if (!strcmp(prop, "Protocol"))
+		return sd_bus_message_append(reply, "s",
+					     pcsc_reader_protocol(cat_reader(c)));
+	if (!strcmp(prop, "State"))
+		return sd_bus_message_append(reply, "s",
+					     cat_state_name(cat_state(c)));
+	if (!strcmp(prop, "TerminalProfile")) {
+		p = cat_profile(c, &n);
+		return append_bytes(reply, p, n);
+	}
+	if (!strcmp(prop, "Events")) {
+		uint8_t ev[CAT_MAX_EVENTS];
+
+		n = cat_events(c, ev, sizeof(ev));
+		return append_bytes(reply, ev, n);
+	}
+	return sd_bus_error_setf(e, ERR_FAILED, "no property %s", prop);
+}
+
+static int card_timers(sd_bus *bus, const char *path, const char *iface,
+		       const char *prop, sd_bus_message *reply, void *userdata,
+		       sd_bus_error *e)
+{
+	struct ctl_card *k = userdata;
+	uint32_t left[CAT_MAX_TIMERS], poll_ms = 0;
+	bool have;
+	int r;
+
+	have = wakeup_timers(k->ctl->wakeup, k->cat, left, &poll_ms) == 0;
+	if (!strcmp(prop, "PollInterval"))
+		return sd_bus_message_append(reply, "u", have ? poll_ms : 0);
+	r = sd_bus_message_open_container(reply, 'a', "(yu)");
+	for (int i = 0; have && r >= 0 && i < CAT_MAX_TIMERS; i++)
+		if (left[i])
+			r = sd_bus_message_append(reply, "(yu)", i + 1, left[i]);
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+struct env_req {
+	sd_bus_message *m;
+};
+
+static void envelope_done(void *arg, struct cat *c, int err, uint16_t sw,
+			  const uint8_t *data, size_t len)
+{
+	struct env_req *rq = arg;
+	sd_bus_message *reply = NULL;
+
+	if (err == -ENODEV)
+		sd_bus_reply_method_errorf(rq->m, ERR_NOCARD, "the card went away");
+	else if (err == -EBUSY)
+		sd_bus_reply_method_errorf(rq->m, ERR_BUSY,
+					   "the card stayed busy (93 00)");
+	else if (err)
+		sd_bus_reply_method_errorf(rq->m, ERR_CARD, "envelope failed: %s",
+					   strerror(-err));
+	else if (sd_bus_message_new_method_return(rq->m, &reply) >= 0 &&
+		 sd_bus_message_append(reply, "q", sw) >= 0 &&
+		 append_bytes(reply, data, len) >= 0)
+		sd_bus_send(NULL, reply, NULL);
+	sd_bus_message_unref(reply);
+	sd_bus_message_unref(rq->m);
+	free(rq);
+}
+
+static int do_envelope(struct control *ctl, sd_bus_message *m, sd_bus_error *e)
+{
+	struct ctl_card *k = card_by_path(ctl, sd_bus_message_get_path(m));
+	struct tlv_iter it;
+	struct env_req *rq;
+	const void *p;
+	struct tlv t;
+	size_t n;
+	int r;
+
+	if (!k)
+		return sd_bus_error_setf(e, ERR_NOCARD, "the card went away");
+	r = sd_bus_message_read_array(m, 'y', &p, &n);
+	if (r < 0)
+		return r;
+	tlv_iter_init(&it, p, n);
+	if (n < 2 || n > 255 || tlv_ber_next(&it, &t) != 1 ||
+	    t.hdr_len + t.len != n)
+		return sd_bus_error_setf(e, ERR_INVALID,
+					 "the envelope must be one BER-TLV object of 2 to 255 bytes");
+	rq = calloc(1, sizeof(*rq));
+	if (!rq)
+		return -ENOMEM;
+	rq->m = sd_bus_message_ref(m);
+	r = cat_envelope(k->cat, p, n, envelope_done, rq);
+	if (r < 0) {
+		sd_bus_message_unref(rq->m);
+		free(rq);
+		return sd_bus_error_setf(e, ERR_CARD, "cannot queue the envelope: %s",
+					 strerror(-r));
+	}
+	log_notice(LOG_CTL, "%s: raw envelope %02X queued over D-Bus",
+		   cat_name(k->cat), ((const uint8_t *)p)[0]);
+	return 1;
+}
+
+static int method_envelope(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+	struct ctl_card *k = userdata;
+
+	return privileged(k->ctl, m, do_envelope, e);
+}
+
+static const sd_bus_vtable card_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Reader", "s", card_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Present", "b", card_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Atr", "ay", card_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Protocol", "s", card_prop, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("State", "s", card_prop, 0, 0),
+	SD_BUS_PROPERTY("TerminalProfile", "ay", card_prop, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Events", "ay", card_prop, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Timers", "a(yu)", card_timers, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("PollInterval", "u", card_timers, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_METHOD_WITH_ARGS("Envelope", SD_BUS_ARGS("ay", data),
+		SD_BUS_RESULT("q", sw, "ay", response), method_envelope,
+		SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_SIGNAL_WITH_ARGS("ProactiveCommand",
+		SD_BUS_ARGS("y", type, "y", result), 0),
+	SD_BUS_SIGNAL_WITH_ARGS("EnvelopeSent",
+		SD_BUS_ARGS("y", tag, "q", sw), 0),
+	SD_BUS_VTABLE_END
+};
+
+/* ------------------------------------------------------------------ */
+
+struct control *control_new(struct bus *bus, struct cat_engine *cat,
+			    struct wakeup *wakeup, const struct control_ops *ops,
+			    void *arg, char *err, size_t errlen)
+{
+	struct control *ctl = calloc(1, sizeof(*ctl));
+	struct group *gr;
+	int r;
+
+	if (!ctl) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	ctl->bus = bus;
+	ctl->sd = bus_sd(bus);
+	ctl->cat = cat;
+	ctl->wakeup = wakeup;
+	ctl->ops = ops;
+	ctl->arg = arg;
+	/* resolved once at start-up: NSS lookups may block */
+	gr = getgrnam(ADMIN_GROUP);
+	if (gr) {
+		ctl->have_group = true;
+		ctl->group = gr->gr_gid;
+	}
+	r = sd_bus_add_object_vtable(ctl->sd, &ctl->slots[0], MANAGER_PATH,
+				     MANAGER_IFACE, manager_vtable, ctl);
+	if (r >= 0)
+		r = sd_bus_add_fallback_vtable(ctl->sd, &ctl->slots[1], CARD_PREFIX,
+					       CARD_IFACE, card_vtable, card_find,
+					       ctl);
+	if (r >= 0)
+		r = sd_bus_add_node_enumerator(ctl->sd, &ctl->slots[2], CARD_PREFIX,
+					       card_enumerate, ctl);
+	if (r >= 0)
+		r = sd_bus_add_object_manager(ctl->sd, &ctl->slots[3], MANAGER_PATH);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot export the D-Bus objects: %s",
+			 strerror(-r));
+		control_free(ctl);
+		return NULL;
+	}
+	/* before the loop runs: a synchronous request is fine here */
+	r = sd_bus_request_name(ctl->sd, BUS_NAME, 0);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot own the D-Bus name %s: %s", BUS_NAME,
+			 r == -EEXIST ? "another dmscgw is running" :
+			 r == -EACCES || r == -EPERM ? "the bus policy does not allow it" :
+			 strerror(-r));
+		control_free(ctl);
+		return NULL;
+	}
+	cat_engine_set_observer(cat, &observer, ctl);
+	bus_kick(bus);
+	log_info(LOG_CTL, "D-Bus service %s ready", BUS_NAME);
+	return ctl;
+}
+
+void control_free(struct control *ctl)
+{
+	if (!ctl)
+		return;
+	cat_engine_set_observer(ctl->cat, NULL, NULL);
+	for (int i = 0; i < 4; i++)
+		sd_bus_slot_unref(ctl->slots[i]);
+	while (ctl->cards) {
+		struct ctl_card *k = ctl->cards;
+
+		ctl->cards = k->next;
+		free(k);
+	}
+	free(ctl);
+}
