@@ -11,6 +11,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "bip/bip.h"
 #include "wakeup/wakeup.h"
 
 enum conf_type { T_STR, T_UINT, T_ENUM, T_MODULES, T_DIGITS, T_CHECKED };
@@ -72,6 +73,10 @@ static const struct conf_key keys[] = {
 	UINT(terminal, cell, 0, 268435455, "1"),
 	ENUM(terminal, rat, rat_names, "eutran"),
 	ENUM(terminal, location_status, locstat_names, "no-service"),
+	UINT(bip, buffer_max, 255, 65535, "16384"),
+	UINT(bip, backlog, 0, 64, "4"),
+	UINT(bip, timeout, 1, 3600, "30"),
+	CHECKED(bip, applications, bip_check_apps, ""),
 	OPT(trace, file),
 	OPT(trace, udp),
 };

@@ -51,6 +51,12 @@ struct conf {
 		int location_status;	/* enum cat_loc_status */
 	} terminal;
 	struct {
+		unsigned buffer_max;	/* largest channel buffer granted */
+		unsigned backlog;	/* clients waiting for a server channel */
+		unsigned timeout;	/* seconds: connect, and a stuck peer */
+		char applications[512];	/* PORT:TYPE:NAME, ... */
+	} bip;
+	struct {
 		char file[256];		/* pcap file, empty: none */
 		char udp[128];		/* GSMTAP destination, empty: none */
 	} trace;

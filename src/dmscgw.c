@@ -18,6 +18,7 @@
 #include <event2/thread.h>
 #include <systemd/sd-daemon.h>
 
+#include "bip/bip.h"
 #include "card/pcsc.h"
 #include "cat/cat.h"
 #include "cat/terminal.h"
@@ -38,6 +39,7 @@ struct daemon {
 	struct pcsc *pcsc;
 	struct cat_engine *cat;
 	struct wakeup *wakeup;
+	struct bip *bip;
 	struct trace *trace;
 	char trace_path[256];		/* "" when the pcap trace is off */
 	const char *bus_spec;
@@ -118,6 +120,7 @@ static void on_card_ready(void *arg, struct pcsc_reader *r)
 	d->ncards++;
 	control_card_added(d->ctl, c);
 	wakeup_card_ready(d->wakeup, c);
+	bip_card_up(d->bip, c);
 	notify_status(d);
 }
 
@@ -129,6 +132,7 @@ static void on_card_gone(void *arg, struct pcsc_reader *r)
 	if (!c)
 		return;
 	wakeup_card_gone(d->wakeup, c);
+	bip_card_gone(d->bip, c);
 	control_card_removed(d->ctl, c);
 	cat_free(c);
 	pcsc_reader_set_data(r, NULL);
@@ -236,6 +240,7 @@ static int daemon_reload(struct daemon *d, char *err, size_t errlen)
 	}
 	wakeup_terminal_configure(d->cat, &d->conf);
 	wakeup_reconfigure(d->wakeup, &d->conf);
+	bip_reconfigure(d->bip, &d->conf);
 	trace_apply(d, &d->conf);
 	pcsc_config_from(&pc, &d->conf);
 	pcsc_reconfigure(d->pcsc, &pc);
@@ -439,6 +444,11 @@ int main(int argc, char **argv)
 		log_err(LOG_MAIN, "cannot start the wake-up sources");
 		goto out;
 	}
+	d.bip = bip_new(d.cat, &d.conf);
+	if (!d.bip) {
+		log_err(LOG_MAIN, "out of memory");
+		goto out;
+	}
 	if (strcmp(d.bus_spec, "none")) {
 		d.bus = bus_open(d.base, d.bus_spec, err, sizeof(err));
 		if (!d.bus && bus_given) {
@@ -455,6 +465,7 @@ int main(int argc, char **argv)
 			log_err(LOG_CTL, "%s", err);
 			goto out;
 		}
+		control_set_bip(d.ctl, d.bip);
 	}
 	pcsc_config_from(&pc, &d.conf);
 	d.pcsc = pcsc_new(d.base, &pc, &pcsc_ops, &d);
@@ -478,6 +489,7 @@ out:
 	pcsc_free(d.pcsc);
 	control_free(d.ctl);
 	bus_free(d.bus);
+	bip_free(d.bip);
 	wakeup_free(d.wakeup);
 	cat_engine_free(d.cat);
 	trace_free(d.trace);

@@ -19,6 +19,7 @@ static const char *const mod_names[LOG_MOD_MAX] = {
 	[LOG_WAKEUP] = "wakeup",
 	[LOG_TRACE] = "trace",
 	[LOG_CTL] = "ctl",
+	[LOG_BIP] = "bip",
 };
 
 static enum log_target target = LOG_TO_STDERR;

@@ -16,6 +16,7 @@ enum log_mod {
 	LOG_WAKEUP,
 	LOG_TRACE,
 	LOG_CTL,
+	LOG_BIP,
 	LOG_MOD_MAX
 };
 

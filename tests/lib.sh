@@ -156,15 +156,20 @@ stop_daemon() {
 	DAEMON_RC=$?
 }
 
-# The terminal profile dmscgw sends with the default wake-up sources
+# The terminal profile dmscgw sends with the default configuration
 # (TS 102 223 clause 5.2), 30 bytes:
 #  1: A1 profile download, timer expiration, call control by NAA
 #  3: 68 MORE TIME, POLL INTERVAL, POLLING OFF
 #  4: 40 PROVIDE LOCAL INFORMATION (location, IMEI)
 #  5: 11 SET UP EVENT LIST, event location status
+#  6: 0C events data available, channel status
 #  8: 07 TIMER MANAGEMENT start/stop and get, local info date/time/zone
 #  9: 80 PROVIDE LOCAL INFORMATION (access technology)
-TP="A100684011000007 80$(printf '00%.0s' $(seq 1 21))"
+# 12: 1F OPEN/CLOSE CHANNEL, RECEIVE/SEND DATA, GET CHANNEL STATUS
+# 13: E0 seven channels
+# 17: 1F TCP/UDP client remote, TCP server, TCP/UDP client local
+# 30: 04 Terminal Applications
+TP="A1 00 68 40 11 0C 00 07 80 00 00 1F E0 00 00 00 1F 00 00 00 00 00 00 00 00 00 00 00 00 04"
 TP=${TP// /}
 TP_APDU="801000001E$TP"
 

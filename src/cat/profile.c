@@ -39,6 +39,8 @@ static const struct {
 	[CAP_RECEIVE_DATA] = { 12, B(3), "RECEIVE DATA" },
 	[CAP_SEND_DATA] = { 12, B(4), "SEND DATA" },
 	[CAP_GET_CHANNEL_STATUS] = { 12, B(5), "GET CHANNEL STATUS" },
+	/* bits 6-8: number of channels, 7 */
+	[CAP_BIP_CHANNELS] = { 13, B(6) | B(7) | B(8), "7 BIP channels" },
 	[CAP_TCP_CLIENT_REMOTE] = { 17, B(1), "TCP, UICC in client mode, remote connection" },
 	[CAP_UDP_CLIENT_REMOTE] = { 17, B(2), "UDP, UICC in client mode, remote connection" },
 	[CAP_TCP_SERVER] = { 17, B(3), "TCP, UICC in server mode" },

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bip/bip.h"
 #include "card/pcsc.h"
 #include "card/tlv.h"
 #include "cat/cat.h"
@@ -52,6 +53,7 @@ struct control {
 	gid_t group;
 	struct ctl_card *cards;
 	unsigned next_id;
+	struct bip *bip;
 };
 
 /* ------------------------------------------------------------------ */
@@ -168,6 +170,32 @@ static void obs_card_up(void *arg, struct cat *c)
 
 	if (k)
 		emit(ctl, k->path, CARD_IFACE, "TerminalProfile");
+}
+
+/* BIP observer: a channel opened, changed state, moved data, closed. */
+static void channel_changed(void *arg, struct cat *c, uint8_t id,
+			    const char *what)
+{
+	struct control *ctl = arg;
+	struct ctl_card *k = card_by_cat(ctl, c);
+
+	if (!k)
+		return;
+	/* "data" is frequent: it updates the counters, no signal */
+	if (strcmp(what, "data"))
+		sd_bus_emit_signal(ctl->sd, k->path, CARD_IFACE, "ChannelChanged",
+				   "ys", id, what);
+	sd_bus_emit_properties_changed(ctl->sd, k->path, CARD_IFACE, "Channels",
+				       NULL);
+	bus_kick(ctl->bus);
+}
+
+void control_set_bip(struct control *ctl, struct bip *b)
+{
+	if (!ctl)
+		return;
+	ctl->bip = b;
+	bip_set_observer(b, channel_changed, ctl);
 }
 
 static const struct cat_observer observer = {
@@ -697,6 +725,35 @@ static int card_timers(sd_bus *bus, const char *path, const char *iface,
 	return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
+static const char *transport_name(uint8_t t)
+{
+	switch (t) {
+	case 0x01: return "udp-remote";
+	case 0x02: return "tcp-remote";
+	case 0x03: return "tcp-server";
+	case 0x04: return "udp-local";
+	case 0x05: return "tcp-local";
+	}
+	return "other";
+}
+
+static int card_channels(sd_bus *bus, const char *path, const char *iface,
+			 const char *prop, sd_bus_message *reply, void *userdata,
+			 sd_bus_error *e)
+{
+	struct ctl_card *k = userdata;
+	struct bip_channel_info info[7];
+	size_t n = k->ctl->bip ? bip_channels(k->ctl->bip, k->cat, info, 7) : 0;
+	int r = sd_bus_message_open_container(reply, 'a', "(yssqstt)");
+
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = sd_bus_message_append(reply, "(yssqstt)", info[i].id,
+					  transport_name(info[i].transport),
+					  info[i].state, info[i].port, info[i].peer,
+					  info[i].bytes_in, info[i].bytes_out);
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
 struct env_req {
 	sd_bus_message *m;
 };
@@ -782,6 +839,8 @@ static const sd_bus_vtable card_vtable[] = {
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("PollInterval", "u", card_timers, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Channels", "a(yssqstt)", card_channels, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_METHOD_WITH_ARGS("Envelope", SD_BUS_ARGS("ay", data),
 		SD_BUS_RESULT("q", sw, "ay", response), method_envelope,
 		SD_BUS_VTABLE_UNPRIVILEGED),
@@ -789,6 +848,8 @@ static const sd_bus_vtable card_vtable[] = {
 		SD_BUS_ARGS("y", type, "y", result), 0),
 	SD_BUS_SIGNAL_WITH_ARGS("EnvelopeSent",
 		SD_BUS_ARGS("y", tag, "q", sw), 0),
+	SD_BUS_SIGNAL_WITH_ARGS("ChannelChanged",
+		SD_BUS_ARGS("y", id, "s", what), 0),
 	SD_BUS_VTABLE_END
 };
 
@@ -856,6 +917,8 @@ void control_free(struct control *ctl)
 	if (!ctl)
 		return;
 	cat_engine_set_observer(ctl->cat, NULL, NULL);
+	if (ctl->bip)
+		bip_set_observer(ctl->bip, NULL, NULL);
 	for (int i = 0; i < 4; i++)
 		sd_bus_slot_unref(ctl->slots[i]);
 	while (ctl->cards) {

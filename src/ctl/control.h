@@ -36,6 +36,10 @@ struct control *control_new(struct bus *bus, struct cat_engine *cat,
 			    void *arg, char *err, size_t errlen);
 void control_free(struct control *ctl);
 
+struct bip;
+/* Expose the BIP channels of the cards. */
+void control_set_bip(struct control *ctl, struct bip *b);
+
 void control_card_added(struct control *ctl, struct cat *c);
 void control_card_removed(struct control *ctl, struct cat *c);
 /* Manager properties changed (state, pcscd, sources, trace). */

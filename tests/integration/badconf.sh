@@ -28,12 +28,13 @@ bad '[card]\nshare = maybe\n'           "2: card.share: 'maybe' is not one of sh
 bad '[card]\nprotocol = t2\n'           "2: card.protocol: 't2' is not one of any, t0, t1"
 bad '[card]\nreader =\n'                "2: card.reader: empty value"
 bad '[card]\nreader = a\nreader = b\n'  "3: card.reader: set twice"
-bad '[daemon]\ndebug = card,bogus\n'    "2: daemon.debug: unknown module 'bogus' (known: all,main,conf,card,cat,wakeup,trace,ctl)"
+bad '[daemon]\ndebug = card,bogus\n'    "2: daemon.debug: unknown module 'bogus' (known: all,main,conf,card,cat,wakeup,trace,ctl,bip)"
 bad '# ok\n[card]\n = 3\n'              "3: missing key before '='"
 bad '[card]\nreader = "abc\n'           "2: unterminated quoted value"
 bad "[card]\nreader = $(printf 'x%.0s' $(seq 1 300))\n" "2: card.reader: value longer than 255 characters"
 bad '[card]\nretry_min = 10\nretry_max = 5\n' " card.retry_min (10) is larger than card.retry_max (5)"
 bad '[wakeup]\nsources = timer,nope\n'  "2: wakeup.sources: unknown wake-up source 'nope' (known: profile-download, timer, location, call-control)"
+bad '[bip]\napplications = 80:7\n'       "2: bip.applications: '80:7' is not PORT:TYPE:NAME (port 1-65535, type in hex)"
 bad '[terminal]\nimei = 1234\n'        "2: terminal.imei: '1234' is not 15 digits"
 
 # a missing file

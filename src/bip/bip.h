@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * BIP channels (ETSI TS 102 223 classes e and k) proxied to sockets:
+ * UICC server mode (the SCWS) on loopback listeners, UICC client mode to
+ * TCP/UDP peers, and terminal server mode to the local applications of the
+ * registry.  The module registers the five BIP command handlers with the
+ * CAT engine and sends the Data Available and Channel Status events.
+ */
+#ifndef DMSCGW_BIP_H
+#define DMSCGW_BIP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cat;
+struct cat_engine;
+struct conf;
+struct bip;
+
+/*
+ * A local application of the registry reached in-process (the DM client):
+ * the card's bytes arrive through deliver(); it returns 0, or a
+ * TS 102 223 additional-information byte (>= 0x100 flag + cause) for
+ * "terminal currently unable" when it cannot take them.
+ */
+struct bip_app_ops {
+	int (*open)(void *arg, struct cat *c, unsigned channel);
+	int (*deliver)(void *arg, struct cat *c, unsigned channel,
+		       const uint8_t *p, size_t len);
+	void (*close)(void *arg, struct cat *c, unsigned channel);
+};
+
+struct bip *bip_new(struct cat_engine *e, const struct conf *c);
+void bip_free(struct bip *b);
+void bip_reconfigure(struct bip *b, const struct conf *c);
+
+/* Register an in-process application (type 07 for the DM client). */
+int bip_register_app(struct bip *b, uint16_t port, uint8_t type,
+		     const char *name, const struct bip_app_ops *ops, void *arg);
+
+/* Card lifecycle: Terminal Applications envelope after the profile. */
+void bip_card_up(struct bip *b, struct cat *c);
+void bip_card_gone(struct bip *b, struct cat *c);
+
+/* Visibility (D-Bus). */
+struct bip_channel_info {
+	uint8_t id;
+	uint8_t transport;
+	const char *state;	/* "listen", "connecting", "established", "dropped", "open" */
+	uint16_t port;
+	char peer[64];
+	uint64_t bytes_in;	/* peer -> card */
+	uint64_t bytes_out;	/* card -> peer */
+};
+size_t bip_channels(struct bip *b, struct cat *c, struct bip_channel_info *out,
+		    size_t cap);
+
+/* Observer of channel changes (D-Bus signals and properties). */
+void bip_set_observer(struct bip *b,
+		      void (*changed)(void *arg, struct cat *c, uint8_t id,
+				      const char *what),
+		      void *arg);
+
+/* Validate the applications list of [bip] (conf.c). */
+int bip_check_apps(const char *list, char *why, size_t whylen);
+
+#endif
