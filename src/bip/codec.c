@@ -67,7 +67,7 @@ static int
 bip_body(const uint8_t *p, size_t len, struct tlv_iter *it)
 {
 	struct tlv_iter outer;
-	struct tlv t;
+	struct tlv t = { 0 };
 
 	tlv_iter_init(&outer, p, len);
 	if (p == NULL || tlv_ber_next(&outer, &t) != 1 ||
@@ -93,7 +93,7 @@ bip_walk(const uint8_t *p, size_t len,
 	 void (*visit)(const struct tlv *t, void *arg), void *arg)
 {
 	struct tlv_iter it;
-	struct tlv t;
+	struct tlv t = { 0 };
 	bool first = true;
 	int r;
 
@@ -343,7 +343,7 @@ int
 bip_send_decode(const uint8_t *p, size_t len, const uint8_t **data,
 		size_t *dlen)
 {
-	struct tlv t;
+	struct tlv t = { 0 };
 	int r;
 
 	*data = NULL;
@@ -364,7 +364,7 @@ bip_send_decode(const uint8_t *p, size_t len, const uint8_t **data,
 int
 bip_receive_decode(const uint8_t *p, size_t len, uint8_t *want)
 {
-	struct tlv t;
+	struct tlv t = { 0 };
 	int r;
 
 	*want = 0;
