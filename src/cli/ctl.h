@@ -35,6 +35,7 @@ struct ctl {
 	const char *bus_spec;	/* --bus: "system", "session" or an address */
 	char bus_desc[160];	/* "system bus", "bus unix:path=/x"... */
 	sd_bus *bus;		/* opened by ctl_connect() */
+	bool answered;		/* a call went through: the bus was there */
 	bool json;
 	const char *card;	/* --card NAME, or NULL */
 };
@@ -59,19 +60,16 @@ int ctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int ctl_bus_error(const struct ctl *c, const sd_bus_error *e, int r);
 
 /*
- * Method calls to the daemon.  The ctl_try_* forms return a negative errno
- * and leave the error in e (free it) for callers that handle some errors;
- * the others report the error and return the exit status.  *reply is set
- * only on success; reply may be NULL.
+ * Method calls to the daemon: they report an error and return the exit
+ * status.  *reply is set only on success; reply may be NULL.
  */
-int ctl_try_call(struct ctl *c, sd_bus_error *e, sd_bus_message **reply,
-		 const char *path, const char *iface, const char *member,
-		 const char *types, ...);
 int ctl_call(struct ctl *c, sd_bus_message **reply, const char *path,
 	     const char *iface, const char *member, const char *types, ...);
-/* Send m, a method call built by the caller. */
-int ctl_call_message(struct ctl *c, sd_bus_message *m, sd_bus_message **reply);
-/* Properties.GetAll(iface) of path into *props, a VALUE_DICT. */
+/*
+ * Properties.GetAll(iface) of path into *props, a VALUE_DICT.  The _try_
+ * form is for callers that handle some errors: it returns a negative errno
+ * and leaves the error in e (to be freed) unreported.
+ */
 int ctl_try_get_all(struct ctl *c, sd_bus_error *e, const char *path,
 		    const char *iface, struct value *props);
 int ctl_get_all(struct ctl *c, const char *path, const char *iface,
@@ -81,9 +79,10 @@ int ctl_get(struct ctl *c, const char *path, const char *iface,
 	    const char *name, struct value *v);
 
 /*
- * "Key: value" lines of some properties, or one JSON object (with "Path"
- * first when path is not NULL), in the order of fields; properties the
- * daemon did not send are left out.
+ * "Key: value" lines of the properties, or one JSON object (with "Path"
+ * first when path is not NULL): those of fields in their order and style
+ * (left out when the daemon did not send them), then any others in the
+ * daemon's order, as they are.
  */
 enum ctl_style {
 	CTL_TEXT,		/* as it is: strings bare, bytes as hex */
@@ -98,6 +97,9 @@ struct ctl_field {
 void ctl_print_props(const struct ctl *c, const char *path,
 		     const struct value *props, const struct ctl_field *fields,
 		     size_t nfields);
+/* The JSON object alone, without the newline. */
+void ctl_json_props(const char *path, const struct value *props,
+		    const struct ctl_field *fields, size_t nfields);
 /* A property in the "Key: value" form, without key and newline. */
 void ctl_print_text(FILE *f, const struct value *v, enum ctl_style style);
 /* "{}": the JSON result of a method that returns nothing. */
@@ -108,11 +110,13 @@ bool ctl_parse_uint(const char *s, unsigned long max, unsigned long *out);
 
 /*
  * A card NAME as given to `card` or --card: an object path, a card number
- * N, or else a reader name.  card_resolve() sets *path (malloc'd) to the
- * card's object path, looking a reader name up among the Cards.
+ * N, or else a reader name.  card_check_name() is the local check, done
+ * before connecting (CTL_OK or CTL_USAGE, reported).  card_reader_name()
+ * sets *reader (malloc'd) to the reader of the card NAME, or to "" when
+ * NAME is NULL; it returns the exit status, errors reported.
  */
-bool card_name_is_reader(const char *name);
-int card_resolve(struct ctl *c, const char *name, char **path);
+int card_check_name(const char *name);
+int card_reader_name(struct ctl *c, const char *name, char **reader);
 
 /* Verbs: argv[0] is the verb. */
 int manager_verb_status(struct ctl *c, int argc, char **argv);

@@ -140,8 +140,6 @@ int ctl_connect(struct ctl *c)
 
 int ctl_bus_error(const struct ctl *c, const sd_bus_error *e, int r)
 {
-	const char *unique;
-
 	if (sd_bus_error_has_names(e, SD_BUS_ERROR_SERVICE_UNKNOWN,
 				   SD_BUS_ERROR_NAME_HAS_NO_OWNER)) {
 		fprintf(stderr,
@@ -152,24 +150,27 @@ int ctl_bus_error(const struct ctl *c, const sd_bus_error *e, int r)
 	if (r >= 0)
 		r = -EIO;
 	/*
-	 * sd-bus opens lazily: a refused authentication or a bus that went
-	 * away shows up at the first call, as a closed connection.  Without
-	 * a unique name the Hello never completed.
+	 * sd-bus connects lazily: a refused authentication, like a bus that
+	 * went away later, shows up at a call, as a closed connection.
 	 */
 	if (c->bus && sd_bus_is_open(c->bus) <= 0) {
-		bool hello = sd_bus_get_unique_name(c->bus, &unique) >= 0;
-
 		fprintf(stderr,
 			"dmscgwctl: dmscgw is not running (%s the %s: %s)\n",
-			hello ? "lost the connection to" : "cannot connect to",
+			c->answered ? "lost the connection to" : "cannot connect to",
 			c->bus_desc, strerror(-r));
 		return CTL_NOT_RUNNING;
 	}
-	if (sd_bus_error_is_set(e))
-		fprintf(stderr, "dmscgwctl: %s (%s)\n",
-			e->message ? e->message : strerror(-r), e->name);
-	else
+	if (sd_bus_error_is_set(e)) {
+		const char *msg = e->message ? e->message : strerror(-r);
+		size_t n = strlen(msg);
+
+		/* some services end their messages with a newline */
+		while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+			n--;
+		fprintf(stderr, "dmscgwctl: %.*s (%s)\n", (int)n, msg, e->name);
+	} else {
 		fprintf(stderr, "dmscgwctl: %s\n", strerror(-r));
+	}
 	return CTL_FAILED;
 }
 
@@ -191,12 +192,15 @@ static int ctl_try_callv(struct ctl *c, sd_bus_error *e,
 	}
 	r = sd_bus_call(c->bus, m, 0, e, reply);
 	sd_bus_message_unref(m);
+	if (r >= 0)
+		c->answered = true;
 	return r;
 }
 
-int ctl_try_call(struct ctl *c, sd_bus_error *e, sd_bus_message **reply,
-		 const char *path, const char *iface, const char *member,
-		 const char *types, ...)
+static int ctl_try_call(struct ctl *c, sd_bus_error *e,
+			sd_bus_message **reply, const char *path,
+			const char *iface, const char *member,
+			const char *types, ...)
 {
 	va_list ap;
 	int r;
@@ -224,19 +228,6 @@ int ctl_call(struct ctl *c, sd_bus_message **reply, const char *path,
 	return r;
 }
 
-int ctl_call_message(struct ctl *c, sd_bus_message *m, sd_bus_message **reply)
-{
-	sd_bus_error e = SD_BUS_ERROR_NULL;
-	int r;
-
-	r = sd_bus_call(c->bus, m, 0, &e, reply);
-	if (r >= 0)
-		return CTL_OK;
-	r = ctl_bus_error(c, &e, r);
-	sd_bus_error_free(&e);
-	return r;
-}
-
 /* The one value of reply into *v. */
 static int ctl_read_reply(sd_bus_message *reply, sd_bus_error *e,
 			  struct value *v, const char *what)
@@ -244,7 +235,7 @@ static int ctl_read_reply(sd_bus_message *reply, sd_bus_error *e,
 	int r = value_read(reply, v);
 
 	if (r < 0)
-		return sd_bus_error_setf(e, SD_BUS_ERROR_INVALID_ARGS,
+		return sd_bus_error_setf(e, SD_BUS_ERROR_INCONSISTENT_MESSAGE,
 					 "cannot read the reply to %s: %s",
 					 what, strerror(-r));
 	return 0;
@@ -263,7 +254,7 @@ int ctl_try_get_all(struct ctl *c, sd_bus_error *e, const char *path,
 		r = ctl_read_reply(reply, e, props, "GetAll");
 	if (r >= 0 && props->kind != VALUE_DICT) {
 		value_clear(props);
-		r = sd_bus_error_setf(e, SD_BUS_ERROR_INVALID_ARGS,
+		r = sd_bus_error_setf(e, SD_BUS_ERROR_INCONSISTENT_MESSAGE,
 				      "GetAll of %s did not answer a{sv}", path);
 	}
 	sd_bus_message_unref(reply);
@@ -368,43 +359,84 @@ void ctl_print_text(FILE *f, const struct value *v, enum ctl_style style)
 	}
 }
 
-void ctl_print_props(const struct ctl *c, const char *path,
-		     const struct value *props, const struct ctl_field *fields,
-		     size_t nfields)
+/*
+ * Whether key is one of fields, printed in their place; true also for a key
+ * that is not a string, which cannot be printed as one.
+ */
+static bool ctl_known(const struct value *key, const struct ctl_field *fields,
+		      size_t nfields)
+{
+	if (key->kind != VALUE_STRING)
+		return true;
+	for (size_t i = 0; i < nfields; i++)
+		if (!strcmp(key->str, fields[i].name))
+			return true;
+	return false;
+}
+
+void ctl_json_props(const char *path, const struct value *props,
+		    const struct ctl_field *fields, size_t nfields)
 {
 	bool first = true;
 
-	if (c->json) {
-		fputc('{', stdout);
-		if (path) {
-			json_string(stdout, "Path");
-			fputc(':', stdout);
-			json_string(stdout, path);
-			first = false;
-		}
-	} else if (path) {
-		printf("Path: %s\n", path);
+	fputc('{', stdout);
+	if (path) {
+		fputs("\"Path\":", stdout);
+		json_string(stdout, path);
+		first = false;
 	}
 	for (size_t i = 0; i < nfields; i++) {
 		const struct value *v = value_get(props, fields[i].name);
 
 		if (!v)
 			continue;
-		if (c->json) {
-			if (!first)
-				fputc(',', stdout);
-			json_string(stdout, fields[i].name);
-			fputc(':', stdout);
-			value_json(stdout, v);
-		} else {
-			printf("%s: ", fields[i].name);
-			ctl_print_text(stdout, v, fields[i].style);
-			fputc('\n', stdout);
-		}
+		if (!first)
+			fputc(',', stdout);
+		json_string(stdout, fields[i].name);
+		fputc(':', stdout);
+		value_json(stdout, v);
 		first = false;
 	}
-	if (c->json)
-		fputs("}\n", stdout);
+	for (size_t i = 0; i + 1 < props->n; i += 2) {
+		if (ctl_known(&props->items[i], fields, nfields))
+			continue;
+		if (!first)
+			fputc(',', stdout);
+		value_json(stdout, &props->items[i]);
+		fputc(':', stdout);
+		value_json(stdout, &props->items[i + 1]);
+		first = false;
+	}
+	fputc('}', stdout);
+}
+
+void ctl_print_props(const struct ctl *c, const char *path,
+		     const struct value *props, const struct ctl_field *fields,
+		     size_t nfields)
+{
+	if (c->json) {
+		ctl_json_props(path, props, fields, nfields);
+		fputc('\n', stdout);
+		return;
+	}
+	if (path)
+		printf("Path: %s\n", path);
+	for (size_t i = 0; i < nfields; i++) {
+		const struct value *v = value_get(props, fields[i].name);
+
+		if (!v)
+			continue;
+		printf("%s: ", fields[i].name);
+		ctl_print_text(stdout, v, fields[i].style);
+		fputc('\n', stdout);
+	}
+	for (size_t i = 0; i + 1 < props->n; i += 2) {
+		if (ctl_known(&props->items[i], fields, nfields))
+			continue;
+		printf("%s: ", props->items[i].str);
+		ctl_print_text(stdout, &props->items[i + 1], CTL_TEXT);
+		fputc('\n', stdout);
+	}
 }
 
 void ctl_print_empty(const struct ctl *c)
