@@ -22,6 +22,7 @@
 #define _GNU_SOURCE 1
 #endif
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -29,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bip.h"
 #include "card/tlv.h"
 #include "util/hex.h"
 #include "vuicc.h"
@@ -37,6 +39,8 @@
 #define SC_BACKLOG_MAX		256
 #define SC_MAX_WORDS		1024
 #define SC_MAX_SECONDS		86400.0
+#define SC_MAX_SEND_FILE	(64u << 20)
+#define SC_DATA_SHOWN		64	/* bytes of received data in messages */
 
 /* Tags with the comprehension-required bit set (TS 102 223 clause 9.3). */
 #define CTAG_COMMAND_DETAILS	0x81
@@ -45,9 +49,20 @@
 #define CTAG_EVENT_LIST		0x99
 #define CTAG_TIMER_ID		0xA4
 #define CTAG_TIMER_VALUE	0xA5
+#define CTAG_CHANNEL_DATA_LEN	0xB7
+/* BIP objects go without CR, as in the TS 31.124 OPEN CHANNEL vectors. */
+#define TAG_BEARER		0x35
+#define TAG_BUFFER_SIZE		0x39
+#define TAG_TRANSPORT		0x3C
+#define TAG_OTHER_ADDRESS	0x3E
 #define BER_PROACTIVE_COMMAND	0xD0
 #define DEV_UICC		0x81
 #define DEV_TERMINAL		0x82
+#define DEV_CHANNEL(id)		(uint8_t)(0x20 | (id))
+#define CMD_OPEN_CHANNEL	0x40
+#define CMD_CLOSE_CHANNEL	0x41
+#define CMD_RECEIVE_DATA	0x42
+#define CMD_GET_CHANNEL_STATUS	0x44
 
 /* A data field pattern: bytes, ".." any byte, a trailing "*" any rest. */
 struct pattern {
@@ -66,6 +81,10 @@ enum step_kind {
 	STEP_TIMEOUT,
 	STEP_EXIT,
 	STEP_LOG,
+	STEP_BIP,		/* a BIP command, sent through the BIP engine */
+	STEP_BIP_SEND,		/* send, send-text, send-file */
+	STEP_AUTO_RECEIVE,
+	STEP_EXPECT_DATA,
 };
 
 enum rule_action {
@@ -90,6 +109,12 @@ struct step {
 	int64_t ms;
 	/* log */
 	const char *msg;	/* points into text */
+	/* BIP: send data (owned), channel, first command number, last qualifier */
+	uint8_t *data;
+	size_t data_len;
+	uint8_t channel;
+	uint8_t number;
+	bool flag;		/* send: now; auto-receive: on */
 };
 
 /* A command the card received, kept for the expectations. */
@@ -310,6 +335,18 @@ parse_count(struct parser *ps, const char *s, unsigned long max,
 	return 0;
 }
 
+/* A channel identifier, 0..15 (1..7 are valid; the others test rejection). */
+static int
+parse_channel(struct parser *ps, const char *s, uint8_t *out)
+{
+	unsigned long v;
+
+	if (parse_count(ps, s, 15, &v, "channel") < 0)
+		return -1;
+	*out = (uint8_t)v;
+	return 0;
+}
+
 static int
 parse_seconds(struct parser *ps, const char *s, bool zero_ok, int64_t *ms,
 	      const char *what)
@@ -501,7 +538,16 @@ parse_expect(struct parser *ps, char **w, size_t n, struct step *st)
 
 	st->kind = STEP_EXPECT;
 	if (n == 0)
-		return perr(ps, "expect what? (profile, tr, envelope, status)");
+		return perr(ps, "expect what? (profile, tr, envelope, status, "
+			    "data)");
+	if (strcmp(w[0], "data") == 0) {
+		st->kind = STEP_EXPECT_DATA;
+		if (n < 3)
+			return perr(ps, "usage: expect data CHANNEL PATTERN");
+		if (parse_channel(ps, w[1], &st->channel) < 0)
+			return -1;
+		return parse_pattern(ps, w + 2, n - 2, &st->pat);
+	}
 	if (strcmp(w[0], "profile") == 0) {
 		st->what = VUICC_EV_PROFILE;
 		if (n == 1) {
@@ -524,8 +570,8 @@ parse_expect(struct parser *ps, char **w, size_t n, struct step *st)
 		st->count = (unsigned)count;
 		return 0;
 	} else {
-		return perr(ps, "expect '%s'? (profile, tr, envelope, status)",
-			    w[0]);
+		return perr(ps, "expect '%s'? (profile, tr, envelope, status, "
+			    "data)", w[0]);
 	}
 	if (n == 1)
 		return perr(ps, "expect %s: PATTERN is missing", w[0]);
@@ -577,18 +623,381 @@ parse_on(struct parser *ps, char **w, size_t n, struct step *st)
 	return 0;
 }
 
+/* --- BIP steps (TS 102 223 clauses 6.4.27-6.4.31, 6.6.27-6.6.31) ------- */
+
+/* D0 { 81 03 number type qualifier, 82 02 81 dest, body }, numbered now. */
+static int
+build_bip(struct parser *ps, struct step *st, uint8_t type, uint8_t qualifier,
+	  uint8_t dest, const uint8_t *body, size_t body_len)
+{
+	const uint8_t details[] = { ps->next_number, type, qualifier };
+	const uint8_t dev[] = { DEV_UICC, dest };
+	struct tlv_buf b;
+	size_t mark;
+
+	tlv_buf_init(&b, st->bytes, VUICC_MAX_PROACTIVE);
+	mark = tlv_begin(&b, BER_PROACTIVE_COMMAND);
+	tlv_put_ctlv(&b, CTAG_COMMAND_DETAILS, details, sizeof(details));
+	tlv_put_ctlv(&b, CTAG_DEVICE_IDENTITIES, dev, sizeof(dev));
+	tlv_put_raw(&b, body, body_len);
+	tlv_end(&b, mark);
+	if (!tlv_buf_ok(&b))
+		return perr(ps, "command longer than %d bytes",
+			    VUICC_MAX_PROACTIVE);
+	ps->next_number = ps->next_number == 0xFE ? 1 : ps->next_number + 1;
+	st->kind = STEP_BIP;
+	st->bytes_len = b.len;
+	return 0;
+}
+
+/* PORT and the optional BUFFER (decimal). */
+static int
+parse_port(struct parser *ps, const char *s, uint16_t *port)
+{
+	unsigned long v;
+
+	if (parse_count(ps, s, 65535, &v, "port") < 0)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+static void
+put_buffer_and_transport(struct tlv_buf *b, unsigned long buffer,
+			 uint8_t transport, uint16_t port)
+{
+	const uint8_t bs[] = { (uint8_t)(buffer >> 8), (uint8_t)buffer };
+	const uint8_t tl[] = { transport, (uint8_t)(port >> 8), (uint8_t)port };
+
+	tlv_put_ctlv(b, TAG_BUFFER_SIZE, bs, sizeof(bs));
+	tlv_put_ctlv(b, TAG_TRANSPORT, tl, sizeof(tl));
+}
+
+/*
+ * open-client tcp|udp ADDR PORT [BUFFER] [immediate|ondemand]: OPEN
+ * CHANNEL related to the default (network) bearer, clause 6.6.27.4: bearer
+ * description 35 01 03, buffer size, transport level 02 (TCP) or 01 (UDP)
+ * "UICC in client mode, remote connection", data destination address
+ * 3E 05 21 IPv4 or 3E 11 57 IPv6 (clauses 8.52, 8.55, 8.58, 8.59).
+ */
+static int
+parse_open_client(struct parser *ps, char **w, size_t n, struct step *st)
+{
+	static const uint8_t bearer[] = { 0x03 };
+	uint8_t body[64], addr[1 + 16];
+	unsigned long buffer = BIP_BUFFER_DEFAULT;
+	uint8_t qualifier = 0x01, transport;
+	char host[64];
+	size_t addr_len, l, i;
+	struct tlv_buf b;
+	uint16_t port;
+
+	if (n < 3 || n > 5)
+		return perr(ps, "usage: open-client tcp|udp ADDR PORT [BUFFER] "
+			    "[immediate|ondemand]");
+	if (strcmp(w[0], "tcp") == 0)
+		transport = 0x02;
+	else if (strcmp(w[0], "udp") == 0)
+		transport = 0x01;
+	else
+		return perr(ps, "open-client: '%s' is not tcp or udp", w[0]);
+	l = strlen(w[1]);
+	if (l >= sizeof(host))
+		return perr(ps, "open-client: address '%s' too long", w[1]);
+	memcpy(host, w[1], l + 1);
+	if (l >= 2 && host[0] == '[' && host[l - 1] == ']') {
+		host[l - 1] = '\0';
+		memmove(host, host + 1, l - 1);
+	}
+	if (inet_pton(AF_INET, host, addr + 1) == 1) {
+		addr[0] = 0x21;
+		addr_len = 1 + 4;
+	} else if (inet_pton(AF_INET6, host, addr + 1) == 1) {
+		addr[0] = 0x57;
+		addr_len = 1 + 16;
+	} else {
+		return perr(ps, "open-client: '%s' is not an IPv4 or IPv6 "
+			    "address", w[1]);
+	}
+	if (parse_port(ps, w[2], &port) < 0)
+		return -1;
+	for (i = 3; i < n; i++) {
+		if (strcmp(w[i], "immediate") == 0)
+			qualifier = 0x01;
+		else if (strcmp(w[i], "ondemand") == 0)
+			qualifier = 0x00;
+		else if (parse_count(ps, w[i], 65535, &buffer,
+				     "open-client buffer") < 0)
+			return -1;
+	}
+	tlv_buf_init(&b, body, sizeof(body));
+	tlv_put_ctlv(&b, TAG_BEARER, bearer, sizeof(bearer));
+	put_buffer_and_transport(&b, buffer, transport, port);
+	tlv_put_ctlv(&b, TAG_OTHER_ADDRESS, addr, addr_len);
+	return build_bip(ps, st, CMD_OPEN_CHANNEL, qualifier, DEV_TERMINAL,
+			 body, b.len);
+}
+
+/*
+ * open-local tcp|udp PORT [BUFFER] [loopback]: OPEN CHANNEL related to
+ * Terminal Server Mode (a terminal application listening on PORT): buffer
+ * size and transport level 05 (TCP) or 04 (UDP) "UICC in client mode, local
+ * connection"; no bearer description and no address, the terminal itself
+ * is the peer.  "loopback" adds data destination address 127.0.0.1.
+ */
+static int
+parse_open_local(struct parser *ps, char **w, size_t n, struct step *st)
+{
+	static const uint8_t loopback[] = { 0x21, 127, 0, 0, 1 };
+	unsigned long buffer = BIP_BUFFER_DEFAULT;
+	bool with_addr = false;
+	uint8_t body[32], transport;
+	struct tlv_buf b;
+	uint16_t port;
+	size_t i;
+
+	if (n < 2 || n > 4)
+		return perr(ps, "usage: open-local tcp|udp PORT [BUFFER] "
+			    "[loopback]");
+	if (strcmp(w[0], "tcp") == 0)
+		transport = 0x05;
+	else if (strcmp(w[0], "udp") == 0)
+		transport = 0x04;
+	else
+		return perr(ps, "open-local: '%s' is not tcp or udp", w[0]);
+	if (parse_port(ps, w[1], &port) < 0)
+		return -1;
+	for (i = 2; i < n; i++) {
+		if (strcmp(w[i], "loopback") == 0)
+			with_addr = true;
+		else if (parse_count(ps, w[i], 65535, &buffer,
+				     "open-local buffer") < 0)
+			return -1;
+	}
+	tlv_buf_init(&b, body, sizeof(body));
+	put_buffer_and_transport(&b, buffer, transport, port);
+	if (with_addr)
+		tlv_put_ctlv(&b, TAG_OTHER_ADDRESS, loopback, sizeof(loopback));
+	return build_bip(ps, st, CMD_OPEN_CHANNEL, 0x01, DEV_TERMINAL, body,
+			 b.len);
+}
+
+/* The data of a send step: numbers for every 237-byte chunk. */
+static void
+set_send(struct parser *ps, struct step *st, uint8_t channel, uint8_t *data,
+	 size_t len, bool now)
+{
+	size_t chunks = (len + BIP_CHUNK_MAX - 1) / BIP_CHUNK_MAX;
+
+	st->kind = STEP_BIP_SEND;
+	st->channel = channel;
+	st->data = data;
+	st->data_len = len;
+	st->flag = now;
+	st->number = ps->next_number;
+	ps->next_number = (uint8_t)((ps->next_number - 1 + chunks) % 0xFE + 1);
+}
+
+/* send CHANNEL HEX... [store|now] */
+static int
+parse_send(struct parser *ps, char **w, size_t n, struct step *st)
+{
+	bool now = true;
+	uint8_t channel, *data;
+	size_t cap, i, len = 0;
+	char *buf;
+	int r;
+
+	if (n >= 3 && (strcmp(w[n - 1], "store") == 0 ||
+		       strcmp(w[n - 1], "now") == 0)) {
+		now = strcmp(w[n - 1], "now") == 0;
+		n--;
+	}
+	if (n < 2)
+		return perr(ps, "usage: send CHANNEL HEX [store|now]");
+	if (parse_channel(ps, w[0], &channel) < 0)
+		return -1;
+	for (i = 1; i < n; i++)
+		len += strlen(w[i]) + 1;
+	buf = malloc(len + 1);
+	cap = len / 2 + 1;
+	data = malloc(cap);
+	if (buf == NULL || data == NULL) {
+		free(buf);
+		free(data);
+		return perr(ps, "out of memory");
+	}
+	buf[0] = '\0';
+	for (i = 1; i < n; i++) {
+		strcat(buf, w[i]);
+		strcat(buf, " ");
+	}
+	r = hex_decode(data, cap, buf);
+	free(buf);
+	if (r <= 0) {
+		free(data);
+		return perr(ps, "send: invalid hex data");
+	}
+	set_send(ps, st, channel, data, (size_t)r, now);
+	return 0;
+}
+
+/* send-text CHANNEL TEXT: the rest of the line, with \r \n \t \\ \xHH. */
+static int
+parse_send_text(struct parser *ps, const char *text, char **w, size_t n,
+		struct step *st)
+{
+	size_t len = 0, i;
+	uint8_t channel, *data;
+	int hi, lo;
+
+	if (n < 2)
+		return perr(ps, "usage: send-text CHANNEL TEXT");
+	if (parse_channel(ps, w[0], &channel) < 0)
+		return -1;
+	data = malloc(strlen(text) + 1);
+	if (data == NULL)
+		return perr(ps, "out of memory");
+	for (i = 0; text[i]; i++) {
+		if (text[i] != '\\') {
+			data[len++] = (uint8_t)text[i];
+			continue;
+		}
+		switch (text[++i]) {
+		case 'r':
+			data[len++] = '\r';
+			break;
+		case 'n':
+			data[len++] = '\n';
+			break;
+		case 't':
+			data[len++] = '\t';
+			break;
+		case '\\':
+			data[len++] = '\\';
+			break;
+		case 'x':
+			if ((hi = hex_digit(text[i + 1])) < 0 ||
+			    (lo = hex_digit(text[i + 2])) < 0) {
+				free(data);
+				return perr(ps, "send-text: \\x needs two hex "
+					    "digits");
+			}
+			data[len++] = (uint8_t)(hi << 4 | lo);
+			i += 2;
+			break;
+		default:
+			free(data);
+			return perr(ps, "send-text: unknown escape '\\%c' (use "
+				    "\\r \\n \\t \\\\ \\xHH)", text[i] ? text[i] : ' ');
+		}
+	}
+	set_send(ps, st, channel, data, len, true);
+	return 0;
+}
+
+/* send-file CHANNEL FILE: read now, so that a missing file is a parse error. */
+static int
+parse_send_file(struct parser *ps, char **w, size_t n, struct step *st)
+{
+	uint8_t channel, *data = NULL, *grown;
+	size_t len = 0, cap = 0, r;
+	FILE *f;
+
+	if (n != 2)
+		return perr(ps, "usage: send-file CHANNEL FILE");
+	if (parse_channel(ps, w[0], &channel) < 0)
+		return -1;
+	f = fopen(w[1], "rb");
+	if (f == NULL)
+		return perr(ps, "send-file: %s: %s", w[1], strerror(errno));
+	for (;;) {
+		if (len == cap) {
+			cap = cap ? 2 * cap : 4096;
+			if (cap > SC_MAX_SEND_FILE ||
+			    (grown = realloc(data, cap)) == NULL) {
+				fclose(f);
+				free(data);
+				return perr(ps, "send-file: %s: too big (at most "
+					    "%u bytes)", w[1], SC_MAX_SEND_FILE);
+			}
+			data = grown;
+		}
+		r = fread(data + len, 1, cap - len, f);
+		len += r;
+		if (r == 0)
+			break;
+	}
+	if (ferror(f) || len == 0) {
+		int err = ferror(f) ? errno : 0;
+
+		fclose(f);
+		free(data);
+		return perr(ps, "send-file: %s: %s", w[1],
+			    err ? strerror(err) : "empty file");
+	}
+	fclose(f);
+	set_send(ps, st, channel, data, len, true);
+	return 0;
+}
+
+/* receive CHANNEL LEN: RECEIVE DATA, channel data length B7 01 LEN. */
+static int
+parse_receive(struct parser *ps, char **w, size_t n, struct step *st)
+{
+	unsigned long len;
+	uint8_t channel, body[3];
+
+	if (n != 2)
+		return perr(ps, "usage: receive CHANNEL LEN");
+	if (parse_channel(ps, w[0], &channel) < 0 ||
+	    parse_count(ps, w[1], 255, &len, "receive length") < 0)
+		return -1;
+	body[0] = CTAG_CHANNEL_DATA_LEN;
+	body[1] = 1;
+	body[2] = (uint8_t)len;
+	return build_bip(ps, st, CMD_RECEIVE_DATA, 0x00, DEV_CHANNEL(channel),
+			 body, sizeof(body));
+}
+
+/* close CHANNEL [listen]: qualifier 01 puts a server channel back to LISTEN. */
+static int
+parse_close(struct parser *ps, char **w, size_t n, struct step *st)
+{
+	uint8_t channel;
+
+	if (n < 1 || n > 2 || (n == 2 && strcmp(w[1], "listen") != 0))
+		return perr(ps, "usage: close CHANNEL [listen]");
+	if (parse_channel(ps, w[0], &channel) < 0)
+		return -1;
+	return build_bip(ps, st, CMD_CLOSE_CHANNEL, n == 2 ? 0x01 : 0x00,
+			 DEV_CHANNEL(channel), NULL, 0);
+}
+
+static int
+parse_auto_receive(struct parser *ps, char **w, size_t n, struct step *st)
+{
+	st->kind = STEP_AUTO_RECEIVE;
+	if (n != 1 || (strcmp(w[0], "on") != 0 && strcmp(w[0], "off") != 0))
+		return perr(ps, "usage: auto-receive on|off");
+	st->flag = strcmp(w[0], "on") == 0;
+	return 0;
+}
+
 static int
 parse_step(struct parser *ps, char *line, struct step *st)
 {
 	char *w[SC_MAX_WORDS];
-	size_t n = 0;
+	size_t n = 0, rest2;
 	unsigned long v;
 	char *p, *save = NULL;
 	const char *msg;
 
-	/* 'log' keeps its text verbatim. */
+	/* 'log' keeps its text verbatim, 'send-text' what follows CHANNEL. */
 	msg = line + strcspn(line, " \t");
 	msg += strspn(msg, " \t");
+	rest2 = (size_t)(msg - line) + strcspn(msg, " \t");
+	rest2 += strspn(line + rest2, " \t");
 	for (p = strtok_r(line, " \t", &save); p; p = strtok_r(NULL, " \t", &save)) {
 		if (n == SC_MAX_WORDS)
 			return perr(ps, "more than %d words on a line",
@@ -632,6 +1041,28 @@ parse_step(struct parser *ps, char *line, struct step *st)
 		st->msg = msg;	/* fixed up to point into text by the caller */
 		return 0;
 	}
+	if (strcmp(w[0], "open-client") == 0)
+		return parse_open_client(ps, w + 1, n - 1, st);
+	if (strcmp(w[0], "open-local") == 0)
+		return parse_open_local(ps, w + 1, n - 1, st);
+	if (strcmp(w[0], "send") == 0)
+		return parse_send(ps, w + 1, n - 1, st);
+	if (strcmp(w[0], "send-text") == 0)
+		return parse_send_text(ps, st->text + rest2, w + 1, n - 1, st);
+	if (strcmp(w[0], "send-file") == 0)
+		return parse_send_file(ps, w + 1, n - 1, st);
+	if (strcmp(w[0], "receive") == 0)
+		return parse_receive(ps, w + 1, n - 1, st);
+	if (strcmp(w[0], "close") == 0)
+		return parse_close(ps, w + 1, n - 1, st);
+	if (strcmp(w[0], "channel-status") == 0) {
+		if (n != 1)
+			return perr(ps, "usage: channel-status");
+		return build_bip(ps, st, CMD_GET_CHANNEL_STATUS, 0x00,
+				 DEV_TERMINAL, NULL, 0);
+	}
+	if (strcmp(w[0], "auto-receive") == 0)
+		return parse_auto_receive(ps, w + 1, n - 1, st);
 	return perr(ps, "unknown step '%s'", w[0]);
 }
 
@@ -755,8 +1186,10 @@ scenario_free(struct scenario *sc)
 
 	if (sc == NULL)
 		return;
-	for (i = 0; i < sc->n_steps; i++)
+	for (i = 0; i < sc->n_steps; i++) {
 		free(sc->steps[i].text);
+		free(sc->steps[i].data);
+	}
 	free(sc->steps);
 	free(sc->rules);
 	free(sc->backlog);
@@ -845,11 +1278,39 @@ sc_expect(struct scenario *sc, const struct step *st, int64_t now)
 		       hex_encode(hex, last->data, last->len));
 }
 
+/* expect data: what RECEIVE DATA brought on the channel since the last one. */
+static enum step_result
+sc_expect_data(struct scenario *sc, const struct step *st, int64_t now)
+{
+	struct bip *b = vuicc_bip(sc->card);
+	char hex[2 * SC_DATA_SHOWN + 1];
+	const uint8_t *p;
+	size_t len;
+
+	bip_received(b, st->channel, &p, &len);
+	if (len > 0 && pattern_match(&st->pat, p, len)) {
+		vuicc_verbose("scenario line %u: matched %zu bytes", st->line,
+			      len);
+		bip_consume(b, st->channel);
+		return STEP_DONE;
+	}
+	if (now < sc->deadline)
+		return STEP_WAIT;
+	if (len == 0)
+		return sc_fail(sc, "no data on channel %u within %.1f s",
+			       st->channel, sc->timeout_ms / 1000.0);
+	return sc_fail(sc, "no matching data on channel %u within %.1f s "
+		       "(%zu bytes: %s%s)", st->channel, sc->timeout_ms / 1000.0,
+		       len, hex_encode(hex, p, len < SC_DATA_SHOWN ? len :
+				       SC_DATA_SHOWN),
+		       len > SC_DATA_SHOWN ? "..." : "");
+}
+
 static void
 sc_begin(struct scenario *sc, const struct step *st, int64_t now)
 {
 	sc->deadline = -1;
-	if (st->kind == STEP_EXPECT)
+	if (st->kind == STEP_EXPECT || st->kind == STEP_EXPECT_DATA)
 		sc->deadline = now + sc->timeout_ms;
 	else if (st->kind == STEP_SLEEP)
 		sc->deadline = now + st->ms;
@@ -886,6 +1347,20 @@ sc_run_step(struct scenario *sc, const struct step *st, int64_t now)
 	case STEP_EXIT:
 		sc_finish(sc, SCENARIO_EXIT);
 		return STEP_DONE;
+	case STEP_BIP:
+		if (bip_submit(vuicc_bip(sc->card), st->bytes, st->bytes_len) < 0)
+			return sc_fail(sc, "out of memory");
+		return STEP_DONE;
+	case STEP_BIP_SEND:
+		if (bip_submit_send(vuicc_bip(sc->card), st->channel, st->number,
+				    st->data, st->data_len, st->flag) < 0)
+			return sc_fail(sc, "out of memory");
+		return STEP_DONE;
+	case STEP_AUTO_RECEIVE:
+		bip_set_auto_receive(vuicc_bip(sc->card), st->flag);
+		return STEP_DONE;
+	case STEP_EXPECT_DATA:
+		return sc_expect_data(sc, st, now);
 	}
 	return STEP_DONE;
 }

@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bip.h"
 #include "util/hex.h"
 #include "vuicc.h"
 
@@ -112,6 +113,7 @@ struct options {
 	bool once;
 	bool scenario_exit;
 	unsigned busy;
+	struct bip_config bip;
 };
 
 /* A parsed short C-APDU (ISO/IEC 7816-3 12.1.3, cases 1 to 4). */
@@ -148,6 +150,8 @@ struct vuicc {
 	uint8_t profile[VUICC_MAX_CDATA];
 	size_t profile_len;
 	bool in_session;	/* a command was fetched; its TR is due */
+	uint8_t fetched[VUICC_MAX_PROACTIVE];	/* that command */
+	size_t fetched_len;
 	struct {
 		size_t len;
 		uint8_t data[VUICC_MAX_PROACTIVE];
@@ -159,6 +163,7 @@ struct vuicc {
 	struct vuicc_resp pend;
 	size_t pend_off;
 
+	struct bip *bip;	/* BIP channels and the SCWS */
 	struct vuicc_hooks hooks;
 };
 
@@ -279,6 +284,35 @@ vuicc_queue_proactive(struct vuicc *card, const uint8_t *p, size_t len)
 	return 0;
 }
 
+int
+vuicc_cancel_proactive(struct vuicc *card, const uint8_t *p, size_t len)
+{
+	unsigned i, j, from, to;
+
+	for (i = 0; i < card->q_len; i++) {
+		from = (card->q_head + i) % VUICC_QUEUE_MAX;
+		if (card->queue[from].len != len ||
+		    memcmp(card->queue[from].data, p, len) != 0)
+			continue;
+		for (j = i; j + 1 < card->q_len; j++) {
+			to = (card->q_head + j) % VUICC_QUEUE_MAX;
+			from = (card->q_head + j + 1) % VUICC_QUEUE_MAX;
+			card->queue[to] = card->queue[from];
+		}
+		card->q_len--;
+		vuicc_verbose("proactive command withdrawn (%u in queue)",
+			      card->q_len);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+struct bip *
+vuicc_bip(struct vuicc *card)
+{
+	return card->bip;
+}
+
 void
 vuicc_set_busy(struct vuicc *card, unsigned n)
 {
@@ -297,7 +331,10 @@ card_forget(struct vuicc *card)
 	card->profiled = false;
 	card->profile_len = 0;
 	card->in_session = false;
+	card->fetched_len = 0;
 	card->pending = false;
+	if (card->bip)
+		bip_on_reset(card->bip);
 }
 
 /*
@@ -468,6 +505,7 @@ ins_terminal_profile(struct vuicc *card, const struct capdu *c,
 	card->profiled = true;
 	card->in_session = false;
 	r->sw = SW_OK;
+	bip_on_profile(card->bip, c->data, c->lc);
 	card_emit(card, VUICC_EV_PROFILE, c->data, c->lc);
 	card_announce(card, r);
 }
@@ -497,6 +535,9 @@ ins_fetch(struct vuicc *card, const struct capdu *c, struct vuicc_resp *r)
 	card->q_head = (card->q_head + 1) % VUICC_QUEUE_MAX;
 	card->q_len--;
 	card->in_session = true;
+	memcpy(card->fetched, r->data, r->len);
+	card->fetched_len = r->len;
+	bip_on_fetch(card->bip, r->data, r->len);
 	card_emit(card, VUICC_EV_FETCH, r->data, r->len);
 }
 
@@ -515,6 +556,10 @@ ins_terminal_response(struct vuicc *card, const struct capdu *c,
 	}
 	card->in_session = false;
 	r->sw = SW_OK;
+	/* The channels first: 'expect data' looks at what this TR brought. */
+	bip_on_tr(card->bip, card->fetched_len ? card->fetched : NULL,
+		  card->fetched_len, c->data, c->lc);
+	card->fetched_len = 0;
 	card_emit(card, VUICC_EV_TR, c->data, c->lc);
 	card_announce(card, r);
 }
@@ -541,6 +586,7 @@ ins_envelope(struct vuicc *card, const struct capdu *c, struct vuicc_resp *r)
 	}
 	r->len = 0;
 	r->sw = SW_OK;
+	bip_on_envelope(card->bip, c->data, c->lc);
 	if (card->hooks.envelope &&
 	    !card->hooks.envelope(card->hooks.ctx, card, c->data, c->lc, r)) {
 		r->len = 0;
@@ -873,6 +919,10 @@ usage(FILE *f)
 "  -s, --scenario FILE    run the scenario in FILE (see README.md)\n"
 "      --scenario-exit    exit as soon as the scenario has passed\n"
 "      --busy N           answer the first N ENVELOPEs with 93 00 (toolkit busy)\n"
+"      --scws PORT        after TERMINAL PROFILE open a UICC-server-mode channel on\n"
+"                         PORT and serve HTTP on it (repeatable, up to 7)\n"
+"      --www DIR          files the web server serves (default: a built-in page at /)\n"
+"      --buffer N         buffer size asked for the --scws channels (default 1400)\n"
 "  -v, --verbose          tell on stderr what the card does\n"
 "  -h, --help             show this help and exit\n"
 "  -V, --version          show the version and exit\n"
@@ -888,6 +938,9 @@ enum {
 	OPT_ONCE,
 	OPT_SCENARIO_EXIT,
 	OPT_BUSY,
+	OPT_SCWS,
+	OPT_WWW,
+	OPT_BUFFER,
 };
 
 static const struct option long_opts[] = {
@@ -900,6 +953,9 @@ static const struct option long_opts[] = {
 	{ "scenario", required_argument, NULL, 's' },
 	{ "scenario-exit", no_argument, NULL, OPT_SCENARIO_EXIT },
 	{ "busy", required_argument, NULL, OPT_BUSY },
+	{ "scws", required_argument, NULL, OPT_SCWS },
+	{ "www", required_argument, NULL, OPT_WWW },
+	{ "buffer", required_argument, NULL, OPT_BUFFER },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -927,6 +983,7 @@ parse_options(int argc, char **argv, struct options *opt)
 	int ch, n;
 
 	opt->host = "127.0.0.1";
+	opt->bip.buffer = BIP_BUFFER_DEFAULT;
 	while ((ch = getopt_long(argc, argv, "p:l:s:vhV", long_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
@@ -963,6 +1020,29 @@ parse_options(int argc, char **argv, struct options *opt)
 				return 2;
 			}
 			opt->busy = (unsigned)v;
+			break;
+		case OPT_SCWS:
+			if (!parse_uint(optarg, 65535, &v) || v == 0) {
+				vuicc_warn("invalid --scws port '%s'", optarg);
+				return 2;
+			}
+			if (opt->bip.n_scws == BIP_MAX_SCWS) {
+				vuicc_warn("at most %d --scws channels",
+					   BIP_MAX_SCWS);
+				return 2;
+			}
+			opt->bip.scws_port[opt->bip.n_scws++] = (uint16_t)v;
+			break;
+		case OPT_WWW:
+			opt->bip.www = optarg;
+			break;
+		case OPT_BUFFER:
+			if (!parse_uint(optarg, 65535, &v) || v == 0) {
+				vuicc_warn("invalid --buffer size '%s' (1 to 65535)",
+					   optarg);
+				return 2;
+			}
+			opt->bip.buffer = (uint16_t)v;
 			break;
 		case 'v':
 			verbose++;
@@ -1159,6 +1239,12 @@ main(int argc, char **argv)
 	card->opt = &opt;
 	card->fd = -1;
 	card->busy = opt.busy;
+	card->bip = bip_new(card, &opt.bip);
+	if (card->bip == NULL) {
+		vuicc_warn("out of memory");
+		status = 2;
+		goto out;
+	}
 	if (resolve(&opt, &card->addrs) < 0) {
 		status = 2;
 		goto out;
@@ -1193,6 +1279,7 @@ main(int argc, char **argv)
 	status = run(card, sc);
 out:
 	link_close(card);
+	bip_free(card->bip);
 	if (card->log)
 		fclose(card->log);
 	if (card->addrs)

@@ -9,11 +9,15 @@
  * the TLV and hex codecs with it, so that a misreading of the specification
  * in the daemon is not mirrored here.
  *
- * Two modules:
+ * Modules:
  *   vuicc.c     options, the vpcd link, the card (one function per INS);
- *   scenario.c  the scenario language: parser and runner.
+ *   scenario.c  the scenario language: parser and runner;
+ *   bip.c       the card side of BIP: channels, events, the SCWS set-up
+ *               (bip.h);
+ *   scws.c      the Smartcard Web Server, HTTP/1.1 on a byte stream (scws.h).
  * The card tells the scenario what it receives through struct vuicc_hooks;
- * the scenario acts on the card only through the vuicc_*() calls below.
+ * the scenario acts on the card only through the vuicc_*() calls below and
+ * on its channels through bip.h.
  */
 #ifndef DMSC_VUICC_H
 #define DMSC_VUICC_H
@@ -77,6 +81,10 @@ struct vuicc_hooks {
 
 /* Queue a raw proactive command (the whole D0 object).  0 or -ENOSPC/-EINVAL. */
 int vuicc_queue_proactive(struct vuicc *card, const uint8_t *p, size_t len);
+/* Take back the first queued (not fetched) command equal to p.  0 or -ENOENT. */
+int vuicc_cancel_proactive(struct vuicc *card, const uint8_t *p, size_t len);
+/* The card's BIP engine (bip.h). */
+struct bip *vuicc_bip(struct vuicc *card);
 /* Answer the next n ENVELOPEs with '93 00' (toolkit busy). */
 void vuicc_set_busy(struct vuicc *card, unsigned n);
 void vuicc_set_hooks(struct vuicc *card, const struct vuicc_hooks *hooks);
