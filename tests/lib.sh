@@ -94,6 +94,22 @@ pick_port() {
 	bail "no free port"
 }
 
+# another_port: one more free, reserved TCP/UDP port, echoed
+another_port() {
+	local p
+	for _ in $(seq 1 200); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		mkdir "/tmp/dmscgw-ports/$p" 2>/dev/null || continue
+		if [ -z "$(ss -Htuan "( sport = :$p )" 2>/dev/null)" ]; then
+			echo "$p" >>"$T/ports"
+			echo "$p"
+			return 0
+		fi
+		rmdir "/tmp/dmscgw-ports/$p"
+	done
+	bail "no free port"
+}
+
 start_pcscd() {
 	mkdir -p "$T/reader.conf.d"
 	cat >"$T/reader.conf.d/vpcd" <<EOC
@@ -189,6 +205,7 @@ cleanup() {
 		done
 	fi
 	[ -f "$T/port" ] && rmdir "/tmp/dmscgw-ports/$(cat "$T/port")" 2>/dev/null
+	[ -f "$T/ports" ] && for p in $(cat "$T/ports"); do rmdir "/tmp/dmscgw-ports/$p" 2>/dev/null; done
 	[ -n "${KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT

@@ -120,6 +120,7 @@ struct channel {
 	struct bytes tx;	/* SCWS output waiting for SEND DATA */
 	bool close_pending;	/* CLOSE CHANNEL once tx is empty */
 	bool close_now;		/* CLOSE CHANNEL before anything else */
+	bool closing;		/* our CLOSE CHANNEL is queued or unanswered */
 	uint8_t close_qualifier;
 	struct scws *http;	/* CHAN_SERVER */
 	struct bip *bip;
@@ -548,6 +549,7 @@ seen_close(struct bip *b, const struct cmd_info *ci, const struct tr_info *ti)
 
 	if (ch == NULL)
 		return;
+	ch->closing = false;
 	if (!tr_ok(ti)) {
 		vuicc_verbose("channel %u: CLOSE CHANNEL not performed: %s", id,
 			      tr_result(ti, res, sizeof(res)));
@@ -828,6 +830,7 @@ issue_channel(struct bip *b)
 					    DEV_CHANNEL(ch->id), NULL, 0);
 			ch->close_now = false;
 			ch->close_pending = false;
+			ch->closing = true;
 			ch->rx_avail = 0;
 			bytes_clear(&ch->tx);
 		} else if (ch->tx.len > 0) {
@@ -1113,10 +1116,13 @@ bip_on_envelope(struct bip *b, const uint8_t *p, size_t len)
 			chan_enter(ch, CHAN_LISTEN, "back to listen");
 			break;
 		case CS_SERVER_CLOSED:
-			/* The client is gone: back to LISTEN (clause 6.4.28). */
+			/*
+			 * The client is gone: back to LISTEN (clause 6.4.28),
+			 * unless our own CLOSE CHANNEL is on its way already.
+			 */
 			chan_reset_http(ch);
 			ch->rx_avail = 0;
-			ch->close_now = true;
+			ch->close_now = !ch->closing;
 			ch->close_qualifier = CLOSE_TO_LISTEN;
 			chan_enter(ch, CHAN_CLOSED, st[1] == CS_INFO_LINK_DROPPED ?
 				   "link dropped" : "closed");

@@ -351,3 +351,60 @@ int card_verb_envelope(struct ctl *c, int argc, char **argv)
 	sd_bus_message_unref(reply);
 	return CTL_OK;
 }
+
+/*
+ * channels: the BIP channels of a card, one tab-separated line each
+ * (id, transport, state, port, peer, bytes in, bytes out).
+ */
+int card_verb_channels(struct ctl *c, int argc, char **argv)
+{
+	static const char *const keys[] = {
+		"id", "transport", "state", "port", "peer", "bytes_in", "bytes_out",
+	};
+	struct value chans;
+	char *path = NULL;
+	int r;
+
+	r = ctl_connect(c);
+	if (!r)
+		r = card_target(c, &path);
+	if (r)
+		return r;
+	r = ctl_get(c, path, DMSCGW_CARD_IFACE, "Channels", &chans);
+	if (r) {
+		free(path);
+		return r;
+	}
+	if (c->json) {
+		fputs("{\"Path\":", stdout);
+		json_string(stdout, path);
+		fputs(",\"Channels\":[", stdout);
+	}
+	for (size_t i = 0; i < chans.n; i++) {
+		const struct value *ch = &chans.items[i];
+
+		if (c->json) {
+			fputs(i ? ",{" : "{", stdout);
+			for (size_t k = 0; k < ch->n && k < 7; k++) {
+				json_string(stdout, keys[k]);
+				fputc(':', stdout);
+				value_json(stdout, &ch->items[k]);
+				if (k + 1 < ch->n && k + 1 < 7)
+					fputc(',', stdout);
+			}
+			fputc('}', stdout);
+			continue;
+		}
+		for (size_t k = 0; k < ch->n; k++) {
+			if (k)
+				fputc('\t', stdout);
+			ctl_print_text(stdout, &ch->items[k], CTL_TEXT);
+		}
+		fputc('\n', stdout);
+	}
+	if (c->json)
+		fputs("]}\n", stdout);
+	value_clear(&chans);
+	free(path);
+	return CTL_OK;
+}

@@ -126,6 +126,7 @@ int manager_verb_trace(struct ctl *c, int argc, char **argv);
 int manager_verb_reload(struct ctl *c, int argc, char **argv);
 int card_verb_list(struct ctl *c, int argc, char **argv);
 int card_verb_show(struct ctl *c, int argc, char **argv);
+int card_verb_channels(struct ctl *c, int argc, char **argv);
 int card_verb_envelope(struct ctl *c, int argc, char **argv);
 int monitor_verb(struct ctl *c, int argc, char **argv);
 

@@ -37,6 +37,8 @@ static const struct verb verbs[] = {
 	  0, 0, false, card_verb_list },
 	{ "card", "NAME", "Show the properties of a card",
 	  1, 1, false, card_verb_show },
+	{ "channels", "", "List a card's BIP channels, one per line",
+	  0, 0, true, card_verb_channels },
 	{ "location", "STATUS [MCC MNC LAC CELL [RAT]]",
 	  "Feed the terminal's location",
 	  1, 6, false, manager_verb_location },
