@@ -308,8 +308,18 @@ static void monitor_watch(struct pcsc *p, SCARDCONTEXT ctx)
 				bool is = (ev & SCARD_STATE_PRESENT) &&
 					  !(ev & SCARD_STATE_MUTE);
 
-				if (st[i].dwCurrentState == SCARD_STATE_UNAWARE)
+				if (st[i].dwCurrentState == SCARD_STATE_UNAWARE) {
 					was = !is;	/* first look: report either way */
+				} else if (is && was &&
+					   (ev >> 16) != (st[i].dwCurrentState >> 16)) {
+					/*
+					 * pcsc-lite counts insertions and removals in
+					 * the high word: a card was swapped between
+					 * two looks.
+					 */
+					post_name(p, MSG_CARD_ABSENT, st[i].szReader);
+					was = false;
+				}
 				if (is && !was)
 					post_name(p, MSG_CARD_PRESENT, st[i].szReader);
 				else if (!is && was)
@@ -710,6 +720,22 @@ static void on_transmitted(struct pcsc *p, struct pcsc_reader *r, struct req *q)
 			       q->taps[i].resp, q->taps[i].rlen);
 	if (q->gen != r->gen || r->state != CARD_READY)
 		return;		/* that card session is over */
+	if ((q->err == -ENODEV || q->err == -ECONNRESET) && !r->quitting) {
+		/*
+		 * The card was swapped or reset behind our back (the reader
+		 * may never have looked empty): end this session and connect
+		 * again; if no card is there the connect says so.
+		 */
+		struct req *d = req_new(REQ_DISCONNECT, r->gen);
+
+		log_notice(LOG_CARD, "%s: card %s, connecting again", r->name,
+			   q->err == -ENODEV ? "removed" : "reset");
+		card_end(r);
+		if (d)
+			worker_push(r, d);
+		card_connect(r);
+		return;
+	}
 	if (q->err) {
 		if (q->err == -EPROTO)
 			log_warn(LOG_CARD, "%s: malformed response from the card",
