@@ -673,15 +673,29 @@ static struct listener *listener_get(struct bip_card *bc, uint16_t port)
 		return NULL;
 	l->bc = bc;
 	l->port = port;
+	/*
+	 * Both loopback addresses, or none: a port another program holds on
+	 * one of them would send the card's clients there.  Only a host
+	 * without IPv6 gets 127.0.0.1 alone.
+	 */
 	l->l4 = listen_on(bc->b, l, AF_INET, port);
-	l->l6 = listen_on(bc->b, l, AF_INET6, port);
-	if (!l->l4 && !l->l6) {
+	if (!l->l4) {
 		free(l);
 		return NULL;
 	}
-	if (!l->l4 || !l->l6)
-		log_warn(LOG_BIP, "%s: port %u: listening on %s only", cat_name(bc->c),
-			 port, l->l4 ? "127.0.0.1" : "[::1]");
+	l->l6 = listen_on(bc->b, l, AF_INET6, port);
+	if (!l->l6) {
+		int e = errno;
+
+		if (e == EADDRINUSE || e == EACCES) {
+			evconnlistener_free(l->l4);
+			free(l);
+			errno = e;
+			return NULL;
+		}
+		log_warn(LOG_BIP, "%s: port %u: no IPv6 loopback (%s), 127.0.0.1 only",
+			 cat_name(bc->c), port, strerror(e));
+	}
 	log_info(LOG_BIP, "%s: listening on 127.0.0.1:%u and [::1]:%u",
 		 cat_name(bc->c), port, port);
 	l->users = 1;

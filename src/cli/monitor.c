@@ -123,6 +123,30 @@ static int monitor_on_envelope(sd_bus_message *m, void *userdata,
 	return 0;
 }
 
+/* ChannelChanged(y id, s what) */
+static int monitor_on_channel(sd_bus_message *m, void *userdata,
+			      sd_bus_error *e)
+{
+	const struct ctl *c = userdata;
+	const char *what;
+	uint8_t id;
+	int r = sd_bus_message_read(m, "ys", &id, &what);
+
+	if (r < 0)
+		return monitor_bad(m, r);
+	monitor_begin(c, "ChannelChanged", sd_bus_message_get_path(m));
+	if (c->json)
+		printf(",\"id\":%u,\"what\":", id);
+	else
+		printf(" channel=%u ", id);
+	if (c->json)
+		json_string(stdout, what);
+	else
+		fputs(what, stdout);
+	monitor_end(c);
+	return 0;
+}
+
 /* PropertiesChanged(s interface, a{sv} changed, as invalidated) */
 static int monitor_on_properties(sd_bus_message *m, void *userdata,
 				 sd_bus_error *e)
@@ -188,6 +212,7 @@ int monitor_verb(struct ctl *c, int argc, char **argv)
 		{ NULL, DMSCGW_CARD_IFACE, "ProactiveCommand",
 		  monitor_on_command },
 		{ NULL, DMSCGW_CARD_IFACE, "EnvelopeSent", monitor_on_envelope },
+		{ NULL, DMSCGW_CARD_IFACE, "ChannelChanged", monitor_on_channel },
 		{ NULL, DBUS_PROPERTIES_IFACE, "PropertiesChanged",
 		  monitor_on_properties },
 	};

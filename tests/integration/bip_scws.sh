@@ -16,6 +16,8 @@ start_daemon
 start_vuicc --scws "$SP" --scws "$SP" --www "$T/www"
 wait_for 15 bash -c "ss -Hltn '( sport = :$SP )' | grep -q 127.0.0.1" || bail "no listener on $SP"
 CTL=$top_builddir/dmscgwctl
+"$CTL" monitor >"$T/mon.txt" 2>&1 &
+PIDS+=($!)
 
 check "GET / over IPv4 is the card's page, byte-exact" \
 	bash -c "curl -sf http://127.0.0.1:$SP/ -o '$T/got4' && cmp '$T/got4' '$T/www/index.html'"
@@ -59,6 +61,10 @@ echo "$out" | diag
 check "dmscgwctl channels lists two tcp-server channels on port $SP" \
 	test "$(echo "$out" | awk -F'\t' -v p="$SP" '$2 == "tcp-server" && $4 == p' | wc -l)" -eq 2
 
+check "monitor shows the channel events" \
+	grep -q "^ChannelChanged /org/dmscgw1/card/1 channel=1 established" "$T/mon.txt"
+check "monitor shows the channel going back to listen" \
+	grep -q "^ChannelChanged /org/dmscgw1/card/1 channel=[12] listen" "$T/mon.txt"
 listen=$(ss -Hltnp | grep "pid=$DAEMON_PID," | awk '{ print $4 }')
 echo "$listen" | diag
 bad=$(echo "$listen" | grep -vE '^(127\.0\.0\.1|\[::1\]):' || true)
