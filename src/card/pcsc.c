@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fnmatch.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -512,11 +513,16 @@ static void *worker_main(void *arg)
 
 static struct req *req_new(enum req_type t, unsigned gen)
 {
-	struct req *q = calloc(1, sizeof(*q));
+	/* not calloc: the result areas are large and written before use */
+	struct req *q = malloc(sizeof(*q));
 
 	if (q) {
+		memset(q, 0, offsetof(struct req, res));
 		q->type = t;
 		q->gen = gen;
+		q->ntaps = 0;
+		q->atr_len = 0;
+		q->proto = 0;
 	}
 	return q;
 }

@@ -145,9 +145,15 @@ void cat_respond(struct cat *c, uint8_t result, const uint8_t *addl,
 				 CAT_RES_BEYOND_CAPABILITIES, NULL, 0, NULL, 0);
 		result = CAT_RES_BEYOND_CAPABILITIES;
 	}
-	log_info(LOG_CAT, "%s: %s (number %u, qualifier %02X): result %02X %s",
-		 cat_name(c), cat_cmd_name(c->cmd.type), c->cmd.number,
-		 c->cmd.qualifier, result, cat_result_name(result));
+	/* BIP moves data with thousands of commands: success is debug */
+	if (result == CAT_RES_OK)
+		log_debug(LOG_CAT, "%s: %s (number %u, qualifier %02X): result 00",
+			  cat_name(c), cat_cmd_name(c->cmd.type), c->cmd.number,
+			  c->cmd.qualifier);
+	else
+		log_info(LOG_CAT, "%s: %s (number %u, qualifier %02X): result %02X %s",
+			 cat_name(c), cat_cmd_name(c->cmd.type), c->cmd.number,
+			 c->cmd.qualifier, result, cat_result_name(result));
 	if (c->e->obs && c->e->obs->command)
 		c->e->obs->command(c->e->obs_arg, c, c->cmd.type, result);
 	if (cat_send(c, CAT_RESPONSE, APDU_CLA_UICC, INS_TERMINAL_RESPONSE, 0,
@@ -347,8 +353,8 @@ static void cat_envelope_done(struct cat *c, uint16_t sw,
 	}
 	c->backoff_ms = 0;
 	j = job_pop(c);
-	log_info(LOG_CAT, "%s: envelope %02X answered %04X", cat_name(c),
-		 j->data[0], sw);
+	log_debug(LOG_CAT, "%s: envelope %02X answered %04X", cat_name(c),
+		  j->data[0], sw);
 	if (c->e->obs && c->e->obs->envelope)
 		c->e->obs->envelope(c->e->obs_arg, c, j->data[0], sw);
 	job_finish(c, j, 0, sw, res->data, res->len);

@@ -181,10 +181,14 @@ static void channel_changed(void *arg, struct cat *c, uint8_t id,
 
 	if (!k)
 		return;
-	/* "data" is frequent: it updates the counters, no signal */
-	if (strcmp(what, "data"))
-		sd_bus_emit_signal(ctl->sd, k->path, CARD_IFACE, "ChannelChanged",
-				   "ys", id, what);
+	/*
+	 * "data" comes with every chunk: the counters are read on demand,
+	 * and nothing is emitted for it.
+	 */
+	if (!strcmp(what, "data"))
+		return;
+	sd_bus_emit_signal(ctl->sd, k->path, CARD_IFACE, "ChannelChanged",
+			   "ys", id, what);
 	sd_bus_emit_properties_changed(ctl->sd, k->path, CARD_IFACE, "Channels",
 				       NULL);
 	bus_kick(ctl->bus);
