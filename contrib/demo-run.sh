@@ -24,28 +24,33 @@ export PCSCLITE_CSOCK_NAME=$T/pcscd.sock
 for _ in $(seq 1 50); do [ -S "$T/pcscd.sock" ] && break; sleep 0.1; done
 
 printf '[card]\nreader = Virtual PCD 00 00\n' >"$T/dmscgw.conf"
-step "dmscgw -f -dd -c $T/dmscgw.conf"
-"$B/dmscgw" -f -dd -c "$T/dmscgw.conf" >"$T/dmscgw.log" 2>&1 &
+step "dmscgw -f --debug=card,bip --bus=none -c $T/dmscgw.conf"
+"$B/dmscgw" -f --debug=card,bip -c "$T/dmscgw.conf" --bus=none >"$T/dmscgw.log" 2>&1 &
 dpid=$!
 pids+=($dpid)
 
-step "dmsc-vuicc: the virtual card enters the reader"
-"$B/dmsc-vuicc" -p "$PORT" -l "$T/card.log" >"$T/vuicc.log" 2>&1 &
+SCWS=$((PORT + 2))
+step "dmsc-vuicc: the virtual card enters the reader, with a web server on BIP port $SCWS"
+"$B/dmsc-vuicc" -p "$PORT" -l "$T/card.log" --scws "$SCWS" >"$T/vuicc.log" 2>&1 &
 pids+=($!)
 
 for _ in $(seq 1 100); do
-	grep -q "terminal profile sent" "$T/dmscgw.log" 2>/dev/null && break
+	grep -q "terminal profile sent" "$T/dmscgw.log" 2>/dev/null &&
+		ss -Hltn "( sport = :$SCWS )" | grep -q 127.0.0.1 && break
 	sleep 0.1
 done
+step "curl http://127.0.0.1:$SCWS/ : the card's page, through BIP"
+curl -sf "http://127.0.0.1:$SCWS/" | tee "$T/page"
+echo
 step "what the daemon logged"
 cat "$T/dmscgw.log"
-step "what the card received (> command, < response)"
-cat "$T/card.log"
+step "what the card received (> command, < response; first 40 lines)"
+head -n 40 "$T/card.log"
 kill -TERM "$dpid"
 wait "$dpid"
 rc=$?
-if grep -q "terminal profile sent" "$T/dmscgw.log" && [ $rc -eq 0 ]; then
-	step "demo OK: card found, TERMINAL PROFILE exchanged, clean stop"
+if grep -q "terminal profile sent" "$T/dmscgw.log" && [ -s "$T/page" ] && [ $rc -eq 0 ]; then
+	step "demo OK: card found, TERMINAL PROFILE exchanged, its web server reached over BIP, clean stop"
 	exit 0
 fi
 step "demo FAILED"

@@ -256,8 +256,12 @@ void hex_print(FILE *f, const uint8_t *p, size_t len, const char *sep)
 		fprintf(f, "%s%02X", i && sep ? sep : "", p[i]);
 }
 
-/* RFC 8259 section 7; D-Bus strings are valid UTF-8, so the rest passes. */
-void json_string(FILE *f, const char *s)
+/*
+ * A string in double quotes: JSON (RFC 8259 section 7; D-Bus strings are
+ * valid UTF-8, so the rest passes) or C-style for the text output, which
+ * differ only in how other control characters are written.
+ */
+static void escaped_string(FILE *f, const char *s, bool json)
 {
 	fputc('"', f);
 	for (; *s; s++) {
@@ -277,11 +281,14 @@ void json_string(FILE *f, const char *s)
 			fputs("\\t", f);
 			break;
 		case '\r':
-			fputs("\\r", f);
-			break;
+			if (json) {
+				fputs("\\r", f);
+				break;
+			}
+			/* fall through */
 		default:
 			if (c < 0x20 || c == 0x7F)
-				fprintf(f, "\\u%04x", c);
+				fprintf(f, json ? "\\u%04x" : "\\x%02x", c);
 			else
 				fputc(c, f);
 		}
@@ -289,33 +296,14 @@ void json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+void json_string(FILE *f, const char *s)
+{
+	escaped_string(f, s, true);
+}
+
 void quoted_string(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		switch (c) {
-		case '"':
-			fputs("\\\"", f);
-			break;
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
-		default:
-			if (c < 0x20 || c == 0x7F)
-				fprintf(f, "\\x%02x", c);
-			else
-				fputc(c, f);
-		}
-	}
-	fputc('"', f);
+	escaped_string(f, s, false);
 }
 
 static void value_json_key(FILE *f, const struct value *k)
