@@ -58,6 +58,9 @@ check "and a new client is served" \
 	bash -c "curl -sf http://127.0.0.1:$SP/ -o '$T/again' && cmp '$T/again' '$T/www/index.html'"
 out=$("$CTL" channels)
 echo "$out" | diag
+out_json=$("$CTL" --json channels)
+check "dmscgwctl --json channels parses, two channels" \
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert len(d["Channels"]) == 2 and d["Channels"][0]["transport"] == "tcp-server", d' "$out_json"
 check "dmscgwctl channels lists two tcp-server channels on port $SP" \
 	test "$(echo "$out" | awk -F'\t' -v p="$SP" '$2 == "tcp-server" && $4 == p' | wc -l)" -eq 2
 

@@ -30,8 +30,12 @@ out=$(call +3312345678)
 check "not allowed is reported back ($out)" test "$out" = 'ss "not-allowed" "+3312345678"'
 out=$(call +123456)
 check "allowed with a modified number ($out)" test "$out" = 'ss "allowed-modified" "+999999"'
-out=$(call 0123)
-check "allowed ($out)" test "$out" = 'ss "allowed" "0123"'
+out=$("$top_builddir/dmscgwctl" call 0123)
+check "dmscgwctl call: allowed ($out)" contains "$out" "allowed"
+check "... with the number" contains "$out" "0123"
+out=$("$top_builddir/dmscgwctl" --json call +123456 2>&1)
+check "dmscgwctl --json call: allowed-modified ($out)" \
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["verdict"] == "allowed-modified" and d["number"] == "+999999", d' "$out"
 out=$(call 12ab)
 check "a bad number is a named error" contains "$out" "number must be digits"
 out=$(busctl --system call org.dmscgw1 /org/dmscgw1 org.dmscgw1.Manager CallControl ss "No Such Reader" 123 2>&1)
