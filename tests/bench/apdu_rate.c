@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Raw APDU rate through pcscd + vpcd + dmsc-vuicc: the sequence the BIP
- * proxy repeats per chunk (ENVELOPE data available, FETCH, TERMINAL
- * RESPONSE carrying 237 bytes), in a tight loop with no daemon in between.
+ * proxy repeats per chunk (ENVELOPE data available, FETCH of the 252-byte
+ * command the card announces, TERMINAL RESPONSE carrying 237 bytes), in a
+ * tight loop with no daemon in between.
  * Usage: apdu_rate READER ITERATIONS   (PCSCLITE_CSOCK_NAME selects pcscd)
  * Prints "raw: N APDUs in S s = R APDU/s".
  */
@@ -27,7 +28,7 @@ int main(int argc, char **argv)
 		0x80, 0xC2, 0x00, 0x00, 0x10, 0xD6, 0x0E, 0x99, 0x01, 0x09,
 		0x82, 0x02, 0x82, 0x81, 0xB8, 0x02, 0x81, 0x00, 0xB7, 0x01, 0xFF,
 	};
-	static const unsigned char fetch[] = { 0x80, 0x12, 0x00, 0x00, 0x0C };
+	unsigned char fetch[] = { 0x80, 0x12, 0x00, 0x00, 0x0C };
 	unsigned char tr[5 + 255], resp[258];
 	SCARDCONTEXT ctx;
 	SCARDHANDLE h;
@@ -61,6 +62,9 @@ int main(int argc, char **argv)
 	for (long i = 0; i < iters; i++) {
 		n = sizeof(resp);
 		SCardTransmit(h, pci, env, sizeof(env), NULL, resp, &n);
+		/* fetch what the card announced with 91 XX */
+		if (n >= 2 && resp[n - 2] == 0x91)
+			fetch[4] = resp[n - 1];
 		n = sizeof(resp);
 		SCardTransmit(h, pci, fetch, sizeof(fetch), NULL, resp, &n);
 		n = sizeof(resp);

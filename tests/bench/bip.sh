@@ -16,8 +16,11 @@ mkdir -p "$T/www"
 head -c 1048576 /dev/urandom >"$T/www/big"
 head -c 1048576 /dev/urandom >"$T/up"
 
-# raw loop: a card alone in the second reader of the pair
-"$VUICC" -p "$((PORT + 1))" -l "$T/raw.log" >>"$T/vuicc.log" 2>&1 &
+# raw loop: a card alone in the second reader of the pair, answering each
+# data-available envelope with a SEND DATA of 237 bytes, as the SCWS does
+chunk=$(head -c 237 /dev/zero | tr '\0' 'U' | od -v -An -tx1 | tr -d ' \n' | tr a-f A-F)
+printf 'on envelope D6* proactive D081F9810301430182028121B681ED%s\n' "$chunk" >"$T/raw.scn"
+"$VUICC" -p "$((PORT + 1))" -l "$T/raw.log" -s "$T/raw.scn" >>"$T/vuicc.log" 2>&1 &
 RAW_CARD=$!
 PIDS+=($RAW_CARD)
 # the first client starts pcscd; the card connects to it then
