@@ -21,7 +21,8 @@ write_conf "
 location_status = normal
 rat = gsm"
 start_daemon
-start_vuicc -s "$T/card.scn" --scenario-exit
+# no --scenario-exit: the card must still answer the last envelope
+start_vuicc -s "$T/card.scn"
 wait_count 10 "$T/card.log" "^> $TP_APDU\$" 1 || bail "no profile"
 wait_for 10 busctl --system status org.dmscgw1 >/dev/null 2>&1
 
@@ -40,8 +41,9 @@ out=$(call 12ab)
 check "a bad number is a named error" contains "$out" "number must be digits"
 out=$(busctl --system call org.dmscgw1 /org/dmscgw1 org.dmscgw1.Manager CallControl ss "No Such Reader" 123 2>&1)
 check "an unknown reader is NoCard" contains "$out" "no card in reader 'No Such Reader'"
-wait "$VUICC_PID"; rc=$?
-check "card scenario passed (exact D4 envelopes: address, location)" test $rc -eq 0
+wait_for 10 grep -q "all .* steps passed" "$T/vuicc.log"
+check "card scenario passed (exact D4 envelopes: address, location)" \
+	grep -q "all .* steps passed" "$T/vuicc.log"
 check "the verdicts are logged" grep -q "call to +3312345678: not allowed" "$T/dmscgw.log"
 stop_daemon
 check "clean exit" test "$DAEMON_RC" -eq 0
