@@ -23,7 +23,7 @@ pids+=($!)
 export PCSCLITE_CSOCK_NAME=$T/pcscd.sock
 for _ in $(seq 1 50); do [ -S "$T/pcscd.sock" ] && break; sleep 0.1; done
 
-printf '[card]\nreader = Virtual PCD 00 00\n' >"$T/dmscgw.conf"
+printf '[card]\nreader = Virtual PCD 00 00\n[dm]\nstate_dir = %s/state\n' "$T" >"$T/dmscgw.conf"
 step "dmscgw -f --debug=card,bip --bus=none -c $T/dmscgw.conf"
 "$B/dmscgw" -f --debug=card,bip -c "$T/dmscgw.conf" --bus=none >"$T/dmscgw.log" 2>&1 &
 dpid=$!

@@ -12,6 +12,7 @@
 #include "conf.h"
 #include "log.h"
 #include "bip/bip.h"
+#include "dm/store.h"
 #include "wakeup/wakeup.h"
 
 enum conf_type { T_STR, T_UINT, T_ENUM, T_MODULES, T_DIGITS, T_CHECKED };
@@ -77,6 +78,16 @@ static const struct conf_key keys[] = {
 	UINT(bip, backlog, 0, 64, "4"),
 	UINT(bip, timeout, 1, 3600, "30"),
 	CHECKED(bip, applications, bip_check_apps, ""),
+	STR(dm, state_dir, "/var/lib/dmscgw"),
+	OPT(dm, devid),
+	STR(dm, manufacturer, "dmscgw"),
+	STR(dm, model, "dmscgw"),
+	OPT(dm_sc, server_id),
+	OPT(dm_sc, server_password),
+	OPT(dm_sc, client_name),
+	OPT(dm_sc, client_password),
+	STR(dm_sc, addr, "https://127.0.0.1:4116/OMA/DM"),
+	CHECKED(dm_sc, auth, dm_store_check_auth, "digest"),
 	OPT(trace, file),
 	OPT(trace, udp),
 };
@@ -386,7 +397,9 @@ void conf_dump(const struct conf *c, FILE *f)
 		case T_MODULES:
 		case T_DIGITS:
 		case T_CHECKED:
-			fprintf(f, "%s = %s\n", k->name, p);
+			/* secrets are not shown, only whether they are set */
+			fprintf(f, "%s = %s\n", k->name,
+				strstr(k->name, "password") && *p ? "********" : p);
 			break;
 		case T_UINT:
 			fprintf(f, "%s = %u\n", k->name, *(const unsigned *)(const void *)p);

@@ -57,6 +57,20 @@ struct conf {
 		char applications[512];	/* PORT:TYPE:NAME, ... */
 	} bip;
 	struct {
+		char state_dir[200];	/* the management tree lives here */
+		char devid[64];		/* ./DevInfo/DevId; empty: IMEI:<imei> */
+		char manufacturer[64];
+		char model[64];
+	} dm;
+	struct {
+		char server_id[128];	/* empty: no DM_SC account bootstrap */
+		char server_password[128];
+		char client_name[128];
+		char client_password[128];
+		char addr[200];
+		char auth[8];		/* basic, digest, hmac */
+	} dm_sc;
+	struct {
 		char file[256];		/* pcap file, empty: none */
 		char udp[128];		/* GSMTAP destination, empty: none */
 	} trace;

@@ -25,6 +25,8 @@
 #include "conf.h"
 #include "ctl/bus.h"
 #include "ctl/control.h"
+#include "dm/store.h"
+#include "dm/tree.h"
 #include "log.h"
 #include "trace/trace.h"
 #include "wakeup/wakeup.h"
@@ -40,6 +42,7 @@ struct daemon {
 	struct cat_engine *cat;
 	struct wakeup *wakeup;
 	struct bip *bip;
+	struct dm_tree *tree;
 	struct trace *trace;
 	char trace_path[256];		/* "" when the pcap trace is off */
 	const char *bus_spec;
@@ -444,6 +447,11 @@ int main(int argc, char **argv)
 		log_err(LOG_MAIN, "cannot start the wake-up sources");
 		goto out;
 	}
+	d.tree = dm_store_open(&d.conf, err, sizeof(err));
+	if (!d.tree) {
+		log_err(LOG_DM, "%s", err);
+		goto out;
+	}
 	d.bip = bip_new(d.cat, &d.conf);
 	if (!d.bip) {
 		log_err(LOG_MAIN, "out of memory");
@@ -490,6 +498,10 @@ out:
 	control_free(d.ctl);
 	bus_free(d.bus);
 	bip_free(d.bip);
+	if (d.tree) {
+		dm_store_save(&d.conf, d.tree);
+		dm_tree_free(d.tree);
+	}
 	wakeup_free(d.wakeup);
 	cat_engine_free(d.cat);
 	trace_free(d.trace);

@@ -20,6 +20,7 @@ static const char *const mod_names[LOG_MOD_MAX] = {
 	[LOG_TRACE] = "trace",
 	[LOG_CTL] = "ctl",
 	[LOG_BIP] = "bip",
+	[LOG_DM] = "dm",
 };
 
 static enum log_target target = LOG_TO_STDERR;

@@ -17,6 +17,7 @@ enum log_mod {
 	LOG_TRACE,
 	LOG_CTL,
 	LOG_BIP,
+	LOG_DM,
 	LOG_MOD_MAX
 };
 

@@ -154,6 +154,9 @@ debug = all
 reader = Virtual PCD 00 00
 retry_min = 1
 retry_max = 2
+
+[dm]
+state_dir = $T/state
 $*
 EOC
 }

@@ -30,7 +30,7 @@ echo "$raw"
 raw_rate=$(echo "$raw" | awk '{ print $(NF - 1) }')
 kill "$RAW_CARD"; wait "$RAW_CARD" 2>/dev/null
 
-printf '[card]\nreader = Virtual PCD 00 00\n' >"$T/dmscgw.conf"
+printf '[card]\nreader = Virtual PCD 00 00\n[dm]\nstate_dir = %s/state\n' "$T" >"$T/dmscgw.conf"
 start_daemon
 start_vuicc --scws "$SP" --www "$T/www" --buffer 8192
 wait_for 15 bash -c "ss -Hltn '( sport = :$SP )' | grep -q 127.0.0.1" || bail "no listener"
