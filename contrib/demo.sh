@@ -6,9 +6,11 @@ set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 sh contrib/deps.sh
-if [ ! -x build-demo/dmscgw ]; then
+if [ ! -f build-demo/Makefile ]; then
 	autoreconf -fi >/dev/null 2>&1
 	mkdir -p build-demo
-	(cd build-demo && ../configure >/dev/null && make -j"$(nproc)" >/dev/null)
+	(cd build-demo && ../configure >/dev/null)
 fi
+# incremental: a tree that changed since the last demo is rebuilt
+make -C build-demo -j"$(nproc)" >/dev/null
 exec bash contrib/demo-run.sh "$top/build-demo"
