@@ -35,6 +35,7 @@
 #include <openssl/evp.h>
 
 #include "dm/tree.h"
+#include "util/errbuf.h"
 
 #define NODE_PERMANENT	0x1u	/* standard object: no Delete, no rename */
 #define NODE_SECRET	0x2u	/* masked by dm_tree_get_for_display */
@@ -761,7 +762,8 @@ std_objects(struct dm_tree *t, const struct dm_tree_config *c)
 		} else if (st == DM_TREE_OK && n->format != std[i].format) {
 			st = DM_TREE_FAILED;	/* a file cannot change these */
 		} else if (st == DM_TREE_OK && std[i].format != DM_TREE_FMT_NODE &&
-			   (n->len != vlen || memcmp(n->value, v, vlen) != 0)) {
+			   (n->len != vlen ||
+			    (vlen && memcmp(n->value, v, vlen) != 0))) {
 			if (set_value(n, (const uint8_t *)v, vlen) < 0)
 				st = DM_TREE_FAILED;
 			else
@@ -1785,21 +1787,6 @@ load_parse(struct dm_tree *t, struct cur *c)
 	return true;
 }
 
-static void err_set(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-err_set(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * Move a corrupt file to "<path>.corrupt-<time>" without ever replacing an
  * earlier one (link() does not overwrite).
@@ -1887,19 +1874,19 @@ dm_tree_load(const struct dm_tree_config *cfg, const char *path,
 	if (fd < 0 && errno == ENOENT) {
 		if ((*out = dm_tree_new(cfg)) == NULL)
 			return -ENOMEM;
-		err_set(err, errlen, "%s: no such file, starting with a new tree",
+		errbuf_set(err, errlen, "%s: no such file, starting with a new tree",
 			path);
 		return DM_TREE_FRESH;
 	}
 	if (fd < 0) {
 		r = -errno;
-		err_set(err, errlen, "%s: cannot open: %s", path, strerror(-r));
+		errbuf_set(err, errlen, "%s: cannot open: %s", path, strerror(-r));
 		return r;
 	}
 	r = read_file(fd, &data, &len);
 	close(fd);
 	if (r < 0 && r != -EFBIG) {
-		err_set(err, errlen, "%s: cannot read: %s", path, strerror(-r));
+		errbuf_set(err, errlen, "%s: cannot read: %s", path, strerror(-r));
 		return r;
 	}
 	if ((t = tree_alloc(cfg)) == NULL) {
@@ -1918,13 +1905,13 @@ dm_tree_load(const struct dm_tree_config *cfg, const char *path,
 	}
 	dm_tree_free(t);
 	if ((r = move_aside(path, aside, sizeof(aside))) < 0) {
-		err_set(err, errlen, "%s: corrupt (%s) and cannot be moved aside: %s",
+		errbuf_set(err, errlen, "%s: corrupt (%s) and cannot be moved aside: %s",
 			path, c.why, strerror(-r));
 		return r;
 	}
 	if ((*out = dm_tree_new(cfg)) == NULL)
 		return -ENOMEM;
-	err_set(err, errlen, "%s: corrupt (%s at byte %zu); kept as %s", path,
+	errbuf_set(err, errlen, "%s: corrupt (%s at byte %zu); kept as %s", path,
 		c.why, (size_t)(c.p - c.base), aside);
 	return DM_TREE_CORRUPT;
 }

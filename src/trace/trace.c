@@ -39,6 +39,7 @@
 #include <netinet/in.h>
 
 #include "trace/trace.h"
+#include "util/errbuf.h"
 
 #define GSMTAP_VERSION		2
 #define GSMTAP_HDR_WORDS	4		/* 16 bytes */
@@ -74,22 +75,6 @@ struct trace {
 	uint16_t ip_id;		/* IPv4 identification of the next record */
 	struct trace_stats st;
 };
-
-static void
-trace_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-trace_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static void
 put16(uint8_t *p, uint16_t v)
@@ -294,7 +279,7 @@ trace_pcap_resume(struct trace *t, const char *path, off_t size, char *err,
 
 	if (size < PCAP_HDR_LEN ||
 	    pread_full(t->pcap_fd, h, sizeof(h), 0) < 0 || !pcap_hdr_ours(h)) {
-		trace_err(err, errlen, "%s: exists and is not an APDU trace "
+		errbuf_set(err, errlen, "%s: exists and is not an APDU trace "
 			  "(pcap, link type IPv4); not overwritten", path);
 		return -EINVAL;
 	}
@@ -302,7 +287,7 @@ trace_pcap_resume(struct trace *t, const char *path, off_t size, char *err,
 	     off += PCAP_REC_LEN + (off_t)incl) {
 		rc = pread_full(t->pcap_fd, h, PCAP_REC_LEN, off);
 		if (rc < 0) {
-			trace_err(err, errlen, "%s: %s", path, strerror(-rc));
+			errbuf_set(err, errlen, "%s: %s", path, strerror(-rc));
 			return rc;
 		}
 		incl = get32_host(h + 8);
@@ -311,14 +296,14 @@ trace_pcap_resume(struct trace *t, const char *path, off_t size, char *err,
 	}
 	if (size - off > REC_MAX) {
 		/* more than one record of ours: damage, not a torn write */
-		trace_err(err, errlen, "%s: damaged after byte %lld; not "
+		errbuf_set(err, errlen, "%s: damaged after byte %lld; not "
 			  "overwritten", path, (long long)off);
 		return -EINVAL;
 	}
 	if ((off < size && ftruncate(t->pcap_fd, off) < 0) ||
 	    lseek(t->pcap_fd, off, SEEK_SET) < 0) {
 		rc = -errno;
-		trace_err(err, errlen, "%s: %s", path, strerror(-rc));
+		errbuf_set(err, errlen, "%s: %s", path, strerror(-rc));
 		return rc;
 	}
 	t->pcap_end = off;
@@ -343,24 +328,24 @@ trace_pcap_open(struct trace *t, const char *path, char *err, size_t errlen)
 	if (t->pcap_fd < 0) {
 		rc = -errno;
 		if (rc == -ELOOP)
-			trace_err(err, errlen, "%s: is a symbolic link, "
+			errbuf_set(err, errlen, "%s: is a symbolic link, "
 				  "refused", path);
 		else
-			trace_err(err, errlen, "%s: %s", path, strerror(-rc));
+			errbuf_set(err, errlen, "%s: %s", path, strerror(-rc));
 		return rc;
 	}
 	if (fstat(t->pcap_fd, &st) < 0) {
 		rc = -errno;
-		trace_err(err, errlen, "%s: %s", path, strerror(-rc));
+		errbuf_set(err, errlen, "%s: %s", path, strerror(-rc));
 		return rc;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		trace_err(err, errlen, "%s: not a regular file", path);
+		errbuf_set(err, errlen, "%s: not a regular file", path);
 		return -EINVAL;
 	}
 	if (flock(t->pcap_fd, LOCK_EX | LOCK_NB) < 0) {
 		rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
-		trace_err(err, errlen, "%s: %s", path, rc == -EBUSY ?
+		errbuf_set(err, errlen, "%s: %s", path, rc == -EBUSY ?
 			  "in use by another process" : strerror(-rc));
 		return rc;
 	}
@@ -376,7 +361,7 @@ trace_pcap_open(struct trace *t, const char *path, char *err, size_t errlen)
 	put32_host(h + 20, LINKTYPE_IPV4);
 	rc = write_full(t->pcap_fd, h, sizeof(h), &done);
 	if (rc < 0) {
-		trace_err(err, errlen, "%s: %s", path, strerror(-rc));
+		errbuf_set(err, errlen, "%s: %s", path, strerror(-rc));
 		if (done > 0 && ftruncate(t->pcap_fd, 0) < 0) {
 			/* then the next start refuses the torn header */
 		}
@@ -452,14 +437,14 @@ trace_parse_udp(const char *s, struct sockaddr_storage *ss, socklen_t *sslen,
 		start = s + 1;
 		end = strchr(start, ']');
 		if (end == NULL) {
-			trace_err(err, errlen, "UDP address \"%s\": missing "
+			errbuf_set(err, errlen, "UDP address \"%s\": missing "
 				  "']'", s);
 			return -EINVAL;
 		}
 		if (end[1] == ':')
 			port = end + 2;
 		else if (end[1] != '\0') {
-			trace_err(err, errlen, "UDP address \"%s\": expected "
+			errbuf_set(err, errlen, "UDP address \"%s\": expected "
 				  "':PORT' after ']'", s);
 			return -EINVAL;
 		}
@@ -467,7 +452,7 @@ trace_parse_udp(const char *s, struct sockaddr_storage *ss, socklen_t *sslen,
 		start = s;
 		colon = strchr(s, ':');
 		if (colon != NULL && strchr(colon + 1, ':') != NULL) {
-			trace_err(err, errlen, "UDP address \"%s\": an IPv6 "
+			errbuf_set(err, errlen, "UDP address \"%s\": an IPv6 "
 				  "address goes in brackets, as in [::1]:%d",
 				  s, TRACE_GSMTAP_PORT);
 			return -EINVAL;
@@ -478,14 +463,14 @@ trace_parse_udp(const char *s, struct sockaddr_storage *ss, socklen_t *sslen,
 	}
 	hlen = (size_t)(end - start);
 	if (hlen == 0 || hlen >= sizeof(host)) {
-		trace_err(err, errlen, "UDP address \"%s\": %s", s,
+		errbuf_set(err, errlen, "UDP address \"%s\": %s", s,
 			  hlen == 0 ? "no address" : "address too long");
 		return -EINVAL;
 	}
 	memcpy(host, start, hlen);
 	host[hlen] = '\0';
 	if (port != NULL && trace_parse_port(port, &pnum) < 0) {
-		trace_err(err, errlen, "UDP address \"%s\": the port must be a "
+		errbuf_set(err, errlen, "UDP address \"%s\": the port must be a "
 			  "number from 1 to 65535", s);
 		return -EINVAL;
 	}
@@ -496,7 +481,7 @@ trace_parse_udp(const char *s, struct sockaddr_storage *ss, socklen_t *sslen,
 
 		/* inet_pton, not inet_aton: no "127.1" or "0x7f.1" */
 		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1) {
-			trace_err(err, errlen, "UDP address \"%s\": \"%s\" is "
+			errbuf_set(err, errlen, "UDP address \"%s\": \"%s\" is "
 				  "not a numeric IPv4 address", s, host);
 			return -EINVAL;
 		}
@@ -516,7 +501,7 @@ trace_parse_udp(const char *s, struct sockaddr_storage *ss, socklen_t *sslen,
 		    res->ai_addrlen > sizeof(*sin6)) {
 			if (res != NULL)
 				freeaddrinfo(res);
-			trace_err(err, errlen, "UDP address \"%s\": \"%s\" is "
+			errbuf_set(err, errlen, "UDP address \"%s\": \"%s\" is "
 				  "not a numeric IPv6 address", s, host);
 			return -EINVAL;
 		}
@@ -543,7 +528,7 @@ trace_udp_open(struct trace *t, const char *addr, char *err, size_t errlen)
 	if (t->udp_fd < 0 || connect(t->udp_fd, (struct sockaddr *)&ss,
 				     sslen) < 0) {
 		rc = -errno;
-		trace_err(err, errlen, "UDP address \"%s\": %s", addr,
+		errbuf_set(err, errlen, "UDP address \"%s\": %s", addr,
 			  strerror(-rc));
 		return rc;
 	}
@@ -582,14 +567,14 @@ trace_new(const char *pcap_path, const char *udp, char *err, size_t errlen)
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	if (!use_pcap && !use_udp) {
-		trace_err(err, errlen, "no trace output: neither a pcap file "
+		errbuf_set(err, errlen, "no trace output: neither a pcap file "
 			  "nor a UDP address");
 		errno = EINVAL;
 		return NULL;
 	}
 	t = calloc(1, sizeof(*t));
 	if (t == NULL) {
-		trace_err(err, errlen, "out of memory");
+		errbuf_set(err, errlen, "out of memory");
 		errno = ENOMEM;
 		return NULL;
 	}
