@@ -173,27 +173,40 @@ static void on_apdu(void *arg, struct pcsc_reader *r, const uint8_t *cmd,
 	trace_apdu(d->trace, cmd, clen, resp, rlen);
 }
 
-/* Open the trace the configuration asks for; keep the old one on error. */
-static int trace_apply(struct daemon *d, const struct conf *c)
+/*
+ * Replace the running trace by one to file and/or udp (both empty: none).
+ * On error the running trace is kept and err says why.
+ */
+static int trace_switch(struct daemon *d, const char *file, const char *udp,
+			char *err, size_t errlen)
 {
-	const char *file = d->cli_trace ? d->cli_trace : c->trace.file;
 	struct trace *t = NULL;
-	char err[256];
 
-	if (*file || *c->trace.udp) {
-		t = trace_new(*file ? file : NULL, *c->trace.udp ? c->trace.udp : NULL,
-			      err, sizeof(err));
-		if (!t) {
-			log_err(LOG_TRACE, "cannot start the APDU trace: %s", err);
+	if (*file || *udp) {
+		t = trace_new(*file ? file : NULL, *udp ? udp : NULL, err, errlen);
+		if (!t)
 			return -1;
-		}
-		log_info(LOG_TRACE, "APDU trace to %s%s%s", file,
-			 *file && *c->trace.udp ? " and " : "", c->trace.udp);
 	}
 	trace_free(d->trace);
 	d->trace = t;
 	snprintf(d->trace_path, sizeof(d->trace_path), "%s", t ? file : "");
 	pcsc_set_tap(d->pcsc, t ? on_apdu : NULL, d);
+	return 0;
+}
+
+/* The trace the configuration (or --trace) asks for. */
+static int trace_apply(struct daemon *d, const struct conf *c)
+{
+	const char *file = d->cli_trace ? d->cli_trace : c->trace.file;
+	char err[256];
+
+	if (trace_switch(d, file, c->trace.udp, err, sizeof(err)) < 0) {
+		log_err(LOG_TRACE, "cannot start the APDU trace: %s", err);
+		return -1;
+	}
+	if (d->trace)
+		log_info(LOG_TRACE, "APDU trace to %s%s%s", file,
+			 *file && *c->trace.udp ? " and " : "", c->trace.udp);
 	control_manager_changed(d->ctl, "Tracing");
 	return 0;
 }
@@ -263,27 +276,16 @@ static int ctl_reload(void *arg, char *err, size_t errlen)
 static int ctl_trace_start(void *arg, const char *file, char *err, size_t errlen)
 {
 	struct daemon *d = arg;
-	struct trace *t = trace_new(file, *d->conf.trace.udp ? d->conf.trace.udp : NULL,
-				    err, errlen);
 
-	if (!t)
+	if (trace_switch(d, file, d->conf.trace.udp, err, errlen) < 0)
 		return -1;
-	trace_free(d->trace);
-	d->trace = t;
-	snprintf(d->trace_path, sizeof(d->trace_path), "%s", file);
-	pcsc_set_tap(d->pcsc, on_apdu, d);
 	log_notice(LOG_TRACE, "APDU trace to %s", file);
 	return 0;
 }
 
 static void ctl_trace_stop(void *arg)
 {
-	struct daemon *d = arg;
-
-	pcsc_set_tap(d->pcsc, NULL, NULL);
-	trace_free(d->trace);
-	d->trace = NULL;
-	d->trace_path[0] = '\0';
+	trace_switch(arg, "", "", NULL, 0);
 	log_notice(LOG_TRACE, "APDU trace stopped");
 }
 

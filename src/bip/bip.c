@@ -344,8 +344,6 @@ static void ch_flush(struct channel *ch)
 
 static void ch_drop(struct channel *ch, const char *why)
 {
-	bool was_up = ch->state == CH_ESTABLISHED;
-
 	log_info(LOG_BIP, "%s: channel %u: %s", cat_name(ch->bc->c), ch->id, why);
 	if (ch->bev)
 		bufferevent_disable(ch->bev, EV_READ | EV_WRITE);
@@ -363,8 +361,7 @@ static void ch_drop(struct channel *ch, const char *why)
 		evtimer_del(ch->timeout);
 		respond_bip_error(ch->bc->c, BIP_ERR_CLOSED);
 	}
-	if (was_up || ch->state == CH_DROPPED)
-		send_channel_status(ch);
+	send_channel_status(ch);
 }
 
 static void bev_read(struct bufferevent *bev, void *arg)

@@ -60,7 +60,6 @@ struct cat {
 	unsigned backoff_ms;
 	uint8_t events[CAT_MAX_EVENTS];
 	size_t nevents;
-	void *priv[CAT_PRIV_SLOTS];
 };
 
 static const char *const state_names[CAT_STATE_MAX] = {
@@ -547,17 +546,6 @@ const uint8_t *cat_profile(const struct cat *c, size_t *len)
 {
 	*len = c->profile_len;
 	return c->profile;
-}
-
-void *cat_priv(const struct cat *c, unsigned slot)
-{
-	return slot < CAT_PRIV_SLOTS ? c->priv[slot] : NULL;
-}
-
-void cat_set_priv(struct cat *c, unsigned slot, void *p)
-{
-	if (slot < CAT_PRIV_SLOTS)
-		c->priv[slot] = p;
 }
 
 struct cat_engine *cat_engine_new(struct event_base *base,

@@ -120,11 +120,6 @@ struct cat_engine *cat_engine(const struct cat *c);
 struct pcsc_reader *cat_reader(const struct cat *c);
 const uint8_t *cat_profile(const struct cat *c, size_t *len);
 
-/* Per-card state of other modules (wake-up sources), by slot. */
-#define CAT_PRIV_SLOTS 8
-void *cat_priv(const struct cat *c, unsigned slot);
-void cat_set_priv(struct cat *c, unsigned slot, void *p);
-
 /* Tell the observers that something visible changed (timers...). */
 void cat_changed(struct cat *c);
 

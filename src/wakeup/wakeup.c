@@ -20,8 +20,6 @@ static const struct wakeup_source *const sources[] = {
 };
 #define NSOURCES (sizeof(sources) / sizeof(sources[0]))
 
-_Static_assert(NSOURCES <= CAT_PRIV_SLOTS, "one card slot per source");
-
 struct wakeup {
 	struct cat_engine *e;
 	void *state[NSOURCES];
