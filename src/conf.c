@@ -32,7 +32,22 @@ struct conf_key {
 static const char *const share_names[] = { "shared", "exclusive", NULL };
 static const char *const proto_names[] = { "any", "t0", "t1", NULL };
 static const char *const rat_names[] = { "gsm", "utran", "eutran", NULL };
+static const char *const yesno_names[] = { "no", "yes", NULL };
+static const char *const encoding_names[] = { "wbxml", "xml", NULL };
+static const char *const alert_names[] = { "accept", "reject", NULL };
 static const char *const locstat_names[] = { "normal", "limited", "no-service", NULL };
+
+/* [dm_sc] psk_key: 1 to 64 bytes in hex, or empty */
+static int check_psk(const char *v, char *why, size_t whylen)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || (n % 2 == 0 && n <= 128 &&
+		       strspn(v, "0123456789abcdefABCDEF") == n))
+		return 0;
+	snprintf(why, whylen, "not 1 to 64 bytes in hex");
+	return -EINVAL;
+}
 
 #define STR(s, k, d) { #s, #k, T_STR, offsetof(struct conf, s.k), \
 	sizeof(((struct conf *)0)->s.k), 0, 0, NULL, d, NULL }
@@ -82,12 +97,23 @@ static const struct conf_key keys[] = {
 	OPT(dm, devid),
 	STR(dm, manufacturer, "dmscgw"),
 	STR(dm, model, "dmscgw"),
+	ENUM(dm, enable, yesno_names, "yes"),
+	ENUM(dm, encoding, encoding_names, "wbxml"),
+	UINT(dm, max_msg_size, 512, 1048576, "16384"),
+	UINT(dm, max_obj_size, 1, 1048576, "1048576"),
+	UINT(dm, timeout, 1, 3600, "60"),
+	UINT(dm, auth_retries, 0, 10, "3"),
+	ENUM(dm, alerts, alert_names, "accept"),
+	UINT(dm, client_port, 1, 65535, "4117"),
+	STR(dm, client_name, "dmscgw"),
 	OPT(dm_sc, server_id),
 	OPT(dm_sc, server_password),
 	OPT(dm_sc, client_name),
 	OPT(dm_sc, client_password),
 	STR(dm_sc, addr, "https://127.0.0.1:4116/OMA/DM"),
 	CHECKED(dm_sc, auth, dm_store_check_auth, "digest"),
+	OPT(dm_sc, psk_identity),
+	CHECKED(dm_sc, psk_key, check_psk, ""),
 	OPT(trace, file),
 	OPT(trace, udp),
 };
@@ -120,6 +146,11 @@ static int fail(struct parser *ps, const char *fmt, ...)
 	vsnprintf(ps->err + n, ps->errlen - n, fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+static bool is_secret(const char *name)
+{
+	return strstr(name, "password") || !strcmp(name, "psk_key");
 }
 
 static int set_value(struct conf *c, const struct conf_key *k, const char *v,
@@ -399,7 +430,7 @@ void conf_dump(const struct conf *c, FILE *f)
 		case T_CHECKED:
 			/* secrets are not shown, only whether they are set */
 			fprintf(f, "%s = %s\n", k->name,
-				strstr(k->name, "password") && *p ? "********" : p);
+				is_secret(k->name) && *p ? "********" : p);
 			break;
 		case T_UINT:
 			fprintf(f, "%s = %u\n", k->name, *(const unsigned *)(const void *)p);

@@ -61,6 +61,15 @@ struct conf {
 		char devid[64];		/* ./DevInfo/DevId; empty: IMEI:<imei> */
 		char manufacturer[64];
 		char model[64];
+		int enable;		/* 0 no, 1 yes: the DM client */
+		int encoding;		/* 0 wbxml, 1 xml */
+		unsigned max_msg_size;	/* MaxMsgSize the client announces */
+		unsigned max_obj_size;	/* MaxObjSize */
+		unsigned timeout;	/* seconds per HTTP exchange */
+		unsigned auth_retries;	/* challenges taken, each way */
+		int alerts;		/* enum dm_alert_policy */
+		unsigned client_port;	/* BIP port of the DM client (type 07) */
+		char client_name[64];	/* its name in the registry */
 	} dm;
 	struct {
 		char server_id[128];	/* empty: no DM_SC account bootstrap */
@@ -69,6 +78,8 @@ struct conf {
 		char client_password[128];
 		char addr[200];
 		char auth[8];		/* basic, digest, hmac */
+		char psk_identity[128];	/* TLS-PSK to the SCWS */
+		char psk_key[129];	/* hex, up to 64 bytes */
 	} dm_sc;
 	struct {
 		char file[256];		/* pcap file, empty: none */

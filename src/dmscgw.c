@@ -25,6 +25,7 @@
 #include "conf.h"
 #include "ctl/bus.h"
 #include "ctl/control.h"
+#include "dm/client.h"
 #include "dm/store.h"
 #include "dm/tree.h"
 #include "log.h"
@@ -43,6 +44,7 @@ struct daemon {
 	struct wakeup *wakeup;
 	struct bip *bip;
 	struct dm_tree *tree;
+	struct dm_client *dm;
 	struct trace *trace;
 	char trace_path[256];		/* "" when the pcap trace is off */
 	const char *bus_spec;
@@ -257,6 +259,7 @@ static int daemon_reload(struct daemon *d, char *err, size_t errlen)
 	wakeup_terminal_configure(d->cat, &d->conf);
 	wakeup_reconfigure(d->wakeup, &d->conf);
 	bip_reconfigure(d->bip, &d->conf);
+	dm_client_reconfigure(d->dm, &d->conf);
 	trace_apply(d, &d->conf);
 	pcsc_config_from(&pc, &d->conf);
 	pcsc_reconfigure(d->pcsc, &pc);
@@ -455,7 +458,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	d.bip = bip_new(d.cat, &d.conf);
-	if (!d.bip) {
+	d.dm = d.bip ? dm_client_new(d.base, &d.conf, d.tree, d.bip) : NULL;
+	if (!d.dm) {
 		log_err(LOG_MAIN, "out of memory");
 		goto out;
 	}
@@ -476,6 +480,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		control_set_bip(d.ctl, d.bip);
+		control_set_dm(d.ctl, d.dm);
 	}
 	pcsc_config_from(&pc, &d.conf);
 	d.pcsc = pcsc_new(d.base, &pc, &pcsc_ops, &d);
@@ -499,6 +504,7 @@ out:
 	pcsc_free(d.pcsc);
 	control_free(d.ctl);
 	bus_free(d.bus);
+	dm_client_free(d.dm);
 	bip_free(d.bip);
 	if (d.tree) {
 		dm_store_save(&d.conf, d.tree);

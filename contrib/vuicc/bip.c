@@ -7,7 +7,8 @@
  *            RESPONSEs and event ENVELOPEs read with the bounded reader;
  *   channels the table of open channels (id 1..7 as the terminal gave
  *            them), updated from every BIP command and its response and
- *            from the events, with the SCWS on UICC-server-mode channels;
+ *            from the events, with the SCWS on UICC-server-mode channels
+ *            (behind TLS on those opened for --scws-tls);
  *   engine   one command of ours outstanding at a time: a FIFO of explicit
  *            commands (the SCWS set-up, scenario steps), then the channels'
  *            own work (send what the SCWS produced, close, receive).
@@ -27,6 +28,7 @@
 #include "bip.h"
 #include "card/tlv.h"
 #include "scws.h"
+#include "tls.h"
 
 #define BIP_CHANNELS		7
 #define BIP_ID_SLOTS		16	/* device identities 20..2F */
@@ -123,6 +125,9 @@ struct channel {
 	bool closing;		/* our CLOSE CHANNEL is queued or unanswered */
 	uint8_t close_qualifier;
 	struct scws *http;	/* CHAN_SERVER */
+	struct vtls *tls;	/* CHAN_SERVER opened for --scws-tls */
+	struct bytes plain;	/* tls: SCWS output not yet encrypted */
+	bool http_done;		/* tls: the SCWS is done with the connection */
 	struct bip *bip;
 };
 
@@ -135,6 +140,7 @@ struct item {
 	struct item *next;
 	enum item_kind kind;
 	bool setup;		/* the card's own set-up: forgotten on reset */
+	bool tls;		/* OPEN CHANNEL for --scws-tls */
 	uint8_t cmd[VUICC_MAX_PROACTIVE];
 	size_t cmd_len;
 	uint8_t channel, number;
@@ -412,15 +418,39 @@ dest_id(uint8_t dest)
 	return (dest & 0xF0) == 0x20 ? dest & 0x0F : 0;
 }
 
-/* The SCWS's output: queued for SEND DATA. */
+/*
+ * The SCWS's output: queued for SEND DATA, or under TLS gathered until the
+ * input that made it has been handled, so that one response makes a few
+ * large records rather than one per header line.
+ */
 static void
 chan_http_out(void *ctx, const uint8_t *p, size_t len)
 {
 	struct channel *ch = ctx;
 
-	if (bytes_add(&ch->tx, p, len) < 0)
+	if (bytes_add(ch->tls ? &ch->plain : &ch->tx, p, len) < 0)
 		vuicc_warn("channel %u: out of memory, response bytes lost",
 			   ch->id);
+}
+
+/* TLS records for the client: queued for SEND DATA like plain output. */
+static void
+chan_tls_out(void *ctx, const uint8_t *p, size_t len)
+{
+	struct channel *ch = ctx;
+
+	if (bytes_add(&ch->tx, p, len) < 0)
+		vuicc_warn("channel %u: out of memory, TLS bytes lost", ch->id);
+}
+
+/* Decrypted bytes from the client: to the SCWS. */
+static void
+chan_tls_plain(void *ctx, const uint8_t *p, size_t len)
+{
+	struct channel *ch = ctx;
+
+	if (ch->http && scws_input(ch->http, p, len))
+		ch->http_done = true;
 }
 
 /* A new client, or the old one gone: no HTTP state, nothing to send. */
@@ -429,6 +459,11 @@ chan_reset_http(struct channel *ch)
 {
 	if (ch->http)
 		scws_reset(ch->http);
+	if (ch->tls) {
+		vtls_reset(ch->tls);
+		bytes_clear(&ch->plain);
+		ch->http_done = false;
+	}
 	bytes_clear(&ch->tx);
 	ch->tx_stored = 0;
 	ch->tx_free = 255;
@@ -440,13 +475,15 @@ chan_remove(struct bip *b, struct channel *ch)
 {
 	vuicc_verbose("channel %u: closed", ch->id);
 	scws_free(ch->http);
+	vtls_free(ch->tls);
 	bytes_free(&ch->tx);
+	bytes_free(&ch->plain);
 	memset(ch, 0, sizeof(*ch));
 }
 
 static void
 chan_open(struct bip *b, uint8_t status, enum chan_kind kind, uint16_t port,
-	  size_t buffer)
+	  size_t buffer, bool tls)
 {
 	unsigned id = CS_ID(status);
 	struct channel *ch = &b->ch[id - 1];
@@ -468,14 +505,82 @@ chan_open(struct bip *b, uint8_t status, enum chan_kind kind, uint16_t port,
 		ch->http = scws_new(b->cfg.www, chan_http_out, ch);
 		if (ch->http == NULL)
 			vuicc_warn("channel %u: out of memory, no web server", id);
+		if (tls && (ch->tls = vtls_new(b->cfg.psk_identity, b->cfg.psk,
+					       b->cfg.psk_len, chan_tls_out,
+					       chan_tls_plain, ch)) == NULL) {
+			/* Never plain HTTP on a port meant for TLS. */
+			vuicc_warn("channel %u: no TLS, no web server", id);
+			scws_free(ch->http);
+			ch->http = NULL;
+		}
 		ch->state = CS_SERVER_STATE(status) == CS_SERVER_ESTABLISHED ?
 			    CHAN_ESTABLISHED : CHAN_LISTEN;
 	} else {
 		ch->state = CS_LINK_UP(status) ? CHAN_ESTABLISHED : CHAN_DOWN;
 	}
 	bytes_clear(&b->rx[id]);
-	vuicc_verbose("channel %u: open, %s, port %u, buffer %zu, %s", id,
-		      kind_name(kind), port, buffer, chan_state_name(ch->state));
+	vuicc_verbose("channel %u: open, %s, port %u, buffer %zu, %s%s", id,
+		      kind_name(kind), port, buffer, chan_state_name(ch->state),
+		      ch->tls ? ", TLS-PSK" : "");
+}
+
+/* After what is queued has been sent, CLOSE CHANNEL back to LISTEN. */
+static void
+chan_close_after(struct channel *ch)
+{
+	if (ch->close_pending)
+		return;
+	ch->close_pending = true;
+	ch->close_qualifier = CLOSE_TO_LISTEN;
+}
+
+/*
+ * The SCWS output gathered under TLS, encrypted.  A fatal TLS error leaves
+ * what TLS produced (the alert) to be sent, then the channel listens again.
+ */
+static void
+chan_tls_flush(struct channel *ch)
+{
+	int r = 0;
+
+	if (ch->plain.len > 0)
+		r = vtls_write(ch->tls, ch->plain.p + ch->plain.off,
+			       ch->plain.len);
+	bytes_clear(&ch->plain);
+	if (r < 0) {
+		vuicc_verbose("channel %u: %s", ch->id, vtls_error(ch->tls));
+		chan_close_after(ch);
+	}
+}
+
+/*
+ * Ciphertext from the client.  The channel is closed (back to LISTEN) after
+ * what is queued when TLS fails (its alert is queued), when the client has
+ * sent close_notify (ours is queued), or when the HTTP server is done with
+ * the connection (the response, then our close_notify).
+ */
+static void
+chan_tls_input(struct channel *ch, const uint8_t *p, size_t len)
+{
+	int r;
+
+	if (ch->close_pending)
+		return;
+	r = vtls_input(ch->tls, p, len);
+	if (r < 0) {
+		vuicc_verbose("channel %u: %s", ch->id, vtls_error(ch->tls));
+		bytes_clear(&ch->plain);
+		chan_close_after(ch);
+		return;
+	}
+	chan_tls_flush(ch);
+	if (r > 0) {
+		vuicc_verbose("channel %u: TLS closed by the client", ch->id);
+		chan_close_after(ch);
+	} else if (ch->http_done && !ch->close_pending) {
+		vtls_shutdown(ch->tls);
+		chan_close_after(ch);
+	}
 }
 
 /* Bytes from RECEIVE DATA: to the SCWS, or kept for 'expect data'. */
@@ -487,6 +592,10 @@ chan_deliver(struct bip *b, unsigned id, const uint8_t *p, size_t len)
 
 	if (len == 0)
 		return;
+	if (ch && ch->kind == CHAN_SERVER && ch->tls) {
+		chan_tls_input(ch, p, len);
+		return;
+	}
 	if (ch && ch->kind == CHAN_SERVER) {
 		if (ch->http && scws_input(ch->http, p, len) &&
 		    !ch->close_pending) {
@@ -509,7 +618,8 @@ chan_deliver(struct bip *b, unsigned id, const uint8_t *p, size_t len)
 /* --- what a command and its TERMINAL RESPONSE tell ----------------------- */
 
 static void
-seen_open(struct bip *b, const struct cmd_info *ci, const struct tr_info *ti)
+seen_open(struct bip *b, const struct cmd_info *ci, const struct tr_info *ti,
+	  bool tls)
 {
 	const uint8_t *tl, *bs;
 	enum chan_kind kind = CHAN_CLIENT;
@@ -537,7 +647,8 @@ seen_open(struct bip *b, const struct cmd_info *ci, const struct tr_info *ti)
 		buffer = (size_t)(bs[0] << 8 | bs[1]);
 	if (ti->buffer >= 0)
 		buffer = (size_t)ti->buffer;	/* result 07: modified */
-	chan_open(b, ti->status[0], kind, port, buffer);
+	chan_open(b, ti->status[0], kind, port, buffer,
+		  tls && kind == CHAN_SERVER);
 }
 
 static void
@@ -634,10 +745,13 @@ seen_status(const uint8_t *tr, size_t tr_len)
 				      t.val[1]);
 }
 
-/* Every fetched BIP command and its response update the table. */
+/*
+ * Every fetched BIP command and its response update the table; tls: the
+ * command was our OPEN CHANNEL for --scws-tls.
+ */
 static void
 observe(struct bip *b, const struct cmd_info *ci, const uint8_t *tr,
-	size_t tr_len)
+	size_t tr_len, bool tls)
 {
 	struct tr_info ti;
 	char res[16];
@@ -645,7 +759,7 @@ observe(struct bip *b, const struct cmd_info *ci, const uint8_t *tr,
 	tr_parse(tr, tr_len, &ti);
 	switch (ci->type) {
 	case CMD_OPEN_CHANNEL:
-		seen_open(b, ci, &ti);
+		seen_open(b, ci, &ti, tls);
 		break;
 	case CMD_CLOSE_CHANNEL:
 		seen_close(b, ci, &ti);
@@ -823,6 +937,8 @@ issue_channel(struct bip *b)
 		ch = &b->ch[(b->rr + k) % BIP_CHANNELS];
 		if (!ch->used)
 			continue;
+		if (ch->tls && ch->plain.len > 0)
+			chan_tls_flush(ch);
 		if (ch->close_now || (ch->close_pending && ch->tx.len == 0)) {
 			/* CLOSE CHANNEL: 81 03 nn 41 QQ, 82 02 81 2X (6.6.28). */
 			len = build_command(cmd, own_number(b), CMD_CLOSE_CHANNEL,
@@ -1029,6 +1145,7 @@ bip_on_profile(struct bip *b, const uint8_t *profile, size_t len)
 		it->cmd_len = build_command(it->cmd, own_number(b),
 					    CMD_OPEN_CHANNEL, 0x00,
 					    DEV_TERMINAL, body, sizeof(body));
+		it->tls = b->cfg.scws_tls[i];
 		item_append(b, it);
 	}
 	vuicc_verbose("SCWS: event list and %zu server channel(s) queued",
@@ -1065,7 +1182,7 @@ bip_on_tr(struct bip *b, const uint8_t *cmd, size_t cmd_len,
 		return;
 	ours = b->fl.active && b->fl.fetched && cmd_len == b->fl.len &&
 	       memcmp(cmd, b->fl.cmd, cmd_len) == 0;
-	observe(b, &ci, tr, tr_len);
+	observe(b, &ci, tr, tr_len, ours && b->fl.item && b->fl.item->tls);
 	if (ours) {
 		tr_parse(tr, tr_len, &ti);
 		complete(b, tr_ok(&ti));

@@ -3,7 +3,8 @@
  * The card side of the Bearer Independent Protocol, ETSI TS 102 223 clauses
  * 6.4.27-6.4.31 (OPEN CHANNEL, CLOSE CHANNEL, RECEIVE DATA, SEND DATA, GET
  * CHANNEL STATUS) and 7.5.10-7.5.11 (Data available, Channel status events),
- * with the Smartcard Web Server (scws.c) on every UICC-server-mode channel.
+ * with the Smartcard Web Server (scws.c) on every UICC-server-mode channel,
+ * behind TLS-PSK (tls.c) on the channels opened for --scws-tls.
  *
  * The engine keeps at most one BIP command of its own in the card's
  * proactive queue at a time: channel ids, buffer sizes and the bytes left in
@@ -20,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tls.h"
 #include "vuicc.h"
 
 #define BIP_MAX_SCWS		7	/* channel ids 1..7 */
@@ -27,10 +29,14 @@
 #define BIP_BUFFER_DEFAULT	1400
 
 struct bip_config {
-	uint16_t scws_port[BIP_MAX_SCWS];	/* --scws, in order */
+	uint16_t scws_port[BIP_MAX_SCWS];	/* --scws and --scws-tls, in order */
+	bool scws_tls[BIP_MAX_SCWS];		/* that one is --scws-tls */
 	size_t n_scws;
 	const char *www;			/* --www, or NULL */
 	uint16_t buffer;			/* --buffer */
+	const char *psk_identity;		/* --psk-identity */
+	uint8_t psk[VTLS_PSK_MAX];		/* --psk */
+	size_t psk_len;
 };
 
 struct bip;

@@ -32,6 +32,10 @@
 
 #include "bip.h"
 #include "card/tlv.h"
+#include "dm/auth.h"
+#include "dm/notification.h"
+#include "dmserver.h"
+#include "scws.h"
 #include "util/hex.h"
 #include "vuicc.h"
 
@@ -41,6 +45,8 @@
 #define SC_MAX_SECONDS		86400.0
 #define SC_MAX_SEND_FILE	(64u << 20)
 #define SC_DATA_SHOWN		64	/* bytes of received data in messages */
+#define SC_DM_NEST_MAX		8	/* Atomic/Sequence nesting */
+#define SC_DM_MAX_FILE		(16u << 20)
 
 /* Tags with the comprehension-required bit set (TS 102 223 clause 9.3). */
 #define CTAG_COMMAND_DETAILS	0x81
@@ -85,6 +91,22 @@ enum step_kind {
 	STEP_BIP_SEND,		/* send, send-text, send-file */
 	STEP_AUTO_RECEIVE,
 	STEP_EXPECT_DATA,
+	STEP_DM_SET,		/* dm-server, dm-client, dm-auth, ... */
+	STEP_DM_NOTIFY,
+	STEP_DM_CMD,		/* scripted at parse time: nothing to run */
+	STEP_EXPECT_DM_SESSION,
+	STEP_EXPECT_DM_END,
+	STEP_EXPECT_DM_STATUS,
+};
+
+enum dm_setting {
+	DM_SET_SERVER,
+	DM_SET_CLIENT,
+	DM_SET_AUTH,
+	DM_SET_NONCE_SERVER,
+	DM_SET_NONCE_CLIENT,
+	DM_SET_FORMAT,
+	DM_SET_MAX_MSG,
 };
 
 enum rule_action {
@@ -115,6 +137,15 @@ struct step {
 	uint8_t channel;
 	uint8_t number;
 	bool flag;		/* send: now; auto-receive: on */
+	/* DM_SC server */
+	enum dm_setting dm_set;
+	char *s1, *s2;		/* owned: ids and passwords, URI */
+	unsigned num;		/* auth, format, size, alert, end, code */
+	struct dms_notify_opts noti;
+	bool has_port;
+	uint16_t port;
+	uint8_t numbers[3];	/* dm-notify: OPEN, first SEND, CLOSE */
+	bool wbxml_set, wbxml;	/* expect dm-session format */
 };
 
 /* A command the card received, kept for the expectations. */
@@ -142,6 +173,17 @@ struct scenario {
 
 	const struct step **rules;	/* active 'on envelope' rules */
 	size_t n_rules;
+
+	/* the DM_SC server */
+	struct dms *dm;
+	bool dm_used;			/* some dm- step: route /OMA/DM */
+	unsigned dm_accepted_seen, dm_ended_seen;
+	bool dm_port_known;		/* a DC envelope with a type 07 entry */
+	uint16_t dm_port;
+	bool noti_pending;		/* OPEN CHANNEL sent, answer awaited */
+	uint8_t noti_numbers[3];
+	uint8_t noti[DM_NOTI_HDR_LEN + DM_NOTI_SERVER_ID_MAX + 8];
+	size_t noti_len;
 };
 
 /* --- patterns ---------------------------------------------------------- */
@@ -204,6 +246,10 @@ struct parser {
 	unsigned line;
 	uint8_t next_number;	/* command number of the next named command */
 	char err[256];
+	struct scenario *sc;
+	size_t dm_session;	/* script of the dm- command steps */
+	enum dms_op dm_open[SC_DM_NEST_MAX];	/* open Atomic/Sequence */
+	size_t dm_depth;
 };
 
 static int perr(struct parser *ps, const char *fmt, ...)
@@ -984,6 +1030,498 @@ parse_auto_receive(struct parser *ps, char **w, size_t n, struct step *st)
 	return 0;
 }
 
+
+/* --- the DM_SC server (dmserver.h) --------------------------------------- */
+
+static int
+dup_words(struct parser *ps, char **w, size_t n, char **out)
+{
+	char buf[8192];
+
+	if (join_words(ps, w, n, buf, sizeof(buf)) < 0)
+		return -1;
+	*out = strdup(buf);
+	return *out ? 0 : perr(ps, "out of memory");
+}
+
+static int
+dup_str(struct parser *ps, const char *s, char **out)
+{
+	*out = strdup(s);
+	return *out ? 0 : perr(ps, "out of memory");
+}
+
+/* A SyncML status code, 100..599. */
+static int
+parse_code(struct parser *ps, const char *s, unsigned *code)
+{
+	unsigned long v;
+
+	if (parse_count(ps, s, 599, &v, "status code") < 0)
+		return -1;
+	if (v < 100)
+		return perr(ps, "status code: '%s' is not 100..599", s);
+	*code = (unsigned)v;
+	return 0;
+}
+
+/* A trailing "expect CODE": taken off the words. */
+static int
+take_expect(struct parser *ps, char **w, size_t *n, unsigned *code)
+{
+	*code = 0;
+	if (*n >= 2 && strcmp(w[*n - 2], "expect") == 0) {
+		if (parse_code(ps, w[*n - 1], code) < 0)
+			return -1;
+		*n -= 2;
+	}
+	return 0;
+}
+
+static int
+dm_setting(struct parser *ps, char **w, size_t n, struct step *st)
+{
+	uint8_t nonce[64];
+	unsigned long v;
+	int r;
+
+	st->kind = STEP_DM_SET;
+	if (strcmp(w[0], "dm-server") == 0 || strcmp(w[0], "dm-client") == 0) {
+		st->dm_set = w[0][3] == 's' ? DM_SET_SERVER : DM_SET_CLIENT;
+		if (n != 3)
+			return perr(ps, "usage: %s %s PASSWORD", w[0],
+				    st->dm_set == DM_SET_SERVER ? "SERVERID" :
+				    "NAME");
+		if (strlen(w[1]) > DM_NOTI_SERVER_ID_MAX)
+			return perr(ps, "%s: '%s' is too long", w[0], w[1]);
+		if (dup_str(ps, w[1], &st->s1) < 0 ||
+		    dup_str(ps, w[2], &st->s2) < 0)
+			return -1;
+		return 0;
+	}
+	if (strcmp(w[0], "dm-auth") == 0) {
+		st->dm_set = DM_SET_AUTH;
+		if (n == 2 && strcmp(w[1], "basic") == 0)
+			st->num = DMS_AUTH_BASIC;
+		else if (n == 2 && strcmp(w[1], "digest") == 0)
+			st->num = DMS_AUTH_DIGEST;
+		else if (n == 2 && strcmp(w[1], "none") == 0)
+			st->num = DMS_AUTH_NONE;
+		else
+			return perr(ps, "usage: dm-auth basic|digest|none");
+		return 0;
+	}
+	if (strcmp(w[0], "dm-nonce") == 0) {
+		if (n != 3 || (strcmp(w[1], "server") != 0 &&
+			       strcmp(w[1], "client") != 0))
+			return perr(ps, "usage: dm-nonce server|client BASE64 "
+				    "('-' for an empty nonce)");
+		st->dm_set = w[1][0] == 's' ? DM_SET_NONCE_SERVER :
+			     DM_SET_NONCE_CLIENT;
+		r = 0;
+		if (strcmp(w[2], "-") != 0)
+			r = dm_b64_decode(nonce, sizeof(nonce), w[2],
+					  strlen(w[2]));
+		if (r < 0)
+			return perr(ps, "dm-nonce: '%s' is not base64 of at "
+				    "most %zu bytes", w[2], sizeof(nonce));
+		st->data = malloc(r > 0 ? (size_t)r : 1);
+		if (st->data == NULL)
+			return perr(ps, "out of memory");
+		if (r > 0)
+			memcpy(st->data, nonce, (size_t)r);
+		st->data_len = (size_t)r;
+		return 0;
+	}
+	if (strcmp(w[0], "dm-format") == 0) {
+		st->dm_set = DM_SET_FORMAT;
+		if (n == 2 && strcmp(w[1], "xml") == 0)
+			st->num = DMS_FORMAT_XML;
+		else if (n == 2 && strcmp(w[1], "wbxml") == 0)
+			st->num = DMS_FORMAT_WBXML;
+		else if (n == 2 && strcmp(w[1], "auto") == 0)
+			st->num = DMS_FORMAT_AUTO;
+		else
+			return perr(ps, "usage: dm-format xml|wbxml|auto");
+		return 0;
+	}
+	/* dm-max-msg-size */
+	st->dm_set = DM_SET_MAX_MSG;
+	if (n != 2)
+		return perr(ps, "usage: dm-max-msg-size N");
+	if (parse_count(ps, w[1], 0xFFFFFFFFul, &v, "dm-max-msg-size") < 0)
+		return -1;
+	if (v < 256)
+		return perr(ps, "dm-max-msg-size: at least 256");
+	st->num = (unsigned)v;
+	return 0;
+}
+
+/*
+ * dm-notify [ui background|informative|user] [session HEX4] [nonce zero]
+ * [bad-digest] [server ID] [port N] [version 11|12]
+ */
+static int
+parse_dm_notify(struct parser *ps, char **w, size_t n, struct step *st)
+{
+	unsigned long v;
+	char *end;
+	size_t i;
+
+	st->kind = STEP_DM_NOTIFY;
+	st->noti.session_id = -1;
+	st->noti.version = DM_NOTI_VERSION_12;
+	st->noti.ui_mode = DM_UI_NOT_SPECIFIED;
+	for (i = 1; i < n; i++) {
+		const char *arg = i + 1 < n ? w[i + 1] : NULL;
+
+		if (strcmp(w[i], "bad-digest") == 0) {
+			st->noti.bad_digest = true;
+			continue;
+		}
+		if (arg == NULL)
+			break;
+		if (strcmp(w[i], "ui") == 0) {
+			if (strcmp(arg, "background") == 0)
+				st->noti.ui_mode = DM_UI_BACKGROUND;
+			else if (strcmp(arg, "informative") == 0)
+				st->noti.ui_mode = DM_UI_INFORMATIVE;
+			else if (strcmp(arg, "user") == 0)
+				st->noti.ui_mode = DM_UI_USER_INTERACTION;
+			else if (strcmp(arg, "none") == 0)
+				st->noti.ui_mode = DM_UI_NOT_SPECIFIED;
+			else
+				return perr(ps, "dm-notify: ui '%s'? (background, "
+					    "informative, user)", arg);
+		} else if (strcmp(w[i], "session") == 0) {
+			errno = 0;
+			v = strtoul(arg, &end, 16);
+			if (*arg == '\0' || strlen(arg) > 4 || *end != '\0' ||
+			    errno != 0)
+				return perr(ps, "dm-notify: session '%s' is not "
+					    "1 to 4 hex digits", arg);
+			st->noti.session_id = (int)v;
+		} else if (strcmp(w[i], "nonce") == 0) {
+			if (strcmp(arg, "zero") != 0)
+				return perr(ps, "dm-notify: nonce zero?");
+			st->noti.zero_nonce = true;
+		} else if (strcmp(w[i], "server") == 0) {
+			if (strlen(arg) > DM_NOTI_SERVER_ID_MAX)
+				return perr(ps, "dm-notify: server id too long");
+			if (dup_str(ps, arg, &st->s1) < 0)
+				return -1;
+		} else if (strcmp(w[i], "port") == 0) {
+			if (parse_port(ps, arg, &st->port) < 0)
+				return -1;
+			st->has_port = true;
+		} else if (strcmp(w[i], "version") == 0) {
+			if (strcmp(arg, "11") == 0)
+				st->noti.version = DM_NOTI_VERSION_11;
+			else if (strcmp(arg, "12") == 0)
+				st->noti.version = DM_NOTI_VERSION_12;
+			else
+				return perr(ps, "dm-notify: version 11|12");
+		} else {
+			break;
+		}
+		i++;
+	}
+	if (i < n)
+		return perr(ps, "usage: dm-notify [ui background|informative|"
+			    "user] [session HEX4] [nonce zero] [bad-digest] "
+			    "[server ID] [port N] [version 11|12]");
+	/* OPEN CHANNEL, SEND DATA (two chunks at most), CLOSE CHANNEL. */
+	st->numbers[0] = ps->next_number;
+	st->numbers[1] = (uint8_t)(ps->next_number % 0xFE + 1);
+	st->numbers[2] = (uint8_t)((ps->next_number + 2) % 0xFE + 1);
+	ps->next_number = (uint8_t)((ps->next_number + 3) % 0xFE + 1);
+	return 0;
+}
+
+/* A file's bytes for dm-add-file (b64: encoded). */
+static int
+read_dm_file(struct parser *ps, const char *path, bool b64, uint8_t **out,
+	     size_t *len)
+{
+	uint8_t *data = NULL, *grown;
+	size_t cap = 0, got = 0, r;
+	char *enc;
+	FILE *f = fopen(path, "rb");
+
+	if (f == NULL)
+		return perr(ps, "dm-add-file: %s: %s", path, strerror(errno));
+	for (;;) {
+		if (got == cap) {
+			cap = cap ? 2 * cap : 4096;
+			if (cap > SC_DM_MAX_FILE * 2 ||
+			    (grown = realloc(data, cap)) == NULL) {
+				fclose(f);
+				free(data);
+				return perr(ps, "dm-add-file: %s: too big", path);
+			}
+			data = grown;
+		}
+		r = fread(data + got, 1, cap - got, f);
+		got += r;
+		if (r == 0)
+			break;
+	}
+	if (ferror(f) || got > SC_DM_MAX_FILE) {
+		fclose(f);
+		free(data);
+		return perr(ps, "dm-add-file: %s: read error or above %u bytes",
+			    path, SC_DM_MAX_FILE);
+	}
+	fclose(f);
+	if (!b64) {
+		*out = data;
+		*len = got;
+		return 0;
+	}
+	enc = malloc(DM_B64_CAP(got));
+	if (enc == NULL || dm_b64_encode(enc, DM_B64_CAP(got), data, got) < 0) {
+		free(enc);
+		free(data);
+		return perr(ps, "out of memory");
+	}
+	free(data);
+	*len = strlen(enc);
+	*out = (uint8_t *)enc;
+	return 0;
+}
+
+/* Set Data from the words (joined by blanks); "-" alone: none. */
+static int
+cmd_words_data(struct parser *ps, char **w, size_t n, struct dms_cmd *c)
+{
+	char *s;
+
+	if (n == 0 || (n == 1 && strcmp(w[0], "-") == 0))
+		return 0;
+	if (dup_words(ps, w, n, &s) < 0)
+		return -1;
+	c->data = (uint8_t *)s;
+	c->len = strlen(s);
+	return 0;
+}
+
+static int
+parse_dm_cmd(struct parser *ps, char *rest_of_line, char **w, size_t n,
+	     struct step *st)
+{
+	const char *k = w[0];
+	struct dms_cmd c;
+	unsigned long v;
+	size_t i;
+
+	memset(&c, 0, sizeof(c));
+	c.line = ps->line;
+	st->kind = STEP_DM_CMD;
+	if (strcmp(k, "dm-get") == 0) {
+		/* dm-get URI [expect CODE [value TEXT]] */
+		c.op = DMS_OP_GET;
+		if (n < 2 || (n > 2 && (n < 4 || strcmp(w[2], "expect") != 0)) ||
+		    (n > 4 && (n < 6 || strcmp(w[4], "value") != 0)))
+			return perr(ps, "usage: dm-get URI [expect CODE [value "
+				    "TEXT]]");
+		if (n >= 4 && parse_code(ps, w[3], &c.expect) < 0)
+			return -1;
+		if (n >= 6) {
+			/* TEXT: the rest of the line after "value ". */
+			char *t = strstr(rest_of_line, " value ");
+
+			if (t == NULL)
+				t = strstr(rest_of_line, "\tvalue");
+			t = t ? t + 6 : NULL;
+			t += t ? strspn(t, " \t") : 0;
+			if (t == NULL || *t == '\0')
+				return perr(ps, "dm-get: value TEXT is missing");
+			if (dup_str(ps, t, &c.value) < 0)
+				return -1;
+			c.value_len = strlen(c.value);
+		}
+		if (dup_str(ps, w[1], &c.uri) < 0)
+			goto fail;
+		goto add;
+	}
+	if (take_expect(ps, w, &n, &c.expect) < 0)
+		return -1;
+	if (strcmp(k, "dm-add") == 0 || strcmp(k, "dm-replace") == 0 ||
+	    strcmp(k, "dm-add-file") == 0) {
+		bool file = strcmp(k, "dm-add-file") == 0;
+
+		c.op = k[3] == 'a' ? DMS_OP_ADD : DMS_OP_REPLACE;
+		i = 3;
+		if (n >= 5 && strcmp(w[3], "type") == 0)
+			i = 5;
+		if (n < 3 || (file && n != i + 1) || (!file && n < i + 1 &&
+							 c.op == DMS_OP_REPLACE))
+			return perr(ps, "usage: %s URI FORMAT [type MIME] %s "
+				    "[expect CODE]", k, file ? "FILE" :
+				    "VALUE|-");
+		if (dup_str(ps, w[1], &c.uri) < 0 ||
+		    dup_str(ps, w[2], &c.format) < 0 ||
+		    (i == 5 && dup_str(ps, w[4], &c.type) < 0))
+			goto fail;
+		c.opaque = strcmp(w[2], "bin") == 0;
+		if (file) {
+			if (read_dm_file(ps, w[i], strcmp(w[2], "b64") == 0,
+					 &c.data, &c.len) < 0)
+				goto fail;
+		} else if (cmd_words_data(ps, w + i, n - i, &c) < 0) {
+			goto fail;
+		}
+		goto add;
+	}
+	if (strcmp(k, "dm-delete") == 0) {
+		c.op = DMS_OP_DELETE;
+		if (n != 2)
+			return perr(ps, "usage: dm-delete URI [expect CODE]");
+		if (dup_str(ps, w[1], &c.uri) < 0)
+			goto fail;
+		goto add;
+	}
+	if (strcmp(k, "dm-exec") == 0) {
+		c.op = DMS_OP_EXEC;
+		if (n < 2)
+			return perr(ps, "usage: dm-exec URI [DATA] [expect CODE]");
+		if (dup_str(ps, w[1], &c.uri) < 0 ||
+		    cmd_words_data(ps, w + 2, n - 2, &c) < 0)
+			goto fail;
+		goto add;
+	}
+	if (strcmp(k, "dm-copy") == 0) {
+		c.op = DMS_OP_COPY;
+		if (n != 3)
+			return perr(ps, "usage: dm-copy TARGET SOURCE [expect "
+				    "CODE]");
+		if (dup_str(ps, w[1], &c.uri) < 0 ||
+		    dup_str(ps, w[2], &c.source) < 0)
+			goto fail;
+		goto add;
+	}
+	if (strcmp(k, "dm-alert") == 0) {
+		c.op = DMS_OP_ALERT;
+		if (n < 2)
+			return perr(ps, "usage: dm-alert CODE [TEXT] [expect "
+				    "CODE]");
+		if (parse_count(ps, w[1], 9999, &v, "dm-alert") < 0)
+			return -1;
+		c.alert = (unsigned)v;
+		if (cmd_words_data(ps, w + 2, n - 2, &c) < 0)
+			goto fail;
+		goto add;
+	}
+	if (strcmp(k, "dm-atomic") == 0 || strcmp(k, "dm-sequence") == 0) {
+		c.op = k[3] == 'a' ? DMS_OP_ATOMIC : DMS_OP_SEQUENCE;
+		if (n != 1)
+			return perr(ps, "usage: %s [expect CODE]", k);
+		if (ps->dm_depth == SC_DM_NEST_MAX)
+			return perr(ps, "%s: nested more than %d deep", k,
+				    SC_DM_NEST_MAX);
+		ps->dm_open[ps->dm_depth++] = c.op;
+		goto add;
+	}
+	if (strcmp(k, "dm-end-atomic") == 0 || strcmp(k, "dm-end-sequence") == 0) {
+		enum dms_op want = k[7] == 'a' ? DMS_OP_ATOMIC : DMS_OP_SEQUENCE;
+
+		c.op = DMS_OP_END;
+		if (n != 1)
+			return perr(ps, "usage: %s", k);
+		if (ps->dm_depth == 0 || ps->dm_open[ps->dm_depth - 1] != want)
+			return perr(ps, "%s without its opening step", k);
+		ps->dm_depth--;
+		goto add;
+	}
+	if (strcmp(k, "dm-abort") == 0 || strcmp(k, "dm-package") == 0) {
+		c.op = k[3] == 'a' ? DMS_OP_ABORT : DMS_OP_PACKAGE;
+		if (n != 1 || c.expect)
+			return perr(ps, "usage: %s", k);
+		if (ps->dm_depth > 0)
+			return perr(ps, "%s inside an Atomic or Sequence", k);
+		goto add;
+	}
+	return perr(ps, "unknown step '%s'", k);
+add:
+	if (dms_script_add(ps->sc->dm, ps->dm_session, &c) == NULL) {
+		perr(ps, "out of memory");
+		goto fail;
+	}
+	return 0;
+fail:
+	free(c.uri);
+	free(c.source);
+	free(c.format);
+	free(c.type);
+	free(c.data);
+	free(c.value);
+	return -1;
+}
+
+/* expect dm-session|dm-end|dm-status ... */
+static int
+parse_expect_dm(struct parser *ps, char **w, size_t n, struct step *st)
+{
+	size_t i;
+	unsigned long v;
+
+	if (strcmp(w[0], "dm-session") == 0) {
+		st->kind = STEP_EXPECT_DM_SESSION;
+		st->num = 1200;
+		for (i = 1; i + 1 < n; i += 2) {
+			if (strcmp(w[i], "alert") == 0) {
+				if (parse_count(ps, w[i + 1], 1201, &v,
+						"alert") < 0 || v < 1200)
+					return perr(ps, "expect dm-session: "
+						    "alert 1200|1201");
+				st->num = (unsigned)v;
+			} else if (strcmp(w[i], "format") == 0 &&
+				   (strcmp(w[i + 1], "xml") == 0 ||
+				    strcmp(w[i + 1], "wbxml") == 0)) {
+				st->wbxml_set = true;
+				st->wbxml = w[i + 1][0] == 'w';
+			} else {
+				break;
+			}
+		}
+		if (i != n)
+			return perr(ps, "usage: expect dm-session [alert "
+				    "1200|1201] [format xml|wbxml]");
+		return 0;
+	}
+	if (strcmp(w[0], "dm-end") == 0) {
+		static const char *const names[] = {
+			"any", "completed", "aborted", "client-abort",
+			"auth-failed",
+		};
+		static const enum dms_end ends[] = {
+			DMS_END_NONE, DMS_END_COMPLETED, DMS_END_ABORTED,
+			DMS_END_CLIENT_ABORT, DMS_END_AUTH_FAILED,
+		};
+
+		st->kind = STEP_EXPECT_DM_END;
+		if (ps->dm_depth > 0)
+			return perr(ps, "expect dm-end: an Atomic or Sequence "
+				    "is still open");
+		for (i = 0; n == 2 && i < sizeof(names) / sizeof(names[0]); i++)
+			if (strcmp(w[1], names[i]) == 0)
+				break;
+		if (n != 2 || i == sizeof(names) / sizeof(names[0]))
+			return perr(ps, "usage: expect dm-end completed|aborted|"
+				    "client-abort|auth-failed|any");
+		st->num = ends[i];
+		/* The following dm- commands belong to the next session. */
+		ps->dm_session++;
+		return 0;
+	}
+	st->kind = STEP_EXPECT_DM_STATUS;
+	if (n != 3)
+		return perr(ps, "usage: expect dm-status URI CODE");
+	if (parse_code(ps, w[2], &st->num) < 0)
+		return -1;
+	return dup_str(ps, w[1], &st->s1);
+}
+
 static int
 parse_step(struct parser *ps, char *line, struct step *st)
 {
@@ -1004,8 +1542,24 @@ parse_step(struct parser *ps, char *line, struct step *st)
 				    SC_MAX_WORDS);
 		w[n++] = p;
 	}
+	if (strncmp(w[0], "dm-", 3) == 0 ||
+	    (strcmp(w[0], "expect") == 0 && n > 1 && strncmp(w[1], "dm-", 3) == 0))
+		ps->sc->dm_used = true;
+	if (strcmp(w[0], "expect") == 0 && n > 1 &&
+	    (strcmp(w[1], "dm-session") == 0 || strcmp(w[1], "dm-end") == 0 ||
+	     strcmp(w[1], "dm-status") == 0))
+		return parse_expect_dm(ps, w + 1, n - 1, st);
 	if (strcmp(w[0], "expect") == 0)
 		return parse_expect(ps, w + 1, n - 1, st);
+	if (strcmp(w[0], "dm-server") == 0 || strcmp(w[0], "dm-client") == 0 ||
+	    strcmp(w[0], "dm-auth") == 0 || strcmp(w[0], "dm-nonce") == 0 ||
+	    strcmp(w[0], "dm-format") == 0 ||
+	    strcmp(w[0], "dm-max-msg-size") == 0)
+		return dm_setting(ps, w, n, st);
+	if (strcmp(w[0], "dm-notify") == 0)
+		return parse_dm_notify(ps, w, n, st);
+	if (strncmp(w[0], "dm-", 3) == 0)
+		return parse_dm_cmd(ps, st->text, w, n, st);
 	if (strcmp(w[0], "proactive") == 0) {
 		st->kind = STEP_PROACTIVE;
 		return parse_proactive(ps, w + 1, n - 1, st->bytes,
@@ -1154,12 +1708,14 @@ scenario_load(const char *path, struct scenario **out)
 	}
 	sc = calloc(1, sizeof(*sc));
 	if (sc == NULL || (sc->path = strdup(path)) == NULL ||
+	    (sc->dm = dms_new()) == NULL ||
 	    (sc->backlog = calloc(SC_BACKLOG_MAX, sizeof(*sc->backlog))) == NULL) {
 		fclose(f);
 		scenario_free(sc);
 		fprintf(stderr, "scenario %s: out of memory\n", path);
 		return -1;
 	}
+	ps.sc = sc;
 	r = load_steps(sc, f, &ps);
 	fclose(f);
 	if (r == 0 && sc->n_steps > 0) {
@@ -1189,7 +1745,10 @@ scenario_free(struct scenario *sc)
 	for (i = 0; i < sc->n_steps; i++) {
 		free(sc->steps[i].text);
 		free(sc->steps[i].data);
+		free(sc->steps[i].s1);
+		free(sc->steps[i].s2);
 	}
+	dms_free(sc->dm);
 	free(sc->steps);
 	free(sc->rules);
 	free(sc->backlog);
@@ -1310,10 +1869,254 @@ static void
 sc_begin(struct scenario *sc, const struct step *st, int64_t now)
 {
 	sc->deadline = -1;
-	if (st->kind == STEP_EXPECT || st->kind == STEP_EXPECT_DATA)
+	if (st->kind == STEP_EXPECT || st->kind == STEP_EXPECT_DATA ||
+	    st->kind == STEP_EXPECT_DM_SESSION || st->kind == STEP_EXPECT_DM_END ||
+	    st->kind == STEP_EXPECT_DM_STATUS)
 		sc->deadline = now + sc->timeout_ms;
 	else if (st->kind == STEP_SLEEP)
 		sc->deadline = now + st->ms;
+}
+
+/* --- the DM_SC server at run time ------------------------------------------ */
+
+static enum step_result
+sc_dm_set(struct scenario *sc, const struct step *st)
+{
+	int r = 0;
+
+	switch (st->dm_set) {
+	case DM_SET_SERVER:
+		r = dms_set_server(sc->dm, st->s1, st->s2);
+		break;
+	case DM_SET_CLIENT:
+		r = dms_set_client(sc->dm, st->s1, st->s2);
+		break;
+	case DM_SET_AUTH:
+		dms_set_auth(sc->dm, (enum dms_auth)st->num);
+		break;
+	case DM_SET_NONCE_SERVER:
+	case DM_SET_NONCE_CLIENT:
+		r = dms_set_nonce(sc->dm, st->dm_set == DM_SET_NONCE_SERVER,
+				  st->data, st->data_len);
+		break;
+	case DM_SET_FORMAT:
+		dms_set_format(sc->dm, (enum dms_format)st->num);
+		break;
+	case DM_SET_MAX_MSG:
+		dms_set_max_msg_size(sc->dm, st->num);
+		break;
+	}
+	if (r < 0)
+		return sc_fail(sc, "%s", strerror(-r));
+	return STEP_DONE;
+}
+
+/* A D0 command to the terminal or a channel, built at run time. */
+static size_t
+sc_build_d0(uint8_t *out, uint8_t number, uint8_t type, uint8_t qualifier,
+	    uint8_t dest, const uint8_t *body, size_t body_len)
+{
+	const uint8_t details[] = { number, type, qualifier };
+	const uint8_t dev[] = { DEV_UICC, dest };
+	struct tlv_buf b;
+	size_t mark;
+
+	tlv_buf_init(&b, out, VUICC_MAX_PROACTIVE);
+	mark = tlv_begin(&b, BER_PROACTIVE_COMMAND);
+	tlv_put_ctlv(&b, CTAG_COMMAND_DETAILS, details, sizeof(details));
+	tlv_put_ctlv(&b, CTAG_DEVICE_IDENTITIES, dev, sizeof(dev));
+	tlv_put_raw(&b, body, body_len);
+	tlv_end(&b, mark);
+	return tlv_buf_ok(&b) ? b.len : 0;
+}
+
+/*
+ * DM_SC 7: Package#0 to the DM client over BIP, Terminal Server Mode:
+ * OPEN CHANNEL to the DM client's port (transport 05, TCP, UICC in client
+ * mode, local connection); SEND DATA and CLOSE CHANNEL follow once the
+ * terminal told the channel (sc_dm_on_tr).
+ */
+static enum step_result
+sc_dm_notify(struct scenario *sc, const struct step *st)
+{
+	uint8_t body[16], cmd[VUICC_MAX_PROACTIVE];
+	struct dms_notify_opts o = st->noti;
+	uint16_t port;
+	size_t len;
+	int r;
+
+	if (st->has_port) {
+		port = st->port;
+	} else if (sc->dm_port_known) {
+		port = sc->dm_port;
+	} else {
+		return sc_fail(sc, "no Terminal Applications ENVELOPE (DC) "
+			       "with a DM client (type 07) seen, and no port "
+			       "given");
+	}
+	o.server_id = st->s1;
+	r = dms_notify(sc->dm, &o, sc->noti, sizeof(sc->noti));
+	if (r == -EINVAL)
+		return sc_fail(sc, "no DM_SC server id and password (dm-server)");
+	if (r < 0)
+		return sc_fail(sc, "cannot build Package#0: %s", strerror(-r));
+	sc->noti_len = (size_t)r;
+	body[0] = TAG_BUFFER_SIZE;
+	body[1] = 2;
+	body[2] = (uint8_t)(BIP_BUFFER_DEFAULT >> 8);
+	body[3] = (uint8_t)(BIP_BUFFER_DEFAULT & 0xFF);
+	body[4] = TAG_TRANSPORT;
+	body[5] = 3;
+	body[6] = 0x05;
+	body[7] = (uint8_t)(port >> 8);
+	body[8] = (uint8_t)port;
+	len = sc_build_d0(cmd, st->numbers[0], CMD_OPEN_CHANNEL, 0x01,
+			  DEV_TERMINAL, body, 9);
+	if (len == 0 || bip_submit(vuicc_bip(sc->card), cmd, len) < 0)
+		return sc_fail(sc, "out of memory");
+	memcpy(sc->noti_numbers, st->numbers, sizeof(sc->noti_numbers));
+	sc->noti_pending = true;
+	vuicc_verbose("dm: OPEN CHANNEL to the DM client on port %u queued",
+		      port);
+	return STEP_DONE;
+}
+
+/* The answer to our OPEN CHANNEL: send Package#0 on that channel, close. */
+static void
+sc_dm_on_tr(struct scenario *sc, const uint8_t *tr, size_t len)
+{
+	struct bip *b = vuicc_bip(sc->card);
+	uint8_t cmd[VUICC_MAX_PROACTIVE];
+	struct tlv t;
+	uint8_t ch;
+	size_t n;
+
+	if (!sc->noti_pending || tlv_ctlv_find(tr, len, 0x01, &t) != 1 ||
+	    t.len != 3 || t.val[0] != sc->noti_numbers[0] ||
+	    t.val[1] != CMD_OPEN_CHANNEL)
+		return;
+	sc->noti_pending = false;
+	if (tlv_ctlv_find(tr, len, 0x03, &t) != 1 || t.len < 1 ||
+	    t.val[0] >= 0x10) {
+		vuicc_verbose("dm: OPEN CHANNEL to the DM client refused: "
+			      "Package#0 not sent");
+		return;
+	}
+	if (tlv_ctlv_find(tr, len, 0x38, &t) != 1 || t.len != 2 ||
+	    (t.val[0] & 0x07) == 0) {
+		vuicc_verbose("dm: OPEN CHANNEL answer without a channel");
+		return;
+	}
+	ch = t.val[0] & 0x07;
+	n = sc_build_d0(cmd, sc->noti_numbers[2], CMD_CLOSE_CHANNEL, 0x00,
+			DEV_CHANNEL(ch), NULL, 0);
+	if (bip_submit_send(b, ch, sc->noti_numbers[1], sc->noti,
+			    sc->noti_len, true) < 0 ||
+	    bip_submit(b, cmd, n) < 0)
+		vuicc_warn("dm: out of memory, Package#0 not sent");
+	else
+		vuicc_verbose("dm: Package#0 (%zu bytes) on channel %u",
+			      sc->noti_len, ch);
+}
+
+/*
+ * Terminal Applications (TS 102 223 7.5.x, tag DC): the Registry
+ * application data objects (8.88, tag 71: port, coding scheme, type,
+ * name); type 07 is the OMA DM client (DM_SC 6.2).  A DC with no entry at
+ * all forgets the port.
+ */
+static void
+sc_dm_on_envelope(struct scenario *sc, const uint8_t *p, size_t len)
+{
+	struct tlv_iter it;
+	struct tlv t;
+	size_t entries = 0;
+
+	tlv_iter_init(&it, p, len);
+	if (tlv_ber_next(&it, &t) != 1 || t.tag != 0xDC)
+		return;
+	tlv_iter_init(&it, t.val, t.len);
+	while (tlv_ctlv_next(&it, &t) == 1) {
+		if (t.tag != 0x71)
+			continue;
+		entries++;
+		if (t.len >= 4 && t.val[3] == 0x07) {
+			sc->dm_port = (uint16_t)(t.val[0] << 8 | t.val[1]);
+			sc->dm_port_known = true;
+			vuicc_verbose("dm: the DM client listens on port %u",
+				      sc->dm_port);
+		}
+	}
+	if (entries == 0)
+		sc->dm_port_known = false;
+}
+
+static enum step_result
+sc_expect_dm_session(struct scenario *sc, const struct step *st, int64_t now)
+{
+	struct dms_session_info info;
+	unsigned n = dms_sessions_accepted(sc->dm, &info);
+
+	if (n <= sc->dm_accepted_seen) {
+		if (now < sc->deadline)
+			return STEP_WAIT;
+		return sc_fail(sc, "no DM session accepted within %.1f s",
+			       sc->timeout_ms / 1000.0);
+	}
+	sc->dm_accepted_seen = n;
+	if (info.alert != st->num)
+		return sc_fail(sc, "the client's Package#1 has Alert %u, "
+			       "expected %u", info.alert, st->num);
+	if (st->wbxml_set && info.wbxml != st->wbxml)
+		return sc_fail(sc, "the client spoke %s, expected %s",
+			       info.wbxml ? "wbxml" : "xml",
+			       st->wbxml ? "wbxml" : "xml");
+	if (!info.devinfo)
+		return sc_fail(sc, "no Replace of ./DevInfo in Package#1");
+	if (info.noti_sent && strcmp(info.session_id, info.noti_session_id) != 0)
+		return sc_fail(sc, "SessionID '%s', the notification said '%s'",
+			       info.session_id, info.noti_session_id);
+	vuicc_verbose("scenario line %u: DM session %s", st->line,
+		      info.session_id);
+	return STEP_DONE;
+}
+
+static enum step_result
+sc_expect_dm_end(struct scenario *sc, const struct step *st, int64_t now)
+{
+	enum dms_end how;
+	unsigned n = dms_sessions_ended(sc->dm, &how);
+	const char *why;
+
+	if (n <= sc->dm_ended_seen) {
+		if (now < sc->deadline)
+			return STEP_WAIT;
+		return sc_fail(sc, "no DM session ended within %.1f s",
+			       sc->timeout_ms / 1000.0);
+	}
+	sc->dm_ended_seen = n;
+	if (st->num != DMS_END_NONE && how != (enum dms_end)st->num)
+		return sc_fail(sc, "the session ended %s", dms_end_name(how));
+	why = dms_check_expects(sc->dm);
+	dms_next_script(sc->dm);
+	if (why)
+		return sc_fail(sc, "%s", why);
+	return STEP_DONE;
+}
+
+static enum step_result
+sc_expect_dm_status(struct scenario *sc, const struct step *st, int64_t now)
+{
+	unsigned got = dms_status_of(sc->dm, st->s1);
+
+	if (got == st->num)
+		return STEP_DONE;
+	if (now < sc->deadline)
+		return STEP_WAIT;
+	if (got == 0)
+		return sc_fail(sc, "no Status for %s within %.1f s", st->s1,
+			       sc->timeout_ms / 1000.0);
+	return sc_fail(sc, "Status %u for %s", got, st->s1);
 }
 
 static enum step_result
@@ -1361,6 +2164,18 @@ sc_run_step(struct scenario *sc, const struct step *st, int64_t now)
 		return STEP_DONE;
 	case STEP_EXPECT_DATA:
 		return sc_expect_data(sc, st, now);
+	case STEP_DM_SET:
+		return sc_dm_set(sc, st);
+	case STEP_DM_NOTIFY:
+		return sc_dm_notify(sc, st);
+	case STEP_DM_CMD:
+		return STEP_DONE;
+	case STEP_EXPECT_DM_SESSION:
+		return sc_expect_dm_session(sc, st, now);
+	case STEP_EXPECT_DM_END:
+		return sc_expect_dm_end(sc, st, now);
+	case STEP_EXPECT_DM_STATUS:
+		return sc_expect_dm_status(sc, st, now);
 	}
 	return STEP_DONE;
 }
@@ -1372,6 +2187,13 @@ sc_advance(struct scenario *sc, int64_t now)
 	enum step_result r;
 
 	while (sc->state == SCENARIO_RUNNING) {
+		const char *why;
+
+		if (sc->cur < sc->n_steps &&
+		    (why = dms_take_failure(sc->dm)) != NULL) {
+			sc_fail(sc, "DM server: %s", why);
+			return;
+		}
 		if (sc->cur == sc->n_steps) {
 			sc_finish(sc, SCENARIO_PASSED);
 			return;
@@ -1420,6 +2242,11 @@ sc_on_event(void *ctx, struct vuicc *card, const struct vuicc_event *ev)
 {
 	struct scenario *sc = ctx;
 
+	/* The DM_SC server's own work goes on after the scenario. */
+	if (ev->kind == VUICC_EV_TR)
+		sc_dm_on_tr(sc, ev->data, ev->len);
+	else if (ev->kind == VUICC_EV_ENVELOPE)
+		sc_dm_on_envelope(sc, ev->data, ev->len);
 	if (sc->state != SCENARIO_RUNNING)
 		return;
 	switch (ev->kind) {
@@ -1475,6 +2302,8 @@ scenario_start(struct scenario *sc, struct vuicc *card, int64_t now_ms)
 
 	sc->card = card;
 	vuicc_set_hooks(card, &hooks);
+	if (sc->dm_used)
+		scws_set_dm_handler(dms_http, sc->dm);
 	sc_advance(sc, now_ms);
 }
 

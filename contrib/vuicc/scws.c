@@ -34,18 +34,8 @@ enum scws_state {
 	SCWS_HEAD,	/* reading a request line and its header fields */
 	SCWS_ECHO,	/* POST /echo: body bytes go straight back out */
 	SCWS_DISCARD,	/* a body nobody wants, skipped to reach the next request */
+	SCWS_DM,	/* POST /OMA/DM: the body is collected for the DM handler */
 	SCWS_CLOSED,	/* the last response closes the connection: input ignored */
-};
-
-struct scws {
-	const char *www;
-	scws_out_fn out;
-	void *ctx;
-	enum scws_state state;
-	char head[SCWS_MAX_HEAD + 1];
-	size_t head_len;
-	uint64_t body_left;	/* ECHO, DISCARD */
-	bool close_after;	/* enter CLOSED once the body is over */
 };
 
 /* What the request head says, RFC 9112 clauses 3 and 6. */
@@ -59,7 +49,37 @@ struct request {
 	bool transfer_encoding;
 	bool expect_continue;
 	const char *content_type;
+	const char *hmac;	/* x-syncml-hmac */
 };
+
+struct scws {
+	const char *www;
+	scws_out_fn out;
+	void *ctx;
+	enum scws_state state;
+	char head[SCWS_MAX_HEAD + 1];
+	size_t head_len;
+	uint64_t body_left;	/* ECHO, DISCARD, DM */
+	bool close_after;	/* enter CLOSED once the body is over */
+	/* DM: the request (pointing into head, intact until the next one) */
+	struct request dm_rq;
+	char dm_path[SCWS_MAX_PATH];
+	uint8_t *dm_body;
+	size_t dm_len;
+};
+
+static void after_response(struct scws *s, uint64_t body, bool close);
+
+static scws_dm_fn dm_handler;
+static void *dm_handler_ctx;
+
+void
+scws_set_dm_handler(scws_dm_fn fn, void *ctx)
+{
+	dm_handler = fn;
+	dm_handler_ctx = ctx;
+}
+
 
 static const char builtin_page[] =
 	"<!DOCTYPE html>\n"
@@ -78,6 +98,8 @@ state_name(enum scws_state st)
 		return "ECHO";
 	case SCWS_DISCARD:
 		return "DISCARD";
+	case SCWS_DM:
+		return "DM";
 	case SCWS_CLOSED:
 		return "CLOSED";
 	}
@@ -112,12 +134,17 @@ scws_new(const char *www_dir, scws_out_fn out, void *ctx)
 void
 scws_free(struct scws *s)
 {
+	if (s)
+		free(s->dm_body);
 	free(s);
 }
 
 void
 scws_reset(struct scws *s)
 {
+	free(s->dm_body);
+	s->dm_body = NULL;
+	s->dm_len = 0;
 	scws_enter(s, SCWS_HEAD);
 	s->body_left = 0;
 	s->close_after = false;
@@ -143,6 +170,7 @@ reason(int code)
 	case 405: return "Method Not Allowed";
 	case 411: return "Length Required";
 	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";
@@ -166,7 +194,7 @@ static void
 send_head(struct scws *s, const struct request *rq, int code,
 	  const char *ctype, uint64_t length, bool close, const char *extra)
 {
-	char buf[512];
+	char buf[1024];
 
 	snprintf(buf, sizeof(buf),
 		 "HTTP/1.1 %d %s\r\n"
@@ -330,6 +358,8 @@ parse_head(char *head, struct request *rq)
 				rq->expect_continue = true;
 		} else if (strcasecmp(line, "Content-Type") == 0) {
 			rq->content_type = v;
+		} else if (strcasecmp(line, "x-syncml-hmac") == 0) {
+			rq->hmac = v;
 		}
 	}
 	return 0;
@@ -527,6 +557,113 @@ request_done(struct scws *s)
 	scws_enter(s, s->close_after ? SCWS_CLOSED : SCWS_HEAD);
 }
 
+/* The path is /OMA/DM or starts with it (OMA-TS-DM_SC: AppAddr). */
+static bool
+is_dm_path(const char *path)
+{
+	return strncmp(path, "/OMA/DM", 7) == 0;
+}
+
+/* application/vnd.syncml.dm+xml or +wbxml, parameters allowed. */
+static bool
+is_dm_type(const char *ctype)
+{
+	static const char *const types[] = {
+		"application/vnd.syncml.dm+xml",
+		"application/vnd.syncml.dm+wbxml",
+	};
+	size_t i, l;
+
+	if (ctype == NULL)
+		return false;
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		l = strlen(types[i]);
+		if (strncasecmp(ctype, types[i], l) == 0 &&
+		    (ctype[l] == '\0' || ctype[l] == ';' || ctype[l] == ' ' ||
+		     ctype[l] == '\t'))
+			return true;
+	}
+	return false;
+}
+
+/* The whole DM body is here: ask the handler, send its answer. */
+static void
+dm_answer(struct scws *s)
+{
+	const struct request *rq = &s->dm_rq;
+	struct scws_dm_request dq = {
+		.path = s->dm_path,
+		.content_type = rq->content_type,
+		.hmac = rq->hmac,
+		.body = s->dm_body ? s->dm_body : (const uint8_t *)"",
+		.len = s->dm_len,
+	};
+	struct scws_dm_response dr;
+	char extra[340];
+
+	memset(&dr, 0, sizeof(dr));
+	dr.status = 500;
+	snprintf(dr.content_type, sizeof(dr.content_type), "text/plain");
+	if (dm_handler)
+		dm_handler(dm_handler_ctx, &dq, &dr);
+	extra[0] = '\0';
+	if (dr.hmac[0] != '\0')
+		snprintf(extra, sizeof(extra), "x-syncml-hmac: %.300s\r\n",
+			 dr.hmac);
+	send_head(s, rq, dr.status, dr.content_type, dr.len, s->close_after,
+		  extra);
+	if (dr.len > 0 && dr.body)
+		s->out(s->ctx, dr.body, dr.len);
+	vuicc_verbose("scws: POST %s (%zu bytes) -> %d (%zu bytes)", s->dm_path,
+		      s->dm_len, dr.status, dr.len);
+	free(dr.body);
+	free(s->dm_body);
+	s->dm_body = NULL;
+	s->dm_len = 0;
+	request_done(s);
+}
+
+/* POST to the DM route: collect the body (Content-Length required). */
+static void
+dm_start(struct scws *s, const struct request *rq, const char *path,
+	 bool close, bool unread_close)
+{
+	if (!is_dm_type(rq->content_type)) {
+		send_error(s, rq, 415, unread_close, NULL);
+		after_response(s, rq->has_length ? rq->length : 0,
+			       unread_close);
+		return;
+	}
+	if (!rq->has_length) {
+		send_error(s, rq, 411, close, NULL);
+		after_response(s, 0, close);
+		return;
+	}
+	if (rq->length > SCWS_MAX_DM_BODY) {
+		send_error(s, rq, 413, true, NULL);
+		after_response(s, 0, true);
+		return;
+	}
+	free(s->dm_body);
+	s->dm_body = rq->length ? malloc((size_t)rq->length) : NULL;
+	if (rq->length && s->dm_body == NULL) {
+		send_error(s, rq, 500, true, NULL);
+		after_response(s, 0, true);
+		return;
+	}
+	if (rq->expect_continue && rq->minor == 1)
+		out_str(s, "HTTP/1.1 100 Continue\r\n\r\n");
+	s->dm_rq = *rq;
+	snprintf(s->dm_path, sizeof(s->dm_path), "%s", path);
+	s->dm_len = 0;
+	s->close_after = close;
+	s->body_left = rq->length;
+	if (rq->length > 0)
+		scws_enter(s, SCWS_DM);
+	else
+		dm_answer(s);
+}
+
 /* Skip a body of n bytes (or close when it cannot be trusted), then go on. */
 static void
 after_response(struct scws *s, uint64_t body, bool close)
@@ -583,6 +720,10 @@ handle_request(struct scws *s)
 		return;
 	}
 	code = target_path(rq.target, path, sizeof(path));
+	if (code == 0 && dm_handler && is_dm_path(path)) {
+		dm_start(s, &rq, path, close, unread_close);
+		return;
+	}
 	if (code == 0 && strcmp(path, "/echo") != 0)
 		code = 404;
 	if (code != 0) {
@@ -673,6 +814,14 @@ scws_input(struct scws *s, const uint8_t *p, size_t len)
 		switch (s->state) {
 		case SCWS_HEAD:
 			n = head_feed(s, p, len);
+			break;
+		case SCWS_DM:
+			n = s->body_left < len ? (size_t)s->body_left : len;
+			memcpy(s->dm_body + s->dm_len, p, n);
+			s->dm_len += n;
+			s->body_left -= n;
+			if (s->body_left == 0)
+				dm_answer(s);
 			break;
 		case SCWS_ECHO:
 		case SCWS_DISCARD:

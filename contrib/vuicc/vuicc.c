@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "bip.h"
+#include "tls.h"
 #include "util/hex.h"
 #include "vuicc.h"
 
@@ -921,8 +922,16 @@ usage(FILE *f)
 "      --busy N           answer the first N ENVELOPEs with 93 00 (toolkit busy)\n"
 "      --scws PORT        after TERMINAL PROFILE open a UICC-server-mode channel on\n"
 "                         PORT and serve HTTP on it (repeatable, up to 7)\n"
+"      --scws-tls PORT    the same with HTTP over TLS 1.2 with a pre-shared key\n"
+"                         (PSK-AES128-CBC-SHA); --scws and --scws-tls channels\n"
+"                         are opened in command-line order, up to 7 in all\n"
+"      --psk-identity ID  PSK identity the --scws-tls clients must give (default\n"
+"                         dmsc)\n"
+"      --psk HEX          the pre-shared key (1 to 128 bytes; required with\n"
+"                         --scws-tls)\n"
 "      --www DIR          files the web server serves (default: a built-in page at /)\n"
-"      --buffer N         buffer size asked for the --scws channels (default 1400)\n"
+"      --buffer N         buffer size asked for the --scws and --scws-tls channels\n"
+"                         (default 1400)\n"
 "  -v, --verbose          tell on stderr what the card does\n"
 "  -h, --help             show this help and exit\n"
 "  -V, --version          show the version and exit\n"
@@ -939,6 +948,9 @@ enum {
 	OPT_SCENARIO_EXIT,
 	OPT_BUSY,
 	OPT_SCWS,
+	OPT_SCWS_TLS,
+	OPT_PSK_IDENTITY,
+	OPT_PSK,
 	OPT_WWW,
 	OPT_BUFFER,
 };
@@ -954,6 +966,9 @@ static const struct option long_opts[] = {
 	{ "scenario-exit", no_argument, NULL, OPT_SCENARIO_EXIT },
 	{ "busy", required_argument, NULL, OPT_BUSY },
 	{ "scws", required_argument, NULL, OPT_SCWS },
+	{ "scws-tls", required_argument, NULL, OPT_SCWS_TLS },
+	{ "psk-identity", required_argument, NULL, OPT_PSK_IDENTITY },
+	{ "psk", required_argument, NULL, OPT_PSK },
 	{ "www", required_argument, NULL, OPT_WWW },
 	{ "buffer", required_argument, NULL, OPT_BUFFER },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -974,6 +989,54 @@ parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return errno == 0 && *end == '\0' && *out <= max;
 }
 
+/* --scws PORT or --scws-tls PORT: one more channel, in command-line order. */
+static int
+add_scws(struct bip_config *cfg, const char *arg, bool tls)
+{
+	const char *name = tls ? "--scws-tls" : "--scws";
+	unsigned long v;
+
+	if (!parse_uint(arg, 65535, &v) || v == 0) {
+		vuicc_warn("invalid %s port '%s'", name, arg);
+		return -1;
+	}
+	if (cfg->n_scws == BIP_MAX_SCWS) {
+		vuicc_warn("at most %d --scws and --scws-tls channels",
+			   BIP_MAX_SCWS);
+		return -1;
+	}
+	cfg->scws_tls[cfg->n_scws] = tls;
+	cfg->scws_port[cfg->n_scws++] = (uint16_t)v;
+	return 0;
+}
+
+static bool
+any_tls(const struct bip_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_scws; i++)
+		if (cfg->scws_tls[i])
+			return true;
+	return false;
+}
+
+static void
+discard(void *ctx, const uint8_t *p, size_t len)
+{
+}
+
+/* Whether the TLS library takes the settings: better now than per client. */
+static bool
+tls_usable(const struct bip_config *cfg)
+{
+	struct vtls *t = vtls_new(cfg->psk_identity, cfg->psk, cfg->psk_len,
+				  discard, discard, NULL);
+
+	vtls_free(t);
+	return t != NULL;
+}
+
 /* Returns -1 to go on, or an exit status. */
 static int
 parse_options(int argc, char **argv, struct options *opt)
@@ -984,6 +1047,7 @@ parse_options(int argc, char **argv, struct options *opt)
 
 	opt->host = "127.0.0.1";
 	opt->bip.buffer = BIP_BUFFER_DEFAULT;
+	opt->bip.psk_identity = "dmsc";
 	while ((ch = getopt_long(argc, argv, "p:l:s:vhV", long_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
@@ -1022,16 +1086,27 @@ parse_options(int argc, char **argv, struct options *opt)
 			opt->busy = (unsigned)v;
 			break;
 		case OPT_SCWS:
-			if (!parse_uint(optarg, 65535, &v) || v == 0) {
-				vuicc_warn("invalid --scws port '%s'", optarg);
+		case OPT_SCWS_TLS:
+			if (add_scws(&opt->bip, optarg, ch == OPT_SCWS_TLS) < 0)
+				return 2;
+			break;
+		case OPT_PSK_IDENTITY:
+			if (optarg[0] == '\0' ||
+			    strlen(optarg) > VTLS_IDENTITY_MAX) {
+				vuicc_warn("invalid --psk-identity (1 to %d bytes)",
+					   VTLS_IDENTITY_MAX);
 				return 2;
 			}
-			if (opt->bip.n_scws == BIP_MAX_SCWS) {
-				vuicc_warn("at most %d --scws channels",
-					   BIP_MAX_SCWS);
+			opt->bip.psk_identity = optarg;
+			break;
+		case OPT_PSK:
+			n = hex_decode(opt->bip.psk, sizeof(opt->bip.psk), optarg);
+			if (n < 1) {
+				vuicc_warn("invalid --psk (1 to %d hex bytes)",
+					   VTLS_PSK_MAX);
 				return 2;
 			}
-			opt->bip.scws_port[opt->bip.n_scws++] = (uint16_t)v;
+			opt->bip.psk_len = (size_t)n;
 			break;
 		case OPT_WWW:
 			opt->bip.www = optarg;
@@ -1065,6 +1140,15 @@ parse_options(int argc, char **argv, struct options *opt)
 	if (opt->port == NULL) {
 		vuicc_warn("--port is required");
 		usage(stderr);
+		return 2;
+	}
+	if (any_tls(&opt->bip) && opt->bip.psk_len == 0) {
+		vuicc_warn("--scws-tls needs --psk");
+		return 2;
+	}
+	if (any_tls(&opt->bip) && !tls_usable(&opt->bip)) {
+		vuicc_warn("--scws-tls: TLS 1.2 with PSK-AES128-CBC-SHA is not "
+			   "available");
 		return 2;
 	}
 	if (atr_hex) {

@@ -988,9 +988,26 @@ static void send_data(void *arg, struct cat *c, const struct cat_cmd *cmd,
 		return;
 	}
 	if (ch->state == CH_APP) {
-		/* terminal server mode: straight to the application */
+		/*
+		 * terminal server mode: what the card stores is kept, and the
+		 * whole goes to the application when it says "send now"
+		 */
+		size_t stored = evbuffer_get_length(ch->tx);
+
+		if (stored + n > ch->bufsize) {
+			respond_bip_error(c, BIP_ERR_BUFFER_SIZE);
+			return;
+		}
+		evbuffer_add(ch->tx, p, n);
+		if (!(cmd->det.qualifier & 0x01)) {
+			respond_send(ch);
+			return;
+		}
+		n += stored;
+		p = evbuffer_pullup(ch->tx, -1);
 		r = ch->app->ops->deliver ?
 			ch->app->ops->deliver(ch->app->arg, c, ch->id, p, n) : 0;
+		evbuffer_drain(ch->tx, n);
 		if (r) {
 			uint8_t why = (uint8_t)(r & 0xFF);
 

@@ -50,6 +50,13 @@ static const struct verb verbs[] = {
 	  1, 2, false, manager_verb_trace },
 	{ "reload", "", "Reload the daemon's configuration",
 	  0, 0, false, manager_verb_reload },
+	{ "sessions", "", "List the DM sessions, one per line",
+	  0, 0, false, manager_verb_sessions },
+	{ "session", "start SERVERID", "Start a DM session with a server",
+	  2, 2, false, manager_verb_session },
+	{ "tree", "get URI | ls URI",
+	  "Read a node of the DM management tree",
+	  2, 2, false, manager_verb_tree },
 	{ "monitor", "", "Print the daemon's signals as they come",
 	  0, 0, false, monitor_verb },
 };

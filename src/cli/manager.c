@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The verbs of org.dmscgw1.Manager: status, location, call, trace, reload.
+ * The verbs of org.dmscgw1.Manager: status, location, call, trace, reload,
+ * and those of the DM client: sessions, session start, tree get and ls.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -22,6 +23,7 @@ int manager_verb_status(struct ctl *c, int argc, char **argv)
 		{ "Cards", CTL_COUNT },
 		{ "Sources", CTL_TEXT },
 		{ "Tracing", CTL_OFF_IF_EMPTY },
+		{ "Sessions", CTL_COUNT },
 	};
 	struct value props;
 	int r;
@@ -199,4 +201,261 @@ int manager_verb_reload(struct ctl *c, int argc, char **argv)
 		return r;
 	ctl_print_empty(c);
 	return CTL_OK;
+}
+
+/* man/org.dmscgw1.5: the fields of a Sessions entry, in order. */
+static const char *const manager_session_keys[] = {
+	"id", "server", "trigger", "state", "commands", "result", "error",
+	"started", "finished",
+};
+
+#define MANAGER_SESSION_KEYS \
+	(sizeof(manager_session_keys) / sizeof(manager_session_keys[0]))
+/* The table shows all but the times. */
+#define MANAGER_SESSION_COLUMNS 7
+
+/* A table cell: "-" when empty, tabs and line breaks as spaces. */
+static void manager_cell(const struct value *v)
+{
+	if (v->kind != VALUE_STRING) {
+		ctl_print_text(stdout, v, CTL_TEXT);
+		return;
+	}
+	if (!*v->str)
+		fputc('-', stdout);
+	for (const char *p = v->str; *p; p++)
+		fputc(*p == '\t' || *p == '\n' || *p == '\r' ? ' ' : *p, stdout);
+}
+
+/*
+ * sessions: the DM sessions as the daemon lists them (running and queued,
+ * then the last finished, newest first), a header then one tab-separated
+ * line each.
+ */
+int manager_verb_sessions(struct ctl *c, int argc, char **argv)
+{
+	struct value list;
+	int r;
+
+	r = ctl_connect(c);
+	if (!r)
+		r = ctl_get(c, DMSCGW_MANAGER_PATH, DMSCGW_MANAGER_IFACE,
+			    "Sessions", &list);
+	if (r)
+		return r;
+	if (list.kind != VALUE_ARRAY) {
+		value_clear(&list);
+		return ctl_fail("the Sessions property is not an array");
+	}
+	if (c->json)
+		fputs("{\"Sessions\":[", stdout);
+	else
+		puts("ID\tSERVER\tTRIGGER\tSTATE\tCOMMANDS\tRESULT\tERROR");
+	for (size_t i = 0; i < list.n; i++) {
+		const struct value *s = &list.items[i];
+
+		if (s->kind != VALUE_STRUCT)
+			continue;
+		if (c->json) {
+			fputs(i ? ",{" : "{", stdout);
+			for (size_t k = 0; k < s->n && k < MANAGER_SESSION_KEYS; k++) {
+				if (k)
+					fputc(',', stdout);
+				json_string(stdout, manager_session_keys[k]);
+				fputc(':', stdout);
+				value_json(stdout, &s->items[k]);
+			}
+			fputc('}', stdout);
+			continue;
+		}
+		for (size_t k = 0; k < s->n && k < MANAGER_SESSION_COLUMNS; k++) {
+			if (k)
+				fputc('\t', stdout);
+			manager_cell(&s->items[k]);
+		}
+		fputc('\n', stdout);
+	}
+	if (c->json)
+		fputs("]}\n", stdout);
+	value_clear(&list);
+	return CTL_OK;
+}
+
+/* man/org.dmscgw1.5: a ServerID is 1 to 127 bytes */
+#define MANAGER_SERVER_ID_MAX 127
+
+/* session start SERVERID: a client-initiated session; prints its id. */
+int manager_verb_session(struct ctl *c, int argc, char **argv)
+{
+	sd_bus_message *reply = NULL;
+	uint32_t id;
+	int r;
+
+	if (strcmp(argv[1], "start"))
+		return ctl_usage("session takes start SERVERID");
+	if (!*argv[2] || strlen(argv[2]) > MANAGER_SERVER_ID_MAX)
+		return ctl_usage("a SERVERID is 1 to %d bytes",
+				 MANAGER_SERVER_ID_MAX);
+	r = ctl_connect(c);
+	if (!r)
+		r = ctl_call(c, &reply, DMSCGW_MANAGER_PATH,
+			     DMSCGW_MANAGER_IFACE, "StartSession", "s", argv[2]);
+	if (r)
+		return r;
+	r = sd_bus_message_read(reply, "u", &id);
+	sd_bus_message_unref(reply);
+	if (r < 0)
+		return ctl_fail("cannot read the reply to StartSession: %s",
+				strerror(-r));
+	if (c->json)
+		printf("{\"id\":%u}\n", id);
+	else
+		printf("%u\n", id);
+	return CTL_OK;
+}
+
+/* Whether p is UTF-8 text: no NUL, only well-formed sequences. */
+static bool manager_utf8(const uint8_t *p, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		uint8_t b = p[i];
+		size_t n = b < 0x80 ? 1 : b >= 0xC2 && b <= 0xDF ? 2 :
+			b >= 0xE0 && b <= 0xEF ? 3 : b >= 0xF0 && b <= 0xF4 ? 4 : 0;
+		uint8_t lo = 0x80, hi = 0xBF;
+
+		if (!n || !b || i + n > len)
+			return false;
+		if (b == 0xE0)
+			lo = 0xA0;
+		else if (b == 0xED)
+			hi = 0x9F;
+		else if (b == 0xF0)
+			lo = 0x90;
+		else if (b == 0xF4)
+			hi = 0x8F;
+		for (size_t k = 1; k < n; k++, lo = 0x80, hi = 0xBF)
+			if (p[i + k] < lo || p[i + k] > hi)
+				return false;
+		i += n;
+	}
+	return true;
+}
+
+/*
+ * tree get URI: the value as text, except bin values (and any value that
+ * is not UTF-8 text) in upper-case hex.  b64 values are the base64 text
+ * the tree holds; an interior node's value is its children joined by '/'.
+ */
+static int manager_tree_get(struct ctl *c, const char *uri)
+{
+	sd_bus_message *reply = NULL;
+	const char *format, *type;
+	const void *p;
+	size_t len;
+	bool hex;
+	char *text;
+	int r;
+
+	r = ctl_call(c, &reply, DMSCGW_MANAGER_PATH, DMSCGW_MANAGER_IFACE,
+		     "GetNode", "s", uri);
+	if (r)
+		return r;
+	r = sd_bus_message_read(reply, "ss", &format, &type);
+	if (r >= 0)
+		r = sd_bus_message_read_array(reply, 'y', &p, &len);
+	if (r < 0) {
+		sd_bus_message_unref(reply);
+		return ctl_fail("cannot read the reply to GetNode: %s",
+				strerror(-r));
+	}
+	hex = !strcmp(format, "bin") || !manager_utf8(p, len);
+	if (!c->json) {
+		if (hex)
+			hex_print(stdout, p, len, NULL);
+		else
+			fwrite(p, 1, len, stdout);
+		fputc('\n', stdout);
+		sd_bus_message_unref(reply);
+		return CTL_OK;
+	}
+	fputs("{\"format\":", stdout);
+	json_string(stdout, format);
+	fputs(",\"type\":", stdout);
+	json_string(stdout, type);
+	fputs(",\"encoding\":", stdout);
+	json_string(stdout, hex ? "hex" : "text");
+	fputs(",\"value\":", stdout);
+	if (hex) {
+		fputc('"', stdout);
+		hex_print(stdout, p, len, NULL);
+		fputc('"', stdout);
+	} else {
+		text = strndup(p, len);
+		if (!text) {
+			sd_bus_message_unref(reply);
+			fputs("null}\n", stdout);
+			return ctl_fail("out of memory");
+		}
+		json_string(stdout, text);
+		free(text);
+	}
+	fputs("}\n", stdout);
+	sd_bus_message_unref(reply);
+	return CTL_OK;
+}
+
+/* tree ls URI: the children of an interior node, one per line. */
+static int manager_tree_ls(struct ctl *c, const char *uri)
+{
+	sd_bus_message *reply = NULL;
+	const char *name;
+	bool first = true;
+	int r;
+
+	r = ctl_call(c, &reply, DMSCGW_MANAGER_PATH, DMSCGW_MANAGER_IFACE,
+		     "ListNode", "s", uri);
+	if (r)
+		return r;
+	r = sd_bus_message_enter_container(reply, 'a', "s");
+	if (r < 0) {
+		sd_bus_message_unref(reply);
+		return ctl_fail("cannot read the reply to ListNode: %s",
+				strerror(-r));
+	}
+	if (c->json)
+		fputs("{\"children\":[", stdout);
+	while ((r = sd_bus_message_read(reply, "s", &name)) > 0) {
+		if (c->json) {
+			if (!first)
+				fputc(',', stdout);
+			json_string(stdout, name);
+		} else {
+			puts(name);
+		}
+		first = false;
+	}
+	if (c->json)
+		fputs("]}\n", stdout);
+	sd_bus_message_unref(reply);
+	if (r < 0)
+		return ctl_fail("cannot read the reply to ListNode: %s",
+				strerror(-r));
+	return CTL_OK;
+}
+
+int manager_verb_tree(struct ctl *c, int argc, char **argv)
+{
+	bool get = !strcmp(argv[1], "get");
+	int r;
+
+	if (!get && strcmp(argv[1], "ls"))
+		return ctl_usage("tree takes get URI | ls URI");
+	if (!*argv[2])
+		return ctl_usage("tree %s needs a URI such as ./DevInfo", argv[1]);
+	r = ctl_connect(c);
+	if (r)
+		return r;
+	return get ? manager_tree_get(c, argv[2]) : manager_tree_ls(c, argv[2]);
 }

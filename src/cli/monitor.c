@@ -147,6 +147,74 @@ static int monitor_on_channel(sd_bus_message *m, void *userdata,
 	return 0;
 }
 
+/* A string field: quoted with C escapes in text, as JSON. */
+static void monitor_string(const struct ctl *c, const char *key,
+			   const char *v)
+{
+	if (c->json) {
+		printf(",\"%s\":", key);
+		json_string(stdout, v);
+	} else {
+		printf(" %s=", key);
+		quoted_string(stdout, v);
+	}
+}
+
+/* A word of a fixed vocabulary (trigger, result): bare in text. */
+static void monitor_word(const struct ctl *c, const char *key, const char *v)
+{
+	if (c->json)
+		monitor_string(c, key, v);
+	else
+		printf(" %s=%s", key, v);
+}
+
+static void monitor_uint(const struct ctl *c, const char *key, unsigned v)
+{
+	printf(c->json ? ",\"%s\":%u" : " %s=%u", key, v);
+}
+
+/* SessionStarted(u id, s server, s trigger) */
+static int monitor_on_session_started(sd_bus_message *m, void *userdata,
+				      sd_bus_error *e)
+{
+	const struct ctl *c = userdata;
+	const char *server, *trigger;
+	uint32_t id;
+	int r = sd_bus_message_read(m, "uss", &id, &server, &trigger);
+
+	if (r < 0)
+		return monitor_bad(m, r);
+	monitor_begin(c, "SessionStarted", sd_bus_message_get_path(m));
+	monitor_uint(c, "id", id);
+	monitor_string(c, "server", server);
+	monitor_word(c, "trigger", trigger);
+	monitor_end(c);
+	return 0;
+}
+
+/* SessionFinished(u id, s server, s result, s error, u commands) */
+static int monitor_on_session_finished(sd_bus_message *m, void *userdata,
+				       sd_bus_error *e)
+{
+	const struct ctl *c = userdata;
+	const char *server, *result, *error;
+	uint32_t id, commands;
+	int r = sd_bus_message_read(m, "usssu", &id, &server, &result, &error,
+				    &commands);
+
+	if (r < 0)
+		return monitor_bad(m, r);
+	monitor_begin(c, "SessionFinished", sd_bus_message_get_path(m));
+	monitor_uint(c, "id", id);
+	monitor_string(c, "server", server);
+	monitor_word(c, "result", result);
+	monitor_string(c, "error", error);
+	monitor_uint(c, "commands", commands);
+	monitor_end(c);
+	return 0;
+}
+
 /* PropertiesChanged(s interface, a{sv} changed, as invalidated) */
 static int monitor_on_properties(sd_bus_message *m, void *userdata,
 				 sd_bus_error *e)
@@ -209,6 +277,10 @@ int monitor_verb(struct ctl *c, int argc, char **argv)
 		  monitor_on_card },
 		{ DMSCGW_MANAGER_PATH, DMSCGW_MANAGER_IFACE, "CardRemoved",
 		  monitor_on_card },
+		{ DMSCGW_MANAGER_PATH, DMSCGW_MANAGER_IFACE, "SessionStarted",
+		  monitor_on_session_started },
+		{ DMSCGW_MANAGER_PATH, DMSCGW_MANAGER_IFACE, "SessionFinished",
+		  monitor_on_session_finished },
 		{ NULL, DMSCGW_CARD_IFACE, "ProactiveCommand",
 		  monitor_on_command },
 		{ NULL, DMSCGW_CARD_IFACE, "EnvelopeSent", monitor_on_envelope },

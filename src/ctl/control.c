@@ -14,6 +14,8 @@
 #include "conf.h"
 #include "ctl/bus.h"
 #include "ctl/control.h"
+#include "dm/client.h"
+#include "dm/tree.h"
 #include "log.h"
 #include "wakeup/wakeup.h"
 
@@ -32,6 +34,13 @@
 #define ERR_CARD	"org.dmscgw1.Error.CardError"
 #define ERR_CONFIG	"org.dmscgw1.Error.ConfigError"
 #define ERR_FAILED	"org.dmscgw1.Error.Failed"
+#define ERR_NOTFOUND	"org.dmscgw1.Error.NotFound"
+
+/* Sessions read per try; the buffer grows while the client fills it. */
+#define SESSIONS_FIRST	(DM_CLIENT_HISTORY + 16)
+#define SESSIONS_MAX	4096
+/* The longest ServerID dm_client_start takes. */
+#define SERVER_ID_MAX	(sizeof(((struct dm_session_info *)NULL)->server_id) - 1)
 
 struct ctl_card {
 	struct ctl_card *next;
@@ -54,6 +63,8 @@ struct control {
 	struct ctl_card *cards;
 	unsigned next_id;
 	struct bip *bip;
+	struct dm_client *dm;
+	struct dm_client_observer dm_observer;
 };
 
 /* ------------------------------------------------------------------ */
@@ -80,6 +91,75 @@ static void emit(struct control *ctl, const char *path, const char *iface,
 {
 	sd_bus_emit_properties_changed(ctl->sd, path, iface, prop, NULL);
 	bus_kick(ctl->bus);
+}
+
+static int append_bytes(sd_bus_message *reply, const uint8_t *p, size_t n)
+{
+	return sd_bus_message_append_array(reply, 'y', p, n);
+}
+
+/*
+ * D-Bus strings must be UTF-8, and a ServerID or an error text comes from
+ * outside: s itself when it is valid, else a copy in buf with '?' for each
+ * byte that does not belong to a well-formed sequence.
+ */
+static size_t utf8_seq(const unsigned char *p)
+{
+	size_t n;
+	unsigned lo = 0x80, hi = 0xBF;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xC2 && p[0] <= 0xDF)
+		n = 2;
+	else if (p[0] >= 0xE0 && p[0] <= 0xEF)
+		n = 3;
+	else if (p[0] >= 0xF0 && p[0] <= 0xF4)
+		n = 4;
+	else
+		return 0;
+	/* no overlong forms, surrogates or code points above U+10FFFF */
+	if (p[0] == 0xE0)
+		lo = 0xA0;
+	else if (p[0] == 0xED)
+		hi = 0x9F;
+	else if (p[0] == 0xF0)
+		lo = 0x90;
+	else if (p[0] == 0xF4)
+		hi = 0x8F;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xBF)
+			return 0;
+	return n;
+}
+
+static const char *utf8_text(const char *s, char *buf, size_t cap)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0, n;
+
+	if (!s)
+		return "";
+	while (*p && (n = utf8_seq(p)) > 0)
+		p += n;
+	if (!*p)
+		return s;
+	for (p = (const unsigned char *)s; *p && o + 1 < cap; p += n) {
+		n = utf8_seq(p);
+		if (!n) {
+			buf[o++] = '?';
+			n = 1;
+		} else if (o + n < cap) {
+			memcpy(buf + o, p, n);
+			o += n;
+		} else {
+			break;
+		}
+	}
+	buf[o] = '\0';
+	return buf;
 }
 
 void control_card_added(struct control *ctl, struct cat *c)
@@ -200,6 +280,48 @@ void control_set_bip(struct control *ctl, struct bip *b)
 		return;
 	ctl->bip = b;
 	bip_set_observer(b, channel_changed, ctl);
+}
+
+/* DM client observer: a session started or finished. */
+static void dm_started(void *arg, const struct dm_session_info *s)
+{
+	struct control *ctl = arg;
+	char server[sizeof(s->server_id)];
+
+	sd_bus_emit_signal(ctl->sd, MANAGER_PATH, MANAGER_IFACE,
+			   "SessionStarted", "uss", s->id,
+			   utf8_text(s->server_id, server, sizeof(server)),
+			   s->trigger ? s->trigger : "");
+	emit(ctl, MANAGER_PATH, MANAGER_IFACE, "Sessions");
+}
+
+static void dm_finished(void *arg, const struct dm_session_info *s)
+{
+	struct control *ctl = arg;
+	char server[sizeof(s->server_id)], error[sizeof(s->error)];
+	const char *result = dm_session_result_name(s->result);
+
+	sd_bus_emit_signal(ctl->sd, MANAGER_PATH, MANAGER_IFACE,
+			   "SessionFinished", "usssu", s->id,
+			   utf8_text(s->server_id, server, sizeof(server)),
+			   result ? result : "",
+			   utf8_text(s->error, error, sizeof(error)),
+			   s->commands);
+	emit(ctl, MANAGER_PATH, MANAGER_IFACE, "Sessions");
+}
+
+void control_set_dm(struct control *ctl, struct dm_client *dc)
+{
+	if (!ctl)
+		return;
+	if (ctl->dm && ctl->dm != dc)
+		dm_client_set_observer(ctl->dm, NULL);
+	ctl->dm = dc;
+	ctl->dm_observer.started = dm_started;
+	ctl->dm_observer.finished = dm_finished;
+	ctl->dm_observer.arg = ctl;
+	if (dc)
+		dm_client_set_observer(dc, &ctl->dm_observer);
 }
 
 static const struct cat_observer observer = {
@@ -529,6 +651,159 @@ static int method_stop_trace(sd_bus_message *m, void *userdata,
 	return privileged(userdata, m, do_stop_trace, e);
 }
 
+/* DM sessions and the management tree (read-only, as the device) */
+
+static struct dm_tree *dm_tree_of(struct control *ctl)
+{
+	return ctl->dm ? dm_client_tree(ctl->dm) : NULL;
+}
+
+static int dm_missing(sd_bus_error *e)
+{
+	return sd_bus_error_set(e, ERR_FAILED, "DM client not running");
+}
+
+static int do_start_session(struct control *ctl, sd_bus_message *m,
+			    sd_bus_error *e)
+{
+	const char *server;
+	char why[256] = "";
+	size_t n;
+	int r;
+
+	r = sd_bus_message_read(m, "s", &server);
+	if (r < 0)
+		return r;
+	if (!ctl->dm)
+		return dm_missing(e);
+	n = strlen(server);
+	if (!n || n > SERVER_ID_MAX)
+		return sd_bus_error_setf(e, ERR_INVALID,
+					 "server_id must be 1 to %zu bytes",
+					 SERVER_ID_MAX);
+	r = dm_client_start(ctl->dm, server, "dbus", why, sizeof(why));
+	if (r == -ENOENT)
+		return sd_bus_error_setf(e, ERR_NOTFOUND, "%s", *why ? why :
+					 "no account with that ServerID");
+	if (r < 0)
+		return sd_bus_error_setf(e, ERR_FAILED, "%s", *why ? why :
+					 strerror(-r));
+	log_info(LOG_CTL, "DM session %d with %s asked for over D-Bus", r,
+		 server);
+	/* queued now: the observer tells only when it starts */
+	emit(ctl, MANAGER_PATH, MANAGER_IFACE, "Sessions");
+	return sd_bus_reply_method_return(m, "u", (uint32_t)r);
+}
+
+static int method_start_session(sd_bus_message *m, void *userdata,
+				sd_bus_error *e)
+{
+	return privileged(userdata, m, do_start_session, e);
+}
+
+/* A tree status other than 200 as a D-Bus error. */
+static int tree_error(sd_bus_error *e, int st, const char *whole)
+{
+	char cut[DM_TREE_MAX_URI + 1], buf[DM_TREE_MAX_URI + 1];
+	const char *uri;
+
+	/* at most MaxTotLen of it, and still UTF-8 where that cut */
+	snprintf(cut, sizeof(cut), "%s", whole);
+	uri = utf8_text(cut, buf, sizeof(buf));
+	switch (st) {
+	case DM_TREE_NOT_FOUND:
+		return sd_bus_error_setf(e, ERR_NOTFOUND, "no node %s", uri);
+	case DM_TREE_BAD_REQUEST:
+		return sd_bus_error_setf(e, SD_BUS_ERROR_INVALID_ARGS,
+					 "'%s' is not a valid URI", uri);
+	case DM_TREE_URI_TOO_LONG:
+		return sd_bus_error_setf(e, SD_BUS_ERROR_INVALID_ARGS,
+					 "the URI is too long (at most %d bytes, %d deep, segments of %d)",
+					 DM_TREE_MAX_URI, DM_TREE_MAX_DEPTH,
+					 DM_TREE_MAX_SEG);
+	case DM_TREE_NOT_ALLOWED:
+		return sd_bus_error_setf(e, ERR_FAILED, "%s is a leaf", uri);
+	}
+	return sd_bus_error_setf(e, ERR_FAILED, "cannot read %s (status %d)",
+				 uri, st);
+}
+
+static int do_get_node(struct control *ctl, sd_bus_message *m,
+		       sd_bus_error *e)
+{
+	struct dm_tree *t = dm_tree_of(ctl);
+	sd_bus_message *reply = NULL;
+	struct dm_tree_value v;
+	const char *uri, *format;
+	int r, st;
+
+	r = sd_bus_message_read(m, "s", &uri);
+	if (r < 0)
+		return r;
+	if (!t)
+		return dm_missing(e);
+	/* the device's own view: no ACL, and AAuthSecret masked */
+	st = dm_tree_get_for_display(t, NULL, uri, &v);
+	if (st != DM_TREE_OK)
+		return tree_error(e, st, uri);
+	format = dm_tree_format_name(v.format);
+	r = sd_bus_message_new_method_return(m, &reply);
+	if (r >= 0)
+		r = sd_bus_message_append(reply, "ss", format ? format : "",
+					  v.type ? v.type : "");
+	if (r >= 0)
+		r = append_bytes(reply, v.data, v.len);
+	if (r >= 0)
+		r = sd_bus_send(NULL, reply, NULL);
+	sd_bus_message_unref(reply);
+	return r;
+}
+
+static int method_get_node(sd_bus_message *m, void *userdata,
+			   sd_bus_error *e)
+{
+	return privileged(userdata, m, do_get_node, e);
+}
+
+static int do_list_node(struct control *ctl, sd_bus_message *m,
+			sd_bus_error *e)
+{
+	struct dm_tree *t = dm_tree_of(ctl);
+	sd_bus_message *reply = NULL;
+	char *kids = NULL, *p, *name, buf[DM_TREE_MAX_SEG + 1];
+	const char *uri;
+	int r, st;
+
+	r = sd_bus_message_read(m, "s", &uri);
+	if (r < 0)
+		return r;
+	if (!t)
+		return dm_missing(e);
+	st = dm_tree_children(t, NULL, uri, &kids);
+	if (st != DM_TREE_OK)
+		return tree_error(e, st, uri);
+	r = sd_bus_message_new_method_return(m, &reply);
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'a', "s");
+	for (p = kids; r >= 0 && p && (name = strsep(&p, "/")); )
+		if (*name)
+			r = sd_bus_message_append(reply, "s",
+						  utf8_text(name, buf, sizeof(buf)));
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	if (r >= 0)
+		r = sd_bus_send(NULL, reply, NULL);
+	sd_bus_message_unref(reply);
+	free(kids);
+	return r;
+}
+
+static int method_list_node(sd_bus_message *m, void *userdata,
+			    sd_bus_error *e)
+{
+	return privileged(userdata, m, do_list_node, e);
+}
+
 /* Manager properties */
 
 static int prop_version(sd_bus *bus, const char *path, const char *iface,
@@ -592,6 +867,53 @@ static int prop_tracing(sd_bus *bus, const char *path, const char *iface,
 	return sd_bus_message_append(reply, "s", ctl->ops->trace_file(ctl->arg));
 }
 
+/* The client's sessions into *out (malloc'd); their number, or -ENOMEM. */
+static int dm_sessions(struct dm_client *dc, struct dm_session_info **out)
+{
+	size_t cap = SESSIONS_FIRST, n;
+
+	for (;;) {
+		struct dm_session_info *v = calloc(cap, sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		n = dm_client_sessions(dc, v, cap);
+		if (n < cap || cap >= SESSIONS_MAX) {
+			*out = v;
+			return (int)(n < cap ? n : cap);
+		}
+		free(v);
+		cap *= 4;
+	}
+}
+
+static int prop_sessions(sd_bus *bus, const char *path, const char *iface,
+			 const char *prop, sd_bus_message *reply,
+			 void *userdata, sd_bus_error *e)
+{
+	struct control *ctl = userdata;
+	struct dm_session_info *s = NULL;
+	int n = 0, r;
+
+	if (ctl->dm && (n = dm_sessions(ctl->dm, &s)) < 0)
+		return n;
+	r = sd_bus_message_open_container(reply, 'a', "(usssusstt)");
+	for (int i = 0; r >= 0 && i < n; i++) {
+		char server[sizeof(s[i].server_id)], error[sizeof(s[i].error)];
+		const char *result = dm_session_result_name(s[i].result);
+
+		r = sd_bus_message_append(reply, "(usssusstt)", s[i].id,
+			utf8_text(s[i].server_id, server, sizeof(server)),
+			s[i].trigger ? s[i].trigger : "",
+			s[i].state ? s[i].state : "", s[i].commands,
+			result ? result : "",
+			utf8_text(s[i].error, error, sizeof(error)),
+			s[i].started_usec, s[i].finished_usec);
+	}
+	free(s);
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("Version", "s", prop_version, 0,
@@ -605,6 +927,8 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_PROPERTY("Sources", "as", prop_sources, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Tracing", "s", prop_tracing, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("Sessions", "a(usssusstt)", prop_sessions, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_METHOD_WITH_ARGS("SetLocation",
 		SD_BUS_ARGS("s", status, "s", mcc, "s", mnc, "u", lac,
@@ -622,10 +946,24 @@ static const sd_bus_vtable manager_vtable[] = {
 		SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD("StopTrace", "", "", method_stop_trace,
 		      SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("StartSession", SD_BUS_ARGS("s", server_id),
+		SD_BUS_RESULT("u", id), method_start_session,
+		SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetNode", SD_BUS_ARGS("s", uri),
+		SD_BUS_RESULT("s", format, "s", type, "ay", value),
+		method_get_node, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("ListNode", SD_BUS_ARGS("s", uri),
+		SD_BUS_RESULT("as", children), method_list_node,
+		SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_SIGNAL_WITH_ARGS("CardInserted",
 		SD_BUS_ARGS("o", card, "s", reader), 0),
 	SD_BUS_SIGNAL_WITH_ARGS("CardRemoved",
 		SD_BUS_ARGS("o", card, "s", reader), 0),
+	SD_BUS_SIGNAL_WITH_ARGS("SessionStarted",
+		SD_BUS_ARGS("u", id, "s", server, "s", trigger), 0),
+	SD_BUS_SIGNAL_WITH_ARGS("SessionFinished",
+		SD_BUS_ARGS("u", id, "s", server, "s", result, "s", error,
+			    "u", commands), 0),
 	SD_BUS_VTABLE_END
 };
 
@@ -667,11 +1005,6 @@ static int card_enumerate(sd_bus *bus, const char *prefix, void *userdata,
 	}
 	*nodes = v;
 	return 0;
-}
-
-static int append_bytes(sd_bus_message *reply, const uint8_t *p, size_t n)
-{
-	return sd_bus_message_append_array(reply, 'y', p, n);
 }
 
 static int card_prop(sd_bus *bus, const char *path, const char *iface,
@@ -923,6 +1256,8 @@ void control_free(struct control *ctl)
 	cat_engine_set_observer(ctl->cat, NULL, NULL);
 	if (ctl->bip)
 		bip_set_observer(ctl->bip, NULL, NULL);
+	if (ctl->dm)
+		dm_client_set_observer(ctl->dm, NULL);
 	for (int i = 0; i < 4; i++)
 		sd_bus_slot_unref(ctl->slots[i]);
 	while (ctl->cards) {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The org.dmscgw1 service (man/org.dmscgw1.5): a manager object and one
- * object per card.  Reads are open; privileged methods are checked against
+ * The org.dmscgw1 service (man/org.dmscgw1.5): a manager object, which also
+ * shows the DM sessions and reads the management tree, and one object per
+ * card.  Reads are open; privileged methods are checked against
  * the caller's credentials, fetched asynchronously from the bus driver.
  */
 #ifndef DMSCGW_CONTROL_H
@@ -39,6 +40,14 @@ void control_free(struct control *ctl);
 struct bip;
 /* Expose the BIP channels of the cards. */
 void control_set_bip(struct control *ctl, struct bip *b);
+
+struct dm_client;
+/*
+ * Expose the DM sessions and the management tree of dc (NULL: none, the
+ * DM methods then fail).  The service becomes dc's session observer; the
+ * client must outlive ctl, or be detached first with NULL.
+ */
+void control_set_dm(struct control *ctl, struct dm_client *dc);
 
 void control_card_added(struct control *ctl, struct cat *c);
 void control_card_removed(struct control *ctl, struct cat *c);

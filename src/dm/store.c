@@ -67,9 +67,15 @@ static void bootstrap(const struct conf *c, struct dm_tree *t)
 	snprintf(a.server.name, sizeof(a.server.name), "%s", c->dm_sc.server_id);
 	snprintf(a.server.secret, sizeof(a.server.secret), "%s", c->dm_sc.server_password);
 	st = dm_tree_account_add(t, &a);
-	if (st == 200)
+	if (st == 200) {
+		char acl[DM_TREE_MAX_ACL + 8];
+
+		/* the DM_SC server provisions accounts for remote servers */
+		snprintf(acl, sizeof(acl), "Get=*&Add=%s", a.server_id);
+		st = dm_tree_prop_replace(t, NULL, "./DMAcc", "ACL", acl);
 		log_info(LOG_DM, "DM_SC account for %s added (%s)", a.server_id, a.addr);
-	else if (st != 418)
+	}
+	if (st != 200 && st != 418)
 		log_err(LOG_DM, "cannot add the DM_SC account for %s: status %d",
 			a.server_id, st);
 }

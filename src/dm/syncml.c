@@ -1407,7 +1407,8 @@ try_cmd(struct syncml_writer *w, const struct syncml_cmd *c, bool last_final,
 static bool
 chunkable(const struct syncml_cmd *c)
 {
-	return (c->type == SYNCML_ADD || c->type == SYNCML_REPLACE) &&
+	return (c->type == SYNCML_ADD || c->type == SYNCML_REPLACE ||
+		c->type == SYNCML_RESULTS) &&
 	       c->items != NULL && c->items->next == NULL &&
 	       c->items->data.p != NULL && c->items->data.len > 1;
 }
@@ -1423,7 +1424,7 @@ make_chunk(const struct syncml_cmd *c, size_t off, size_t n,
 	ti->data.p = c->items->data.p + off;
 	ti->data.len = n;
 	ti->more_data = off + n < c->items->data.len || c->items->more_data;
-	if (off == 0) {
+	if (off == 0 && !c->items->continued) {
 		/* RepPro 1.2 6.4.1: the first chunk announces the size. */
 		ti->meta.has |= SYNCML_META_SIZE;
 		ti->meta.size = (uint32_t)c->items->data.len;
@@ -1473,9 +1474,13 @@ syncml_encode_split(const struct syncml_msg *msg, enum syncml_format fmt,
 		}
 		if ((r = w_result(&w)) != 0)
 			goto fail;
-		if (sent > 0 || !chunkable(c))
+		if (!chunkable(c))
 			break;
-		/* Alone and too big: send the next piece of its Data. */
+		/*
+		 * Too big for what is left: send the next piece of its Data
+		 * (every message carries Status commands before it, so a
+		 * large object never travels alone).
+		 */
 		left = c->items->data.len - cur->data_off;
 		if (cur->data_off > 0) {
 			make_chunk(c, cur->data_off, left, &tc, &ti);

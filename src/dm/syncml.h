@@ -101,6 +101,7 @@ struct syncml_item {
 	struct syncml_meta meta;
 	struct syncml_data data;
 	bool more_data;
+	bool continued;		/* encoder: the rest of a chunked object, no Size */
 	struct syncml_item *next;
 };
 
@@ -287,8 +288,9 @@ int syncml_encode(const struct syncml_msg *msg, enum syncml_format fmt,
  * data_off the offset into the Data of a large object being chunked.
  *
  * syncml_encode_split() encodes, from *cur, as many whole commands as fit
- * into max_size bytes, and advances *cur.  When a single Add or Replace with
- * one item does not fit alone, its Data is chunked with MoreData (the first
+ * into max_size bytes, and advances *cur.  When an Add, Replace or Results
+ * with one item does not fit in what is left, its Data is chunked with
+ * MoreData into the rest of the message (the first
  * chunk carries Meta Size, as RepPro 1.2 6.4.1 requires).  Final is written
  * only when the message is final and nothing is left.  *done tells whether
  * everything has been sent.  -E2BIG when not even one command (or one byte

@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The DM client: Package#0 from any source is decoded, matched to its DM
+ * account by ServerID, verified, and turned into a session; one session
+ * runs per server, the notifications that come meanwhile wait in order.
+ * The tree is saved after every server message that changed it.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "bip/bip.h"
+#include "conf.h"
+#include "dm/auth.h"
+#include "dm/client.h"
+#include "dm/notification.h"
+#include "dm/store.h"
+#include "log.h"
+#include "util/errbuf.h"
+#include "util/hex.h"
+
+#define QUEUE_MAX	8	/* waiting sessions, all servers */
+#define APP_TYPE_DM	0x07	/* Registry application type: OMA DM client */
+
+struct entry {
+	struct dm_session_info info;
+	struct dm_session *s;		/* NULL while queued */
+	uint16_t session_id;
+	bool server_initiated;
+	bool resync;
+	bool has_report;
+	struct dm_generic_alert report;
+	struct entry *next;
+};
+
+struct dm_client {
+	struct event_base *base;
+	const struct conf *conf;
+	struct dm_tree *tree;
+	struct bip *bip;
+	struct entry *active;		/* running and queued, oldest first */
+	struct dm_session_info history[DM_CLIENT_HISTORY];
+	size_t nhistory;		/* newest at index 0 */
+	unsigned next_id;
+	struct dm_client_observer obs;
+	struct event *kick;		/* start what can start */
+};
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000;
+}
+
+struct dm_tree *dm_client_tree(struct dm_client *dc)
+{
+	return dc->tree;
+}
+
+void dm_client_set_observer(struct dm_client *dc,
+			    const struct dm_client_observer *o)
+{
+	if (o)
+		dc->obs = *o;
+	else
+		memset(&dc->obs, 0, sizeof(dc->obs));
+}
+
+static bool running_for(struct dm_client *dc, const char *server_id)
+{
+	for (struct entry *e = dc->active; e; e = e->next)
+		if (e->s && !strcmp(e->info.server_id, server_id))
+			return true;
+	return false;
+}
+
+static size_t queued(struct dm_client *dc)
+{
+	size_t n = 0;
+
+	for (struct entry *e = dc->active; e; e = e->next)
+		n += e->s == NULL;
+	return n;
+}
+
+static void save(struct dm_client *dc)
+{
+	dm_store_save(dc->conf, dc->tree);
+}
+
+static void session_changed(void *arg, struct dm_session *s)
+{
+	(void)s;
+	save(arg);
+}
+
+static void remember(struct dm_client *dc, const struct dm_session_info *i)
+{
+	if (dc->nhistory < DM_CLIENT_HISTORY)
+		dc->nhistory++;
+	memmove(dc->history + 1, dc->history,
+		(dc->nhistory - 1) * sizeof(dc->history[0]));
+	dc->history[0] = *i;
+}
+
+static void session_done(void *arg, struct dm_session *s)
+{
+	struct dm_client *dc = arg;
+	struct entry **pp, *e;
+
+	for (pp = &dc->active; *pp && (*pp)->s != s; pp = &(*pp)->next)
+		;
+	if (!(e = *pp))
+		return;
+	*pp = e->next;
+	e->info.state = "finished";
+	e->info.result = dm_session_result(s);
+	e->info.commands = dm_session_commands(s);
+	snprintf(e->info.error, sizeof(e->info.error), "%s",
+		 dm_session_error(s));
+	e->info.finished_usec = now_usec();
+	dm_session_free(s);
+	save(dc);
+	remember(dc, &e->info);
+	if (dc->obs.finished)
+		dc->obs.finished(dc->obs.arg, &e->info);
+	free(e);
+	event_active(dc->kick, EV_TIMEOUT, 0);
+}
+
+static size_t psk_bytes(const struct conf *c, uint8_t *out, size_t cap)
+{
+	int n = hex_decode(out, cap, c->dm_sc.psk_key);
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+static int start_entry(struct dm_client *dc, struct entry *e)
+{
+	const struct conf *c = dc->conf;
+	struct dm_session_cfg cfg;
+	struct dm_account acc;
+	struct dm_tree_value v;
+	uint8_t psk[64];
+	char devid[128] = "", err[160];
+
+	if (dm_tree_account_find(dc->tree, e->info.server_id, &acc) != 200) {
+		snprintf(e->info.error, sizeof(e->info.error),
+			 "no DM account for %s any more", e->info.server_id);
+		return -ENOENT;
+	}
+	if (dm_tree_get(dc->tree, NULL, "./DevInfo/DevId", &v) == 200)
+		snprintf(devid, sizeof(devid), "%.*s", (int)v.len,
+			 (const char *)v.data);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.base = dc->base;
+	cfg.tree = dc->tree;
+	cfg.acc = &acc;
+	cfg.devid = devid;
+	cfg.session_id = e->session_id;
+	cfg.server_initiated = e->server_initiated;
+	cfg.resync = e->resync;
+	cfg.report = e->has_report ? &e->report : NULL;
+	cfg.format = c->dm.encoding ? SYNCML_XML : SYNCML_WBXML;
+	cfg.max_msg_size = c->dm.max_msg_size;
+	cfg.max_obj_size = c->dm.max_obj_size;
+	cfg.timeout = c->dm.timeout;
+	cfg.auth_retries = c->dm.auth_retries;
+	cfg.alerts = (enum dm_alert_policy)c->dm.alerts;
+	cfg.psk_identity = c->dm_sc.psk_identity;
+	cfg.psk = psk;
+	cfg.psk_len = psk_bytes(c, psk, sizeof(psk));
+	e->s = dm_session_start(&cfg, session_done, session_changed, dc, err,
+				sizeof(err));
+	OPENSSL_cleanse(psk, sizeof(psk));
+	OPENSSL_cleanse(acc.client.secret, sizeof(acc.client.secret));
+	OPENSSL_cleanse(acc.server.secret, sizeof(acc.server.secret));
+	if (!e->s) {
+		snprintf(e->info.error, sizeof(e->info.error), "%s", err);
+		return -EINVAL;
+	}
+	e->info.state = "running";
+	e->info.started_usec = now_usec();
+	if (dc->obs.started)
+		dc->obs.started(dc->obs.arg, &e->info);
+	return 0;
+}
+
+/* Start every queued session whose server is free. */
+static void kicked(evutil_socket_t fd, short what, void *arg)
+{
+	struct dm_client *dc = arg;
+	struct entry **pp = &dc->active, *e;
+
+	(void)fd;
+	(void)what;
+	while ((e = *pp)) {
+		if (e->s || running_for(dc, e->info.server_id)) {
+			pp = &e->next;
+			continue;
+		}
+		if (start_entry(dc, e) == 0) {
+			pp = &e->next;
+			continue;
+		}
+		/* could not start: finished at once, with the reason */
+		log_err(LOG_DM, "session with %s not started: %s",
+			e->info.server_id, e->info.error);
+		*pp = e->next;
+		e->info.state = "finished";
+		e->info.result = DM_RESULT_CANCELLED;
+		e->info.finished_usec = now_usec();
+		remember(dc, &e->info);
+		if (dc->obs.finished)
+			dc->obs.finished(dc->obs.arg, &e->info);
+		free(e);
+	}
+}
+
+static int enqueue(struct dm_client *dc, const char *server_id,
+		   uint16_t session_id, bool server_initiated, bool resync,
+		   const struct dm_generic_alert *report,
+		   const char *source, char *why, size_t whylen)
+{
+	struct entry *e, **pp;
+
+	if (queued(dc) >= QUEUE_MAX) {
+		errbuf_set(why, whylen, "%d sessions already waiting",
+			   QUEUE_MAX);
+		return -EAGAIN;
+	}
+	if (!(e = calloc(1, sizeof(*e)))) {
+		errbuf_set(why, whylen, "out of memory");
+		return -ENOMEM;
+	}
+	e->info.id = ++dc->next_id;
+	snprintf(e->info.server_id, sizeof(e->info.server_id), "%s",
+		 server_id);
+	e->info.trigger = source;
+	e->info.state = "queued";
+	e->info.started_usec = now_usec();
+	e->session_id = session_id;
+	e->server_initiated = server_initiated;
+	e->resync = resync;
+	if (report) {
+		e->has_report = true;
+		e->report = *report;
+	}
+	for (pp = &dc->active; *pp; pp = &(*pp)->next)
+		;
+	*pp = e;
+	if (running_for(dc, server_id))
+		log_info(LOG_DM, "session with %s queued: one is running",
+			 server_id);
+	event_active(dc->kick, EV_TIMEOUT, 0);
+	return (int)e->info.id;
+}
+
+static bool enabled(struct dm_client *dc, char *why, size_t whylen)
+{
+	if (dc->conf->dm.enable)
+		return true;
+	errbuf_set(why, whylen, "the DM client is disabled ([dm] enable = no)");
+	return false;
+}
+
+int dm_client_notify(struct dm_client *dc, const uint8_t *p, size_t len,
+		     const char *source, char *why, size_t whylen)
+{
+	struct dm_notification n;
+	struct dm_account acc;
+	uint8_t nonce[128];
+	int nl, r, v;
+
+	r = dm_notification_decode(p, len, &n);
+	if (r < 0) {
+		errbuf_set(why, whylen, "not a DM notification: %s",
+			   dm_notification_strerror(r));
+		goto refused;
+	}
+	if (!enabled(dc, why, whylen)) {
+		r = -EAGAIN;
+		goto refused;
+	}
+	if (dm_tree_account_find(dc->tree, n.server_id, &acc) != 200) {
+		errbuf_set(why, whylen, "no DM account for server '%s'",
+			   n.server_id);
+		r = -ENOENT;
+		goto refused;
+	}
+	nl = dm_b64_decode(nonce, sizeof(nonce), acc.server.data,
+			   strlen(acc.server.data));
+	v = dm_notification_verify(&n, acc.server.secret, nonce,
+				   nl > 0 ? (size_t)nl : 0);
+	OPENSSL_cleanse(&acc, sizeof(acc));
+	if (v == DM_NOTI_BAD_DIGEST || v < 0) {
+		errbuf_set(why, whylen, "digest of the notification from '%s' "
+			   "is wrong", n.server_id);
+		r = -EPERM;
+		goto refused;
+	}
+	log_info(LOG_DM, "notification from %s by %s: session %04X, UI mode %u%s",
+		 n.server_id, source, n.session_id, n.ui_mode,
+		 v == DM_NOTI_OK_RESYNC ? ", nonce resynchronisation" : "");
+	r = enqueue(dc, n.server_id, n.session_id, true,
+		    v == DM_NOTI_OK_RESYNC, NULL, source, why, whylen);
+	if (r < 0)
+		goto refused;
+	return 0;
+refused:
+	log_notice(LOG_DM, "notification by %s refused: %s", source, why);
+	if (log_hexdump_enabled(LOG_DM))
+		log_hex(LOG_DM, "Package#0", p, len);
+	return r;
+}
+
+static int client_session(struct dm_client *dc, const char *server_id,
+			  const struct dm_generic_alert *report,
+			  const char *source, char *why, size_t whylen)
+{
+	struct dm_account acc;
+	uint16_t sid;
+
+	if (!enabled(dc, why, whylen))
+		return -EAGAIN;
+	if (dm_tree_account_find(dc->tree, server_id, &acc) != 200) {
+		errbuf_set(why, whylen, "no DM account for server '%s'",
+			   server_id);
+		return -ENOENT;
+	}
+	OPENSSL_cleanse(&acc, sizeof(acc));
+	if (RAND_bytes((unsigned char *)&sid, sizeof(sid)) != 1) {
+		errbuf_set(why, whylen, "no random session id");
+		return -EIO;
+	}
+	log_info(LOG_DM, "client-initiated session with %s by %s%s", server_id,
+		 source, report ? ": generic alert" : "");
+	return enqueue(dc, server_id, sid, false, false, report, source, why,
+		       whylen);
+}
+
+int dm_client_start(struct dm_client *dc, const char *server_id,
+		    const char *source, char *why, size_t whylen)
+{
+	return client_session(dc, server_id, NULL, source, why, whylen);
+}
+
+int dm_client_report(struct dm_client *dc, const char *server_id,
+		     const struct dm_generic_alert *r, const char *source,
+		     char *why, size_t whylen)
+{
+	return client_session(dc, server_id, r, source, why, whylen);
+}
+
+size_t dm_client_sessions(struct dm_client *dc, struct dm_session_info *out,
+			  size_t cap)
+{
+	size_t n = 0;
+
+	for (struct entry *e = dc->active; e && n < cap; e = e->next) {
+		out[n] = e->info;
+		if (e->s) {
+			out[n].state = dm_session_state(e->s);
+			out[n].commands = dm_session_commands(e->s);
+		}
+		n++;
+	}
+	for (size_t i = 0; i < dc->nhistory && n < cap; i++)
+		out[n++] = dc->history[i];
+	return n;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The terminal application of type 07 (spec 7.1)                          */
+
+static int app_open(void *arg, struct cat *c, unsigned channel)
+{
+	struct dm_client *dc = arg;
+
+	(void)c;
+	if (!dc->conf->dm.enable)
+		return 0x100;	/* terminal currently unable, no specific cause */
+	log_debug(LOG_DM, "card opened channel %u to the DM client", channel);
+	return 0;
+}
+
+static int app_deliver(void *arg, struct cat *c, unsigned channel,
+		       const uint8_t *p, size_t len)
+{
+	char why[160];
+
+	(void)c;
+	(void)channel;
+	if (dm_client_notify(arg, p, len, "bip", why, sizeof(why)) < 0)
+		return 0x100;	/* '20', additional information '00' */
+	return 0;
+}
+
+static const struct bip_app_ops app_ops = {
+	.open = app_open,
+	.deliver = app_deliver,
+};
+
+struct dm_client *dm_client_new(struct event_base *base,
+				const struct conf *c, struct dm_tree *t,
+				struct bip *bip)
+{
+	struct dm_client *dc = calloc(1, sizeof(*dc));
+	int r;
+
+	if (!dc)
+		return NULL;
+	dc->base = base;
+	dc->conf = c;
+	dc->tree = t;
+	dc->bip = bip;
+	dc->kick = event_new(base, -1, 0, kicked, dc);
+	if (!dc->kick) {
+		free(dc);
+		return NULL;
+	}
+	if (bip) {
+		r = bip_register_app(bip, (uint16_t)c->dm.client_port,
+				     APP_TYPE_DM, c->dm.client_name, &app_ops,
+				     dc);
+		if (r < 0)
+			log_err(LOG_DM, "DM client not registered on BIP port "
+				"%u: %s", c->dm.client_port, strerror(-r));
+	}
+	return dc;
+}
+
+void dm_client_reconfigure(struct dm_client *dc, const struct conf *c)
+{
+	dc->conf = c;
+}
+
+void dm_client_free(struct dm_client *dc)
+{
+	struct entry *e;
+
+	if (!dc)
+		return;
+	while ((e = dc->active)) {
+		dc->active = e->next;
+		if (e->s)
+			log_notice(LOG_DM, "session with %s cancelled: stopping",
+				   e->info.server_id);
+		dm_session_free(e->s);
+		free(e);
+	}
+	event_free(dc->kick);
+	free(dc);
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The DM client: the one entry point for DM Notifications (Package#0) from
+ * any source (the card over BIP, SMS, D-Bus), the DM accounts they are
+ * checked against, and the sessions they start: one at a time per server,
+ * later notifications for a busy server queued, not lost.  Registers itself
+ * as the terminal application of type 07 (spec 7.1) with the BIP module.
+ */
+#ifndef DMSCGW_DM_CLIENT_H
+#define DMSCGW_DM_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dm/session.h"
+
+struct bip;
+struct conf;
+struct dm_tree;
+struct event_base;
+struct dm_client;
+
+
+#define DM_CLIENT_HISTORY	16	/* finished sessions kept for display */
+
+struct dm_session_info {
+	unsigned id;			/* 1, 2, ... since start-up */
+	char server_id[128];
+	const char *trigger;		/* "bip", "sms", "dbus", "client" */
+	const char *state;		/* "queued", "connecting", "running", "finished" */
+	unsigned commands;		/* server commands executed */
+	enum dm_session_result result;
+	char error[160];		/* why, when result is not OK; "" */
+	uint64_t started_usec;		/* CLOCK_REALTIME */
+	uint64_t finished_usec;		/* 0 while not finished */
+};
+
+struct dm_client_observer {
+	void (*started)(void *arg, const struct dm_session_info *s);
+	void (*finished)(void *arg, const struct dm_session_info *s);
+	void *arg;
+};
+
+struct dm_client *dm_client_new(struct event_base *base,
+				const struct conf *c, struct dm_tree *t,
+				struct bip *bip);
+void dm_client_free(struct dm_client *dc);
+void dm_client_reconfigure(struct dm_client *dc, const struct conf *c);
+void dm_client_set_observer(struct dm_client *dc,
+			    const struct dm_client_observer *o);
+struct dm_tree *dm_client_tree(struct dm_client *dc);
+
+/*
+ * Take a Package#0 from source ("bip", "sms", "dbus").  Returns 0 when it
+ * was taken (a session starts, or is queued behind the running one of the
+ * same server); otherwise a negative errno with why filled:
+ * -EBADMSG malformed, -EPROTONOSUPPORT version, -ENOENT no account with
+ * that ServerID, -EPERM digest wrong, -EAGAIN the client is disabled or
+ * its queue full.
+ */
+int dm_client_notify(struct dm_client *dc, const uint8_t *p, size_t len,
+		     const char *source, char *why, size_t whylen);
+
+/* A client-initiated session (Alert 1201).  Returns the id, or as above. */
+int dm_client_start(struct dm_client *dc, const char *server_id,
+		    const char *source, char *why, size_t whylen);
+
+/*
+ * A client-initiated session that reports r with Generic Alert 1226.
+ * Returns the id, or as above.
+ */
+int dm_client_report(struct dm_client *dc, const char *server_id,
+		     const struct dm_generic_alert *r, const char *source,
+		     char *why, size_t whylen);
+
+/* Running and queued sessions, then the last finished ones, newest first. */
+size_t dm_client_sessions(struct dm_client *dc, struct dm_session_info *out,
+			  size_t cap);
+
+#endif

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The DM client's HTTP(S) transport: the SyncML HTTP binding
+ * (OMA-TS-SyncML_HTTPBinding-V1_2) over evhttp, with TLS 1.2 PSK through
+ * bufferevent_openssl for https:// (spec/OMA-TS-DM_SC-V1_0 5.2:
+ * TLS_PSK_WITH_AES_128_CBC_SHA, TLS_PSK_WITH_3DES_EDE_CBC_SHA where the TLS
+ * library still has it).  One request at a time on one kept-alive
+ * connection, opened again when the server closed it.  Non-blocking: every
+ * result comes back through the callback, from the event loop.
+ */
+#ifndef DMSCGW_DM_HTTP_H
+#define DMSCGW_DM_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct event_base;
+struct dm_http;
+
+#define DM_HTTP_PSK_MAX		64	/* bytes of pre-shared key */
+#define DM_HTTP_IDENTITY_MAX	128	/* PSK identity, text */
+
+struct dm_http_opts {
+	const char *psk_identity;	/* https: required */
+	const uint8_t *psk;		/* https: 1..DM_HTTP_PSK_MAX bytes */
+	size_t psk_len;
+	unsigned timeout;		/* seconds per request, all included; 0: 30 */
+	const char *user_agent;		/* NULL: "dmscgw" */
+};
+
+struct dm_http_response {
+	int status;			/* HTTP status code */
+	const char *content_type;	/* "" when absent */
+	const char *hmac;		/* x-syncml-hmac header, NULL when absent */
+	const uint8_t *body;		/* valid during the callback only */
+	size_t len;
+};
+
+/*
+ * err 0: resp is the server's answer, whatever its status code (the caller
+ * judges non-200).  Otherwise a negative errno (-ECONNREFUSED, -ETIMEDOUT,
+ * -EPROTO for a TLS failure, -EBADMSG for a malformed answer, -ECANCELED...)
+ * with msg saying why in words fit for the log ("connection refused",
+ * "TLS handshake failed: ...", "timed out after 30 s"); resp is NULL.
+ */
+typedef void dm_http_cb(void *arg, int err, const char *msg,
+			const struct dm_http_response *resp);
+
+/*
+ * url: http://HOST[:PORT]/PATH or https://...; HOST may be a [v6] literal.
+ * NULL with a reason in err for a bad URL, https without a PSK, or when
+ * TLS cannot be set up.  The options are copied.
+ */
+struct dm_http *dm_http_new(struct event_base *base, const char *url,
+			    const struct dm_http_opts *o, char *err,
+			    size_t errlen);
+/*
+ * POST body with Content-Type content_type ("application/vnd.syncml.dm+xml"
+ * or "+wbxml"), Accept the same, Cache-Control: no-store, Content-Length,
+ * and x-syncml-hmac: hmac when hmac is not NULL.  -EBUSY while a request is
+ * outstanding, -ENOMEM; otherwise 0 and cb is called exactly once (never
+ * from inside dm_http_post).
+ */
+int dm_http_post(struct dm_http *h, const char *content_type,
+		 const char *hmac, const uint8_t *body, size_t len,
+		 dm_http_cb *cb, void *arg);
+/* Close the connection; an outstanding request's callback is not called. */
+void dm_http_free(struct dm_http *h);
+
+#endif

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One OMA DM 1.2 session, client side (OMA-TS-DM_Protocol-V1_2): Package#1
+ * (Alert 1200 or 1201, DevInfo, credentials), then the server's packages
+ * executed against the management tree and answered with Status and
+ * Results until the server sends only Status with Final.
+ *
+ * Authentication both ways (Cred, Chal, NextNonce), multiple messages
+ * (MaxMsgSize, Alert 1222), large objects (MoreData), Atomic and Sequence,
+ * the user-interaction alerts 1100-1104, session abort (1223).  Every
+ * message is handled as a whole, synchronously, so the tree is consistent
+ * whenever the loop runs; a transport failure just ends the session.
+ */
+#ifndef DMSCGW_DM_SESSION_H
+#define DMSCGW_DM_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dm/syncml.h"
+#include "dm/tree.h"
+
+struct event_base;
+struct dm_session;
+
+/* Session outcome, as shown on D-Bus and by dmscgwctl. */
+enum dm_session_result {
+	DM_RESULT_NONE = 0,	/* still queued or running */
+	DM_RESULT_OK,		/* the server ended it normally */
+	DM_RESULT_ABORTED,	/* Alert 1223 from either side */
+	DM_RESULT_AUTH,		/* credentials refused, either way */
+	DM_RESULT_TRANSPORT,	/* connection, TLS, HTTP failure or time-out */
+	DM_RESULT_PROTOCOL,	/* malformed or unexpected message */
+	DM_RESULT_CANCELLED,	/* daemon stopping, card gone */
+};
+
+const char *dm_session_result_name(enum dm_session_result r);
+
+enum dm_alert_policy {
+	DM_ALERTS_ACCEPT,	/* confirm yes, default answers */
+	DM_ALERTS_REJECT,	/* confirm no, cancel the others */
+};
+
+/* An asynchronous report: Generic Alert 1226 (DM Protocol 1.2 8.7). */
+struct dm_generic_alert {
+	char source[DM_TREE_MAX_URI + 1];	/* LocURI of the reporting node */
+	char type[DM_TREE_MAX_TYPE + 1];	/* Meta Type, e.g. a reverse domain */
+	char format[16];			/* Meta Format: chr, int, b64... */
+	char mark[16];				/* Meta Mark: "" or critical, ... */
+	char data[1024];
+};
+
+struct dm_session_cfg {
+	struct event_base *base;
+	struct dm_tree *tree;
+	const struct dm_account *acc;	/* copied */
+	const char *devid;		/* copied */
+	uint16_t session_id;
+	bool server_initiated;		/* Alert 1200, else 1201 */
+	bool resync;			/* Package#0 verified with the zero nonce */
+	const struct dm_generic_alert *report;	/* in Package#1; NULL none */
+	enum syncml_format format;	/* of the client's messages */
+	uint32_t max_msg_size;		/* what the client accepts */
+	uint32_t max_obj_size;
+	unsigned timeout;		/* seconds per HTTP exchange */
+	unsigned auth_retries;		/* challenges taken, each way */
+	enum dm_alert_policy alerts;
+	const char *psk_identity;	/* https */
+	const uint8_t *psk;
+	size_t psk_len;
+};
+
+/* Called once, when the session has ended (it may be freed from there). */
+typedef void dm_session_done_fn(void *arg, struct dm_session *s);
+/* Called after every server message that changed the tree. */
+typedef void dm_session_changed_fn(void *arg, struct dm_session *s);
+
+/* Start: Package#1 goes out from the loop.  NULL with why in err. */
+struct dm_session *dm_session_start(const struct dm_session_cfg *cfg,
+				    dm_session_done_fn *done,
+				    dm_session_changed_fn *changed, void *arg,
+				    char *err, size_t errlen);
+/* Stop (no callback); a running Atomic cannot exist between messages. */
+void dm_session_free(struct dm_session *s);
+
+const char *dm_session_state(const struct dm_session *s);
+enum dm_session_result dm_session_result(const struct dm_session *s);
+const char *dm_session_error(const struct dm_session *s);
+unsigned dm_session_commands(const struct dm_session *s);
+
+#endif
