@@ -7,14 +7,18 @@
  * Card Application Toolkit, TS 102 223 (TERMINAL PROFILE, FETCH, TERMINAL
  * RESPONSE, ENVELOPE), written independently of the daemon: it shares only
  * the TLV and hex codecs with it, so that a misreading of the specification
- * in the daemon is not mirrored here.
+ * in the daemon is not mirrored here.  The DM_SC server shares the SyncML,
+ * credential and Package#0 codecs, not the daemon's session logic.
  *
  * Modules:
  *   vuicc.c     options, the vpcd link, the card (one function per INS);
  *   scenario.c  the scenario language: parser and runner;
  *   bip.c       the card side of BIP: channels, events, the SCWS set-up
  *               (bip.h);
- *   scws.c      the Smartcard Web Server, HTTP/1.1 on a byte stream (scws.h).
+ *   scws.c      the Smartcard Web Server, HTTP/1.1 on a byte stream (scws.h);
+ *   tls.c       TLS 1.2 PSK server on memory BIOs for --scws-tls (tls.h);
+ *   dmserver.c  the DM_SC server: OMA DM 1.2 sessions, server side
+ *               (dmserver.h), reached through the SCWS at /OMA/DM.
  * The card tells the scenario what it receives through struct vuicc_hooks;
  * the scenario acts on the card only through the vuicc_*() calls below and
  * on its channels through bip.h.

@@ -127,6 +127,17 @@ struct bip {
 	struct bip_card *cards;
 	void (*obs)(void *arg, struct cat *c, uint8_t id, const char *what);
 	void *obs_arg;
+	struct lingerer *lingering;
+};
+
+/*
+ * A connection the card closed while bytes it sent were still on their way:
+ * it is closed once they have gone (or the peer is gone, or the time-out).
+ */
+struct lingerer {
+	struct bufferevent *bev;
+	struct bip *b;
+	struct lingerer *next;
 };
 
 #define CHUNK_MAX BIP_MAX_CHUNK
@@ -278,10 +289,56 @@ static void respond_send(struct channel *ch)
 /* ------------------------------------------------------------------ */
 /* Sockets                                                             */
 
+static void linger_free(struct lingerer *l)
+{
+	struct lingerer **pp;
+
+	for (pp = &l->b->lingering; *pp != l; pp = &(*pp)->next)
+		;
+	*pp = l->next;
+	bufferevent_free(l->bev);
+	free(l);
+}
+
+static void linger_written(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	linger_free(arg);
+}
+
+static void linger_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	(void)what;
+	linger_free(arg);
+}
+
+/* Close bev, after what it still has to send. */
+static void close_bev(struct bip *b, struct bufferevent *bev)
+{
+	struct timeval tv = { b->timeout_s, 0 };
+	struct lingerer *l;
+
+	if (!evbuffer_get_length(bufferevent_get_output(bev)) ||
+	    !(l = calloc(1, sizeof(*l)))) {
+		bufferevent_free(bev);
+		return;
+	}
+	l->bev = bev;
+	l->b = b;
+	l->next = b->lingering;
+	b->lingering = l;
+	bufferevent_disable(bev, EV_READ);
+	bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+	bufferevent_setcb(bev, NULL, linger_written, linger_event, l);
+	bufferevent_set_timeouts(bev, NULL, &tv);
+	bufferevent_enable(bev, EV_WRITE);
+}
+
 static void ch_release_io(struct channel *ch)
 {
 	if (ch->bev) {
-		bufferevent_free(ch->bev);
+		close_bev(ch->bc->b, ch->bev);
 		ch->bev = NULL;
 	}
 	if (ch->udp_ev) {
@@ -1316,6 +1373,8 @@ void bip_free(struct bip *b)
 		return;
 	while (b->cards)
 		bip_card_gone(b, b->cards->c);
+	while (b->lingering)
+		linger_free(b->lingering);
 	while (b->apps) {
 		struct bip_app_entry *a = b->apps;
 

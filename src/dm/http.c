@@ -458,12 +458,12 @@ static void fail_closed(struct dm_http *h, int sys)
 		failed(h, -ECONNREFUSED, "connection refused by %s", h->peer);
 	else if (!h->was_up && !tls && connect_errno(sys))
 		failed(h, -sys, "cannot connect to %s: %s", h->peer,
-		     strerror(sys));
+		       strerror(sys));
 	else if (!h->was_up && h->tls)
 		failed(h, -EPROTO, "TLS handshake with %s failed: %s",
-		     h->peer, tls ? why :
-		     sys && sys != EAGAIN ? strerror(sys) :
-		     "the server closed the connection");
+		       h->peer, tls ? why :
+		       sys && sys != EAGAIN ? strerror(sys) :
+		       "the server closed the connection");
 	else if (tls)
 		failed(h, -EPROTO, "TLS error: %s", why);
 	else
@@ -489,7 +489,7 @@ static void req_error(enum evhttp_request_error e, void *arg)
 		break;
 	case EVREQ_HTTP_DATA_TOO_LONG:
 		failed(h, -EMSGSIZE, "answer larger than %u MiB",
-		     MAX_BODY >> 20);
+		       MAX_BODY >> 20);
 		break;
 	case EVREQ_HTTP_REQUEST_CANCEL:
 		failed(h, -ECANCELED, "request cancelled");
@@ -747,6 +747,8 @@ int dm_http_post(struct dm_http *h, const char *content_type,
 	/* evhttp may already call back from in here: settle() defers */
 	if (evhttp_make_request(h->evcon, req, EVHTTP_REQ_POST, h->path) < 0) {
 		/* the request is evhttp's to free here */
+		event_del(h->done);
+		result_clear(&h->res);
 		h->req_live = false;
 		h->busy = false;
 		h->cb = NULL;

@@ -855,6 +855,7 @@ static int exec_atomic(struct dm_session *s, const struct syncml_cmd *c)
 		st->code = ST_ATOMIC_FAILED;
 		for (size_t i = 0; i < alog->n; i++)
 			if (ok_code(alog->st[i]->code) &&
+			    alog->st[i]->code != ST_NOT_EXECUTED &&
 			    strcmp(alog->st[i]->cmd, "Get"))
 				alog->st[i]->code = ST_ROLLED_BACK;
 		log_notice(LOG_DM, "session %s: Atomic %s failed, rolled back",

@@ -4,6 +4,8 @@
 # 127.0.0.1 and [::1] gets the card's page byte-exact; a wrong key or
 # identity fails on both sides with an alert and the channel listens again;
 # plain HTTP on a --scws channel of the same card is untouched.
+# lib.sh is bash: run by sh (dash), start again under bash.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-.}/tests/lib.sh"
 
 command -v curl >/dev/null || skip_all "curl is not installed"
@@ -89,6 +91,16 @@ not_tls() {
 	! tls_get "$@"
 }
 
+# check_alert DESCRIPTION NAME ALERT STATUS: s_client ($T/NAME.out, exit
+# STATUS) failed on the card's ALERT and got no response.
+# check_alert DESC NAME ALERT STATUS: s_client failed with the card's alert
+# and got no page (the daemon sends the card's last bytes before it closes)
+check_alert() {
+	local d=$1 out=$T/$2.out
+	check "$d" bash -c "[ '$4' -ne 0 ] && [ '$4' -ne 124 ] &&
+		grep -qi 'alert $3' '$out' && ! grep -q 'HTTP/1.1' '$out'"
+}
+
 # alert_then_close DESC: in the exchange log, a SEND DATA whose data is the
 # fatal alert DESC (TLS 1.2 record 15 0303 0002 02 DESC), "send now", and
 # the card's next command CLOSE CHANNEL back to LISTEN on the same channel
@@ -136,10 +148,8 @@ tls_get bad "127.0.0.1:$TP" "$BAD"
 rc=$?
 # s_client prints the cipher of the ServerHello even when the handshake
 # fails later: the alert and the missing response are what tell.
-check "a wrong key: s_client fails (status $rc) with the card's alert" \
-	bash -c "[ $rc -ne 0 -a $rc -ne 124 ] &&
-		grep -q 'alert bad record mac' '$T/bad.out' &&
-		! grep -q 'HTTP/1.1' '$T/bad.out'"
+check_alert "a wrong key: s_client fails (status $rc) with the card's alert" \
+	bad "bad record mac" $rc
 check "the card logs the failure with OpenSSL's reason and the alert it sent" \
 	grep -qE "channel [1-7]: TLS handshake failed: decryption failed or bad record mac.*sent fatal alert bad record mac" \
 	"$T/vuicc.log"
@@ -152,10 +162,8 @@ wait_for 5 tls_listening
 closes=$(count_lines "$T/card.log" "$CLOSE_RE")
 tls_get badid "127.0.0.1:$TP" "$PSK" nobody
 rc=$?
-check "an unknown identity: s_client fails (status $rc) with unknown PSK identity" \
-	bash -c "[ $rc -ne 0 -a $rc -ne 124 ] &&
-		grep -qi 'alert unknown psk identity' '$T/badid.out' &&
-		! grep -q 'HTTP/1.1' '$T/badid.out'"
+check_alert "an unknown identity: s_client fails (status $rc) with unknown PSK identity" \
+	badid "unknown psk identity" $rc
 check "the card logs the identity it did not know" \
 	grep -q "unknown identity 'nobody'" "$T/vuicc.log"
 wait_count 5 "$T/card.log" "$CLOSE_RE" $((closes + 1))
