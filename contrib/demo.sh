@@ -1,7 +1,9 @@
 #!/bin/sh
 # The demo: install what is needed, build, then run the real daemon against
-# the virtual UICC through a private pcscd with the vpcd reader driver, and
-# show the card being found and its TERMINAL PROFILE exchange.
+# the virtual UICC through a private pcscd with the vpcd reader driver and a
+# private D-Bus bus: the card's DM Notification over BIP, the DM session over
+# TLS-PSK that provisions the device (contrib/demo.scn), the tree read back
+# (see contrib/demo-run.sh).
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"

@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -555,6 +556,8 @@ static void ch_timeout(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Start a TCP connection or a UDP association to ch->dest:ch->port. */
+static void tcp_nodelay(evutil_socket_t fd);
+
 static int ch_connect(struct channel *ch)
 {
 	struct bip *b = ch->bc->b;
@@ -599,14 +602,28 @@ static int ch_connect(struct channel *ch)
 		/* refused at once (e.g. no route): reported through bev_event */
 		return -ECONNREFUSED;
 	}
+	tcp_nodelay(bufferevent_getfd(ch->bev));
 	return 1;	/* in progress */
 }
 
 /* ------------------------------------------------------------------ */
 /* UICC server mode listeners (loopback only)                          */
 
+/*
+ * The card's bytes come in pieces of at most 237: without this, Nagle holds
+ * each small write for the peer's delayed ACK (40 ms on Linux).
+ */
+static void tcp_nodelay(evutil_socket_t fd)
+{
+	int one = 1;
+
+	if (fd >= 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 static void ch_attach(struct channel *ch, evutil_socket_t fd, const char *peer)
 {
+	tcp_nodelay(fd);
 	struct bip *b = ch->bc->b;
 
 	ch->bev = bufferevent_socket_new(b->base, fd, BEV_OPT_CLOSE_ON_FREE);

@@ -24,6 +24,8 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -754,6 +756,16 @@ int dm_http_post(struct dm_http *h, const char *content_type,
 		h->cb = NULL;
 		h->dead = true;
 		return -ENOMEM;
+	}
+	{
+		/* one request goes out in several writes (headers, TLS records) */
+		struct bufferevent *bev = evhttp_connection_get_bufferevent(h->evcon);
+		evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+		int one = 1;
+
+		if (fd >= 0)
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+					 sizeof(one));
 	}
 	if (h->req_live) {
 		struct timeval tv = { .tv_sec = h->timeout };

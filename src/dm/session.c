@@ -34,7 +34,6 @@
 #define AUTH_MD5	"syncml:auth-md5"
 #define NONCE_LEN	16
 #define MIN_MSG_SIZE	512	/* a smaller MaxMsgSize cannot carry a Status */
-#define MAX_MSGS	64	/* arenas kept per session */
 
 /* DM RepPro 1.2 clause 10 codes the session produces itself. */
 enum {
@@ -96,10 +95,14 @@ struct dm_session {
 	bool changed;			/* tree modified by this message */
 	/* what is still to be sent, in order (Status first) */
 	struct syncml_cmd **pending;
+	struct syncml_msg **owner;	/* the arena each pending one lives in */
 	size_t npending, pending_cap;
 	bool pending_final;		/* our package ends with them */
-	struct syncml_msg *msgs[MAX_MSGS];	/* arenas the pending live in */
-	size_t nmsgs;
+	struct syncml_msg **msgs;	/* arenas still in use */
+	size_t nmsgs, msgs_cap;
+	/* the rest of a large object being sent (its data stays in its owner) */
+	struct syncml_cmd lo_rest;
+	struct syncml_item lo_rest_item;
 	struct syncml_msg *out;		/* the message being built */
 	unsigned cmd_id;
 	struct large_object lo;
@@ -250,7 +253,16 @@ static int new_out(struct dm_session *s)
 	struct syncml_hdr *h;
 	char id[16];
 
-	if (s->nmsgs == MAX_MSGS || (m = syncml_msg_new()) == NULL)
+	if (s->nmsgs == s->msgs_cap) {
+		size_t cap = s->msgs_cap * 2 + 4;
+		void *p = realloc(s->msgs, cap * sizeof(*s->msgs));
+
+		if (!p)
+			return -ENOMEM;
+		s->msgs = p;
+		s->msgs_cap = cap;
+	}
+	if ((m = syncml_msg_new()) == NULL)
 		return -ENOMEM;
 	s->msgs[s->nmsgs++] = m;
 	s->out = m;
@@ -345,6 +357,10 @@ static int queue_out(struct dm_session *s)
 		if (!p)
 			return -ENOMEM;
 		s->pending = p;
+		p = realloc(s->owner, cap * sizeof(*s->owner));
+		if (!p)
+			return -ENOMEM;
+		s->owner = p;
 		s->pending_cap = cap;
 	}
 	for (c = s->out->cmds; c; c = c->next)
@@ -353,17 +369,41 @@ static int queue_out(struct dm_session *s)
 		i++;
 	memmove(s->pending + i + nst, s->pending + i,
 		(s->npending - i) * sizeof(*s->pending));
+	memmove(s->owner + i + nst, s->owner + i,
+		(s->npending - i) * sizeof(*s->owner));
 	s->npending += nst;
 	for (c = s->out->cmds; c; c = next) {
 		next = c->next;
 		c->next = NULL;
-		if (c->type == SYNCML_STATUS)
+		if (c->type == SYNCML_STATUS) {
+			s->owner[i] = s->out;
 			s->pending[i++] = c;
-		else
+		} else {
+			s->owner[s->npending] = s->out;
 			s->pending[s->npending++] = c;
+		}
 	}
 	s->out->cmds = NULL;
 	return 0;
+}
+
+/* Free the arenas nothing pending lives in any more (s->out included). */
+static void release_msgs(struct dm_session *s)
+{
+	size_t i, j, k = 0;
+
+	for (i = 0; i < s->nmsgs; i++) {
+		for (j = 0; j < s->npending && s->owner[j] != s->msgs[i]; j++)
+			;
+		if (j < s->npending) {
+			s->msgs[k++] = s->msgs[i];
+			continue;
+		}
+		if (s->msgs[i] == s->out)
+			s->out = NULL;
+		syncml_msg_free(s->msgs[i]);
+	}
+	s->nmsgs = k;
 }
 
 /*
@@ -374,8 +414,7 @@ static int encode_out(struct dm_session *s, struct syncml_buf *buf)
 {
 	struct syncml_msg *m = s->out;
 	struct syncml_cursor cur = { 0, 0 };
-	struct syncml_cmd **tail = &m->cmds, *c, *rest;
-	struct syncml_item *it;
+	struct syncml_cmd **tail = &m->cmds;
 	size_t max = s->server_max_msg ? s->server_max_msg : SIZE_MAX;
 	size_t i, sent;
 	bool done;
@@ -398,26 +437,25 @@ static int encode_out(struct dm_session *s, struct syncml_buf *buf)
 	sent = cur.cmd;
 	if (cur.data_off > 0) {
 		/* the rest of a large object: a copy without Meta Size */
-		c = s->pending[sent];
-		rest = syncml_cmd_add(m, NULL, c->type, c->cmd_id);
-		it = rest ? syncml_item_add(m, rest) : NULL;
-		if (!it)
-			return -ENOMEM;
-		m->cmds = NULL;
-		m->ncmds--;
-		*rest = *c;
-		*it = *c->items;
-		rest->items = it;
-		it->next = NULL;
-		it->data.p += cur.data_off;
-		it->data.len -= cur.data_off;
-		it->continued = true;
-		it->meta.has &= ~SYNCML_META_SIZE;
-		s->pending[sent] = rest;
+		struct syncml_cmd *c = s->pending[sent];
+		struct syncml_item it = *c->items;
+
+		s->lo_rest = *c;
+		s->lo_rest_item = it;
+		s->lo_rest.items = &s->lo_rest_item;
+		s->lo_rest_item.next = NULL;
+		s->lo_rest_item.data.p += cur.data_off;
+		s->lo_rest_item.data.len -= cur.data_off;
+		s->lo_rest_item.continued = true;
+		s->lo_rest_item.meta.has &= ~SYNCML_META_SIZE;
+		s->pending[sent] = &s->lo_rest;
 	}
 	memmove(s->pending, s->pending + sent,
 		(s->npending - sent) * sizeof(*s->pending));
+	memmove(s->owner, s->owner + sent,
+		(s->npending - sent) * sizeof(*s->owner));
 	s->npending -= sent;
+	release_msgs(s);
 	return 0;
 }
 
@@ -1100,6 +1138,15 @@ static void abort_session(struct dm_session *s, const char *why)
 	send_message(s);
 }
 
+static bool next_message_pending(const struct dm_session *s)
+{
+	for (size_t i = 0; i < s->npending; i++)
+		if (s->pending[i]->type == SYNCML_ALERT &&
+		    s->pending[i]->code == SYNCML_ALERT_NEXT_MESSAGE)
+			return true;
+	return false;
+}
+
 static void handle_message(struct dm_session *s, const struct syncml_msg *in,
 			   const struct dm_http_response *resp)
 {
@@ -1170,15 +1217,22 @@ static void handle_message(struct dm_session *s, const struct syncml_msg *in,
 		return;
 	}
 	if (!in->final) {
-		/* the server's package goes on: ask for its next message */
-		struct syncml_cmd *al = out_cmd(s, SYNCML_ALERT);
+		/*
+		 * The server's package goes on: ask for its next message
+		 * (once: an Alert 1222 may still be waiting to go out).  Our
+		 * message itself is complete, so it carries Final unless what
+		 * is pending does not fit.
+		 */
+		if (!next_message_pending(s)) {
+			struct syncml_cmd *al = out_cmd(s, SYNCML_ALERT);
 
-		if (!al) {
-			finish(s, DM_RESULT_PROTOCOL, "out of memory");
-			return;
+			if (!al) {
+				finish(s, DM_RESULT_PROTOCOL, "out of memory");
+				return;
+			}
+			al->code = SYNCML_ALERT_NEXT_MESSAGE;
 		}
-		al->code = SYNCML_ALERT_NEXT_MESSAGE;
-		s->pending_final = false;
+		s->pending_final = true;
 		send_message(s);
 		return;
 	}
@@ -1324,6 +1378,8 @@ void dm_session_free(struct dm_session *s)
 		event_free(s->kick);
 	for (size_t i = 0; i < s->nmsgs; i++)
 		syncml_msg_free(s->msgs[i]);
+	free(s->msgs);
+	free(s->owner);
 	free(s->lo.buf);
 	free(s->pending);
 	if (s->psk) {
