@@ -161,6 +161,21 @@ $*
 EOC
 }
 
+# dm_sc_conf PORT PSK: the [dm_sc] section for the card's DM_SC server
+# DMSC01 (--scws-tls on PORT, TLS-PSK identity dmsc), for write_conf
+dm_sc_conf() {
+	cat <<EOC
+[dm_sc]
+server_id = DMSC01
+server_password = srvpwd
+client_name = dmclient
+client_password = clipwd
+addr = https://127.0.0.1:$1/OMA/DM
+psk_identity = dmsc
+psk_key = $2
+EOC
+}
+
 start_daemon() {
 	[ -f "$T/dmscgw.conf" ] || write_conf
 	"$DMSCGW" -f -c "$T/dmscgw.conf" "$@" >>"$T/dmscgw.log" 2>&1 &
@@ -173,6 +188,46 @@ stop_daemon() {
 	kill -TERM "$DAEMON_PID" 2>/dev/null
 	wait "$DAEMON_PID"
 	DAEMON_RC=$?
+}
+
+# wait_listening PORT...: until the daemon listens on each, for the card
+wait_listening() {
+	local p
+	for p in "$@"; do
+		wait_for 15 bash -c "ss -Hltn '( sport = :$p )' | grep -q 127.0.0.1" ||
+			bail "no listener on $p"
+	done
+}
+
+# card_www: a page for the card's web server, $T/www/index.html
+card_www() {
+	mkdir -p "$T/www"
+	head -c 3000 /dev/urandom | base64 >"$T/www/index.html"
+}
+
+# start_recorder PORT FILE: a local application on PORT that appends what
+# every connection sends it to FILE
+start_recorder() {
+	local py=/usr/bin/python3
+	[ -x $py ] || py=python3
+	$py - "$1" "$2" <<'EOP' >>"$T/recorder-$1.log" 2>&1 &
+import socket, sys
+ap, out = int(sys.argv[1]), sys.argv[2]
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", ap)); s.listen(4)
+print("ready", flush=True)
+while True:
+    c, _ = s.accept()
+    with open(out, "ab") as f:
+        while True:
+            d = c.recv(4096)
+            if not d: break
+            f.write(d); f.flush()
+    c.close()
+EOP
+	PIDS+=($!)
+	wait_for 10 grep -q ready "$T/recorder-$1.log" ||
+		bail "the application on port $1 did not start"
 }
 
 # The terminal profile dmscgw sends with the default configuration

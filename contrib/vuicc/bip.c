@@ -228,14 +228,10 @@ bytes_free(struct bytes *q)
 
 /* --- codec ------------------------------------------------------------- */
 
-/*
- * D0 { command details 81 03 number type qualifier, device identities
- * 82 02 81 dest, body } (TS 102 223 clause 6.6).  Returns the length, 0 if
- * it does not fit in 255 bytes.
- */
-static size_t
-build_command(uint8_t *out, uint8_t number, uint8_t type, uint8_t qualifier,
-	      uint8_t dest, const uint8_t *body, size_t body_len)
+size_t
+bip_build_command(uint8_t *out, uint8_t number, uint8_t type,
+		  uint8_t qualifier, uint8_t dest, const uint8_t *body,
+		  size_t body_len)
 {
 	const uint8_t details[] = { number, type, qualifier };
 	const uint8_t dev[] = { DEV_UICC, dest };
@@ -898,8 +894,8 @@ build_send(uint8_t *out, uint8_t number, uint8_t qualifier, uint8_t channel,
 
 	tlv_buf_init(&b, body, sizeof(body));
 	tlv_put_ctlv(&b, CR | TAG_CHANNEL_DATA, data, len);
-	return build_command(out, number, CMD_SEND_DATA, qualifier,
-			     DEV_CHANNEL(channel), body, b.len);
+	return bip_build_command(out, number, CMD_SEND_DATA, qualifier,
+				 DEV_CHANNEL(channel), body, b.len);
 }
 
 static bool
@@ -941,9 +937,10 @@ issue_channel(struct bip *b)
 			chan_tls_flush(ch);
 		if (ch->close_now || (ch->close_pending && ch->tx.len == 0)) {
 			/* CLOSE CHANNEL: 81 03 nn 41 QQ, 82 02 81 2X (6.6.28). */
-			len = build_command(cmd, own_number(b), CMD_CLOSE_CHANNEL,
-					    ch->close_qualifier,
-					    DEV_CHANNEL(ch->id), NULL, 0);
+			len = bip_build_command(cmd, own_number(b),
+						CMD_CLOSE_CHANNEL,
+						ch->close_qualifier,
+						DEV_CHANNEL(ch->id), NULL, 0);
 			ch->close_now = false;
 			ch->close_pending = false;
 			ch->closing = true;
@@ -961,8 +958,9 @@ issue_channel(struct bip *b)
 			body[1] = 1;
 			body[2] = (uint8_t)(ch->rx_avail < BIP_CHUNK_MAX ?
 					    ch->rx_avail : BIP_CHUNK_MAX);
-			len = build_command(cmd, own_number(b), CMD_RECEIVE_DATA,
-					    0x00, DEV_CHANNEL(ch->id), body, 3);
+			len = bip_build_command(cmd, own_number(b),
+						CMD_RECEIVE_DATA, 0x00,
+						DEV_CHANNEL(ch->id), body, 3);
 			ch->rx_avail = 0;	/* the response tells what is left */
 		} else {
 			continue;
@@ -1121,9 +1119,9 @@ bip_on_profile(struct bip *b, const uint8_t *profile, size_t len)
 			      "channel status events (6.3, 6.4): opening anyway");
 	if ((it = item_command(b, true)) == NULL)
 		return;
-	it->cmd_len = build_command(it->cmd, own_number(b),
-				    CMD_SET_UP_EVENT_LIST, 0x00, DEV_TERMINAL,
-				    events, sizeof(events));
+	it->cmd_len = bip_build_command(it->cmd, own_number(b),
+					CMD_SET_UP_EVENT_LIST, 0x00,
+					DEV_TERMINAL, events, sizeof(events));
 	item_append(b, it);
 	for (i = 0; i < b->cfg.n_scws; i++) {
 		/*
@@ -1142,9 +1140,10 @@ bip_on_profile(struct bip *b, const uint8_t *profile, size_t len)
 		body[8] = (uint8_t)(b->cfg.scws_port[i] & 0xFF);
 		if ((it = item_command(b, true)) == NULL)
 			return;
-		it->cmd_len = build_command(it->cmd, own_number(b),
-					    CMD_OPEN_CHANNEL, 0x00,
-					    DEV_TERMINAL, body, sizeof(body));
+		it->cmd_len = bip_build_command(it->cmd, own_number(b),
+						CMD_OPEN_CHANNEL, 0x00,
+						DEV_TERMINAL, body,
+						sizeof(body));
 		it->tls = b->cfg.scws_tls[i];
 		item_append(b, it);
 	}

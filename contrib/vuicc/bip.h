@@ -59,6 +59,14 @@ void bip_on_envelope(struct bip *b, const uint8_t *p, size_t len);
 
 /* --- from the scenario --------------------------------------------------- */
 
+/*
+ * D0 { command details 81 03 number type qualifier, device identities
+ * 82 02 81 dest, body } into out (VUICC_MAX_PROACTIVE bytes), TS 102 223
+ * clause 6.6.  Returns the length, 0 if it does not fit in 255 bytes.
+ */
+size_t bip_build_command(uint8_t *out, uint8_t number, uint8_t type,
+			 uint8_t qualifier, uint8_t dest, const uint8_t *body,
+			 size_t body_len);
 /* A whole D0 command, sent when the commands before it have been answered. */
 int bip_submit(struct bip *b, const uint8_t *cmd, size_t len);
 /*

@@ -55,18 +55,21 @@ struct dms_script {
 	size_t n, cap;
 };
 
-/* A command sent: which message and CmdID it had. */
-struct sent_ref {
-	unsigned msg;
+/*
+ * A command and the CmdID it has: once sent, "at" is the MsgID of its
+ * message (struct dms refs); while a message is built, before we know how
+ * much of it fits, its position among the package units sent (struct
+ * reply pr).
+ */
+struct cmd_ref {
+	size_t at;
 	unsigned cmd_id;
 	struct dms_cmd *c;
 };
 
-/* Built for one message, before we know how much of it fits. */
-struct pending_ref {
-	size_t unit;		/* position among the package units sent */
-	unsigned cmd_id;
-	struct dms_cmd *c;
+struct cmd_refs {
+	struct cmd_ref *v;
+	size_t n, cap;
 };
 
 struct dms {
@@ -109,8 +112,7 @@ struct dms {
 	size_t next_unit;
 	size_t data_off;		/* of units[next_unit], partly sent */
 	bool sent_all;			/* the package's last message is out */
-	struct sent_ref *refs;
-	size_t n_refs, cap_refs;
+	struct cmd_refs refs;		/* at = MsgID */
 
 	/* for the scenario */
 	struct dms_session_info info;
@@ -255,11 +257,11 @@ session_clear(struct dms *d)
 	free(d->client_uri);
 	free(d->client_name_loc);
 	free(d->units);
-	free(d->refs);
+	free(d->refs.v);
 	d->sid = d->client_uri = d->client_name_loc = NULL;
 	d->units = NULL;
-	d->refs = NULL;
-	d->n_units = d->n_refs = d->cap_refs = 0;
+	memset(&d->refs, 0, sizeof(d->refs));
+	d->n_units = 0;
 	d->client_max = 0;
 	d->msg_id = 0;
 	d->client_msg = 0;
@@ -532,10 +534,10 @@ find_ref(struct dms *d, unsigned msg, unsigned cmd_id)
 {
 	size_t i;
 
-	for (i = d->n_refs; i-- > 0; )
-		if (d->refs[i].cmd_id == cmd_id &&
-		    (msg == 0 || d->refs[i].msg == msg))
-			return d->refs[i].c;
+	for (i = d->refs.n; i-- > 0; )
+		if (d->refs.v[i].cmd_id == cmd_id &&
+		    (msg == 0 || d->refs.v[i].at == msg))
+			return d->refs.v[i].c;
 	return NULL;
 }
 
@@ -607,8 +609,7 @@ struct reply {
 	struct syncml_msg *m;
 	unsigned next_id;
 	size_t n_status;
-	struct pending_ref *pr;
-	size_t n_pr, cap_pr;
+	struct cmd_refs pr;		/* at = package unit */
 };
 
 static int
@@ -629,44 +630,23 @@ reply_cmd(struct reply *r, struct syncml_cmd *parent,
 }
 
 static int
-pr_add(struct reply *r, size_t unit, unsigned cmd_id, struct dms_cmd *c)
+refs_add(struct cmd_refs *l, size_t at, unsigned cmd_id, struct dms_cmd *c)
 {
-	struct pending_ref *g;
+	struct cmd_ref *g;
 
-	if (r->n_pr == r->cap_pr) {
-		size_t cap = r->cap_pr ? 2 * r->cap_pr : 32;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 32;
 
-		g = realloc(r->pr, cap * sizeof(*g));
+		g = realloc(l->v, cap * sizeof(*g));
 		if (g == NULL)
 			return -ENOMEM;
-		r->pr = g;
-		r->cap_pr = cap;
+		l->v = g;
+		l->cap = cap;
 	}
-	r->pr[r->n_pr].unit = unit;
-	r->pr[r->n_pr].cmd_id = cmd_id;
-	r->pr[r->n_pr].c = c;
-	r->n_pr++;
-	return 0;
-}
-
-static int
-refs_add(struct dms *d, unsigned msg, unsigned cmd_id, struct dms_cmd *c)
-{
-	struct sent_ref *g;
-
-	if (d->n_refs == d->cap_refs) {
-		size_t cap = d->cap_refs ? 2 * d->cap_refs : 32;
-
-		g = realloc(d->refs, cap * sizeof(*g));
-		if (g == NULL)
-			return -ENOMEM;
-		d->refs = g;
-		d->cap_refs = cap;
-	}
-	d->refs[d->n_refs].msg = msg;
-	d->refs[d->n_refs].cmd_id = cmd_id;
-	d->refs[d->n_refs].c = c;
-	d->n_refs++;
+	l->v[l->n].at = at;
+	l->v[l->n].cmd_id = cmd_id;
+	l->v[l->n].c = c;
+	l->n++;
 	return 0;
 }
 
@@ -729,7 +709,7 @@ static void
 reply_free(struct reply *r)
 {
 	syncml_msg_free(r->m);
-	free(r->pr);
+	free(r->pr.v);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -848,7 +828,7 @@ build_cmd(struct dms *d, struct reply *r, struct syncml_cmd *parent,
 	if (c->op > DMS_OP_SEQUENCE)
 		return -EINVAL;
 	sc = reply_cmd(r, parent, types[c->op]);
-	if (sc == NULL || pr_add(r, unit, id, c) < 0)
+	if (sc == NULL || refs_add(&r->pr, unit, id, c) < 0)
 		return -ENOMEM;
 	(*i)++;
 	if (c->op == DMS_OP_ATOMIC || c->op == DMS_OP_SEQUENCE) {
@@ -1041,11 +1021,11 @@ reply_send(struct dms *d, struct reply *r, bool package, bool final,
 	if (package) {
 		n_pkg = syncml_cmd_count(r->m) - r->n_status;
 		sent_units = done ? n_pkg : cur.cmd - r->n_status;
-		for (i = 0; i < r->n_pr; i++)
-			if (r->pr[i].unit < sent_units ||
-			    (r->pr[i].unit == sent_units && cur.data_off > 0))
-				refs_add(d, d->msg_id, r->pr[i].cmd_id,
-					 r->pr[i].c);
+		for (i = 0; i < r->pr.n; i++)
+			if (r->pr.v[i].at < sent_units ||
+			    (r->pr.v[i].at == sent_units && cur.data_off > 0))
+				refs_add(&d->refs, d->msg_id,
+					 r->pr.v[i].cmd_id, r->pr.v[i].c);
 		if (done) {
 			d->next_unit = d->n_units;
 			d->data_off = 0;
@@ -1075,6 +1055,33 @@ reply_send(struct dms *d, struct reply *r, bool package, bool final,
 }
 
 /* --- the session ------------------------------------------------------------ */
+
+/* The package, as much of it as fits; an aborted one ends the session. */
+static int
+send_package(struct dms *d, struct reply *r, struct scws_dm_response *resp)
+{
+	int e;
+
+	if ((e = add_package(d, r)) < 0 ||
+	    (e = reply_send(d, r, true, true, resp)) < 0)
+		return e;
+	if (d->sent_all && d->pkg_abort)
+		session_end(d, DMS_END_ABORTED);
+	return 0;
+}
+
+/* The statuses (and what else r holds) with Final, and the session ends. */
+static int
+send_last(struct dms *d, struct reply *r, struct scws_dm_response *resp,
+	  enum dms_end how)
+{
+	int e;
+
+	if ((e = reply_send(d, r, false, true, resp)) < 0)
+		return e;
+	session_end(d, how);
+	return 0;
+}
 
 static const struct syncml_cmd *
 find_alert(const struct syncml_msg *m, unsigned lo, unsigned hi)
@@ -1191,18 +1198,9 @@ package1(struct dms *d, const struct syncml_msg *in, struct reply *r,
 	d->pkg_pos = 0;
 	if (!package_next(d)) {
 		/* Nothing to do: Status + Final ends the session. */
-		if ((e = reply_send(d, r, false, true, resp)) < 0)
-			return e;
-		session_end(d, DMS_END_COMPLETED);
-		return 0;
+		return send_last(d, r, resp, DMS_END_COMPLETED);
 	}
-	if ((e = add_package(d, r)) < 0)
-		return e;
-	if ((e = reply_send(d, r, true, true, resp)) < 0)
-		return e;
-	if (d->sent_all && d->pkg_abort)
-		session_end(d, DMS_END_ABORTED);
-	return 0;
+	return send_package(d, r, resp);
 }
 
 /* A later message of an ACTIVE session. */
@@ -1231,26 +1229,20 @@ next_message(struct dms *d, const struct syncml_msg *in, struct reply *r,
 	if (status_hdr(d, r, in, 200) == NULL || status_cmds(r, in) < 0)
 		return -ENOMEM;
 	if (find_alert(in, SYNCML_ALERT_SESSION_ABORT,
-		       SYNCML_ALERT_SESSION_ABORT)) {
-		if ((e = reply_send(d, r, false, true, resp)) < 0)
-			return e;
-		session_end(d, DMS_END_CLIENT_ABORT);
-		return 0;
-	}
+		       SYNCML_ALERT_SESSION_ABORT))
+		return send_last(d, r, resp, DMS_END_CLIENT_ABORT);
 	if (hdr_st && (hdr_st->code == 401 || hdr_st->code == 407)) {
 		/* The client refused our credentials: again, new Cred. */
 		if (++d->resends > DMS_RESENDS) {
-			if ((e = add_alert(r, SYNCML_ALERT_SESSION_ABORT)) < 0 ||
-			    (e = reply_send(d, r, false, true, resp)) < 0)
+			if ((e = add_alert(r, SYNCML_ALERT_SESSION_ABORT)) < 0)
 				return e;
-			session_end(d, DMS_END_ABORTED);
-			return 0;
+			return send_last(d, r, resp, DMS_END_ABORTED);
 		}
 		vuicc_verbose("dm: the client refused the server's "
 			      "credentials (%u): the package again", d->resends);
 		/* The Cred was built with the old nonce: build anew. */
 		syncml_msg_free(r->m);
-		free(r->pr);
+		free(r->pr.v);
 		d->msg_id--;
 		if ((e = reply_new(d, in, r)) < 0)
 			return e;
@@ -1260,13 +1252,7 @@ next_message(struct dms *d, const struct syncml_msg *in, struct reply *r,
 		d->next_unit = 0;
 		d->data_off = 0;
 		d->sent_all = false;
-		if ((e = add_package(d, r)) < 0)
-			return e;
-		if ((e = reply_send(d, r, true, true, resp)) < 0)
-			return e;
-		if (d->sent_all && d->pkg_abort)
-			session_end(d, DMS_END_ABORTED);
-		return 0;
+		return send_package(d, r, resp);
 	}
 	if (!in->final) {
 		/* The client has more in this package: ask for it. */
@@ -1277,25 +1263,11 @@ next_message(struct dms *d, const struct syncml_msg *in, struct reply *r,
 	}
 	if (!d->sent_all) {
 		/* The rest of a package that did not fit. */
-		if ((e = add_package(d, r)) < 0 ||
-		    (e = reply_send(d, r, true, true, resp)) < 0)
-			return e;
-		if (d->sent_all && d->pkg_abort)
-			session_end(d, DMS_END_ABORTED);
-		return 0;
+		return send_package(d, r, resp);
 	}
-	if (!package_next(d)) {
-		if ((e = reply_send(d, r, false, true, resp)) < 0)
-			return e;
-		session_end(d, DMS_END_COMPLETED);
-		return 0;
-	}
-	if ((e = add_package(d, r)) < 0 ||
-	    (e = reply_send(d, r, true, true, resp)) < 0)
-		return e;
-	if (d->sent_all && d->pkg_abort)
-		session_end(d, DMS_END_ABORTED);
-	return 0;
+	if (!package_next(d))
+		return send_last(d, r, resp, DMS_END_COMPLETED);
+	return send_package(d, r, resp);
 }
 
 static void

@@ -1911,25 +1911,6 @@ sc_dm_set(struct scenario *sc, const struct step *st)
 	return STEP_DONE;
 }
 
-/* A D0 command to the terminal or a channel, built at run time. */
-static size_t
-sc_build_d0(uint8_t *out, uint8_t number, uint8_t type, uint8_t qualifier,
-	    uint8_t dest, const uint8_t *body, size_t body_len)
-{
-	const uint8_t details[] = { number, type, qualifier };
-	const uint8_t dev[] = { DEV_UICC, dest };
-	struct tlv_buf b;
-	size_t mark;
-
-	tlv_buf_init(&b, out, VUICC_MAX_PROACTIVE);
-	mark = tlv_begin(&b, BER_PROACTIVE_COMMAND);
-	tlv_put_ctlv(&b, CTAG_COMMAND_DETAILS, details, sizeof(details));
-	tlv_put_ctlv(&b, CTAG_DEVICE_IDENTITIES, dev, sizeof(dev));
-	tlv_put_raw(&b, body, body_len);
-	tlv_end(&b, mark);
-	return tlv_buf_ok(&b) ? b.len : 0;
-}
-
 /*
  * DM_SC 7: Package#0 to the DM client over BIP, Terminal Server Mode:
  * OPEN CHANNEL to the DM client's port (transport 05, TCP, UICC in client
@@ -1970,8 +1951,8 @@ sc_dm_notify(struct scenario *sc, const struct step *st)
 	body[6] = 0x05;
 	body[7] = (uint8_t)(port >> 8);
 	body[8] = (uint8_t)port;
-	len = sc_build_d0(cmd, st->numbers[0], CMD_OPEN_CHANNEL, 0x01,
-			  DEV_TERMINAL, body, 9);
+	len = bip_build_command(cmd, st->numbers[0], CMD_OPEN_CHANNEL, 0x01,
+				DEV_TERMINAL, body, 9);
 	if (len == 0 || bip_submit(vuicc_bip(sc->card), cmd, len) < 0)
 		return sc_fail(sc, "out of memory");
 	memcpy(sc->noti_numbers, st->numbers, sizeof(sc->noti_numbers));
@@ -2008,8 +1989,8 @@ sc_dm_on_tr(struct scenario *sc, const uint8_t *tr, size_t len)
 		return;
 	}
 	ch = t.val[0] & 0x07;
-	n = sc_build_d0(cmd, sc->noti_numbers[2], CMD_CLOSE_CHANNEL, 0x00,
-			DEV_CHANNEL(ch), NULL, 0);
+	n = bip_build_command(cmd, sc->noti_numbers[2], CMD_CLOSE_CHANNEL,
+			      0x00, DEV_CHANNEL(ch), NULL, 0);
 	if (bip_submit_send(b, ch, sc->noti_numbers[1], sc->noti,
 			    sc->noti_len, true) < 0 ||
 	    bip_submit(b, cmd, n) < 0)

@@ -13,6 +13,7 @@
 #include "cat/cat.h"
 #include "conf.h"
 #include "ctl/bus.h"
+#include "ctl/agent.h"
 #include "ctl/control.h"
 #include "dm/client.h"
 #include "dm/tree.h"
@@ -65,6 +66,7 @@ struct control {
 	struct bip *bip;
 	struct dm_client *dm;
 	struct dm_client_observer dm_observer;
+	struct agent *agent;		/* the UI agent registry */
 };
 
 /* ------------------------------------------------------------------ */
@@ -317,6 +319,8 @@ void control_set_dm(struct control *ctl, struct dm_client *dc)
 	if (ctl->dm && ctl->dm != dc)
 		dm_client_set_observer(ctl->dm, NULL);
 	ctl->dm = dc;
+	agent_free(ctl->agent);
+	ctl->agent = dc ? agent_new(ctl->sd, dc) : NULL;
 	ctl->dm_observer.started = dm_started;
 	ctl->dm_observer.finished = dm_finished;
 	ctl->dm_observer.arg = ctl;
@@ -663,6 +667,19 @@ static int dm_missing(sd_bus_error *e)
 	return sd_bus_error_set(e, ERR_FAILED, "DM client not running");
 }
 
+/* The URI argument of a tree method and the tree: 0, or what to return */
+static int tree_request(struct control *ctl, sd_bus_message *m,
+			sd_bus_error *e, struct dm_tree **t, const char **uri)
+{
+	int r = sd_bus_message_read(m, "s", uri);
+
+	if (r < 0)
+		return r;
+	if (!(*t = dm_tree_of(ctl)))
+		return dm_missing(e);
+	return 0;
+}
+
 static int do_start_session(struct control *ctl, sd_bus_message *m,
 			    sd_bus_error *e)
 {
@@ -701,6 +718,47 @@ static int method_start_session(sd_bus_message *m, void *userdata,
 	return privileged(userdata, m, do_start_session, e);
 }
 
+static int do_agent(struct control *ctl, sd_bus_message *m, sd_bus_error *e,
+		    bool reg)
+{
+	const char *path;
+	int r = sd_bus_message_read(m, "o", &path);
+
+	if (r < 0)
+		return r;
+	if (!ctl->agent)
+		return dm_missing(e);
+	r = reg ? agent_register(ctl->agent, sd_bus_message_get_sender(m),
+				 path, e) :
+		  agent_unregister(ctl->agent, sd_bus_message_get_sender(m),
+				   path, e);
+	return r < 0 ? r : sd_bus_reply_method_return(m, "");
+}
+
+static int do_register_agent(struct control *ctl, sd_bus_message *m,
+			     sd_bus_error *e)
+{
+	return do_agent(ctl, m, e, true);
+}
+
+static int do_unregister_agent(struct control *ctl, sd_bus_message *m,
+			       sd_bus_error *e)
+{
+	return do_agent(ctl, m, e, false);
+}
+
+static int method_register_agent(sd_bus_message *m, void *userdata,
+				 sd_bus_error *e)
+{
+	return privileged(userdata, m, do_register_agent, e);
+}
+
+static int method_unregister_agent(sd_bus_message *m, void *userdata,
+				   sd_bus_error *e)
+{
+	return privileged(userdata, m, do_unregister_agent, e);
+}
+
 /* A tree status other than 200 as a D-Bus error. */
 static int tree_error(sd_bus_error *e, int st, const char *whole)
 {
@@ -731,17 +789,15 @@ static int tree_error(sd_bus_error *e, int st, const char *whole)
 static int do_get_node(struct control *ctl, sd_bus_message *m,
 		       sd_bus_error *e)
 {
-	struct dm_tree *t = dm_tree_of(ctl);
+	struct dm_tree *t;
 	sd_bus_message *reply = NULL;
 	struct dm_tree_value v;
 	const char *uri, *format;
 	int r, st;
 
-	r = sd_bus_message_read(m, "s", &uri);
+	r = tree_request(ctl, m, e, &t, &uri);
 	if (r < 0)
 		return r;
-	if (!t)
-		return dm_missing(e);
 	/* the device's own view: no ACL, and AAuthSecret masked */
 	st = dm_tree_get_for_display(t, NULL, uri, &v);
 	if (st != DM_TREE_OK)
@@ -768,17 +824,15 @@ static int method_get_node(sd_bus_message *m, void *userdata,
 static int do_list_node(struct control *ctl, sd_bus_message *m,
 			sd_bus_error *e)
 {
-	struct dm_tree *t = dm_tree_of(ctl);
+	struct dm_tree *t;
 	sd_bus_message *reply = NULL;
 	char *kids = NULL, *p, *name, buf[DM_TREE_MAX_SEG + 1];
 	const char *uri;
 	int r, st;
 
-	r = sd_bus_message_read(m, "s", &uri);
+	r = tree_request(ctl, m, e, &t, &uri);
 	if (r < 0)
 		return r;
-	if (!t)
-		return dm_missing(e);
 	st = dm_tree_children(t, NULL, uri, &kids);
 	if (st != DM_TREE_OK)
 		return tree_error(e, st, uri);
@@ -954,6 +1008,12 @@ static const sd_bus_vtable manager_vtable[] = {
 		method_get_node, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("ListNode", SD_BUS_ARGS("s", uri),
 		SD_BUS_RESULT("as", children), method_list_node,
+		SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("RegisterAgent", SD_BUS_ARGS("o", path),
+		SD_BUS_NO_RESULT, method_register_agent,
+		SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("UnregisterAgent", SD_BUS_ARGS("o", path),
+		SD_BUS_NO_RESULT, method_unregister_agent,
 		SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_SIGNAL_WITH_ARGS("CardInserted",
 		SD_BUS_ARGS("o", card, "s", reader), 0),
@@ -1258,6 +1318,7 @@ void control_free(struct control *ctl)
 		bip_set_observer(ctl->bip, NULL, NULL);
 	if (ctl->dm)
 		dm_client_set_observer(ctl->dm, NULL);
+	agent_free(ctl->agent);
 	for (int i = 0; i < 4; i++)
 		sd_bus_slot_unref(ctl->slots[i]);
 	while (ctl->cards) {

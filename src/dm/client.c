@@ -51,6 +51,7 @@ struct dm_client {
 	size_t nhistory;		/* newest at index 0 */
 	unsigned next_id;
 	struct dm_client_observer obs;
+	struct dm_client_ui ui;
 	struct event *kick;		/* start what can start */
 };
 
@@ -74,6 +75,52 @@ void dm_client_set_observer(struct dm_client *dc,
 		dc->obs = *o;
 	else
 		memset(&dc->obs, 0, sizeof(dc->obs));
+}
+
+void dm_client_set_ui(struct dm_client *dc, const struct dm_client_ui *ui)
+{
+	if (ui)
+		dc->ui = *ui;
+	else
+		memset(&dc->ui, 0, sizeof(dc->ui));
+}
+
+static struct entry *entry_of(struct dm_client *dc, const struct dm_session *s)
+{
+	for (struct entry *e = dc->active; e; e = e->next)
+		if (e->s == s)
+			return e;
+	return NULL;
+}
+
+static int session_ui(void *arg, struct dm_session *s,
+		      const struct dm_ui_request *r)
+{
+	struct dm_client *dc = arg;
+	struct entry *e = entry_of(dc, s);
+
+	if (!e || !dc->ui.ask)
+		return -ENOENT;
+	return dc->ui.ask(dc->ui.arg, e->info.id, e->info.server_id, r);
+}
+
+void dm_client_ui_answer(struct dm_client *dc, unsigned id,
+			 enum dm_ui_verdict v, const char *answer)
+{
+	for (struct entry *e = dc->active; e; e = e->next)
+		if (e->info.id == id && e->s) {
+			dm_session_ui_answer(e->s, v, answer);
+			return;
+		}
+}
+
+/* The session of e ends: a question to the agent is withdrawn. */
+static void end_session(struct dm_client *dc, struct entry *e)
+{
+	if (e->s && dm_session_ui_waiting(e->s) && dc->ui.cancel)
+		dc->ui.cancel(dc->ui.arg, e->info.id);
+	dm_session_free(e->s);
+	e->s = NULL;
 }
 
 static bool running_for(struct dm_client *dc, const char *server_id)
@@ -129,7 +176,7 @@ static void session_done(void *arg, struct dm_session *s)
 	snprintf(e->info.error, sizeof(e->info.error), "%s",
 		 dm_session_error(s));
 	e->info.finished_usec = now_usec();
-	dm_session_free(s);
+	end_session(dc, e);
 	save(dc);
 	remember(dc, &e->info);
 	if (dc->obs.finished)
@@ -177,6 +224,7 @@ static int start_entry(struct dm_client *dc, struct entry *e)
 	cfg.timeout = c->dm.timeout;
 	cfg.auth_retries = c->dm.auth_retries;
 	cfg.alerts = (enum dm_alert_policy)c->dm.alerts;
+	cfg.ui = session_ui;
 	cfg.psk_identity = c->dm_sc.psk_identity;
 	cfg.psk = psk;
 	cfg.psk_len = psk_bytes(c, psk, sizeof(psk));
@@ -456,7 +504,7 @@ void dm_client_free(struct dm_client *dc)
 		if (e->s)
 			log_notice(LOG_DM, "session with %s cancelled: stopping",
 				   e->info.server_id);
-		dm_session_free(e->s);
+		end_session(dc, e);
 		free(e);
 	}
 	event_free(dc->kick);

@@ -42,6 +42,18 @@ struct dm_client_observer {
 	void *arg;
 };
 
+/*
+ * A UI agent for the alerts 1100-1104 (D-Bus).  ask() returns 0 when it
+ * will answer through dm_client_ui_answer(), < 0 to let the policy answer;
+ * cancel() drops a question whose session is gone.
+ */
+struct dm_client_ui {
+	int (*ask)(void *arg, unsigned id, const char *server,
+		   const struct dm_ui_request *r);
+	void (*cancel)(void *arg, unsigned id);
+	void *arg;
+};
+
 struct dm_client *dm_client_new(struct event_base *base,
 				const struct conf *c, struct dm_tree *t,
 				struct bip *bip);
@@ -50,6 +62,11 @@ void dm_client_reconfigure(struct dm_client *dc, const struct conf *c);
 void dm_client_set_observer(struct dm_client *dc,
 			    const struct dm_client_observer *o);
 struct dm_tree *dm_client_tree(struct dm_client *dc);
+/* NULL: no agent, the policy answers. */
+void dm_client_set_ui(struct dm_client *dc, const struct dm_client_ui *ui);
+/* The agent's answer for session id; ignored when it is gone. */
+void dm_client_ui_answer(struct dm_client *dc, unsigned id,
+			 enum dm_ui_verdict v, const char *answer);
 
 /*
  * Take a Package#0 from source ("bip", "sms", "dbus").  Returns 0 when it

@@ -40,6 +40,7 @@ enum {
 	ST_OK = 200,
 	ST_AUTH_ACCEPTED = 212,
 	ST_CHUNK_OK = 213,
+	ST_CANCELLED = 214,
 	ST_NOT_EXECUTED = 215,
 	ST_ROLLED_BACK = 216,
 	ST_NOT_MODIFIED = 304,
@@ -106,6 +107,11 @@ struct dm_session {
 	struct syncml_msg *out;		/* the message being built */
 	unsigned cmd_id;
 	struct large_object lo;
+	/* the server message being executed; it waits for a UI agent */
+	struct syncml_msg *in;
+	const struct syncml_cmd *next_cmd;
+	const struct syncml_cmd *ui_cmd;	/* the alert the agent has */
+	bool authed, more, resend, abort;
 	struct dm_generic_alert report;
 	struct event *kick;
 	dm_session_done_fn *done;
@@ -756,19 +762,26 @@ static void alert_option(const struct syncml_cmd *c, const char *key,
 	}
 }
 
-/* The user-interaction alerts (DM Protocol 1.2 clause 10), by policy. */
+/*
+ * The answer to a user-interaction alert (DM Protocol 1.2 clause 10): from
+ * the agent, or by policy.  A confirmation refused is 304, the other
+ * questions cancelled are 214.
+ */
 static struct syncml_cmd *ui_alert(struct dm_session *s,
-				   const struct syncml_cmd *c)
+				   const struct syncml_cmd *c,
+				   enum dm_ui_verdict v, const char *answer)
 {
-	bool yes = s->cfg.alerts == DM_ALERTS_ACCEPT;
+	bool yes = v == DM_UI_POLICY ? s->cfg.alerts == DM_ALERTS_ACCEPT :
+		   v == DM_UI_ACCEPT;
 	const char *text = c->items && c->items->next && c->items->next->data.p ?
 			   (const char *)c->items->next->data.p : "";
 	struct syncml_cmd *st;
 	char dr[64];
 
-	log_notice(LOG_DM, "session %s: %s alert %u \"%.80s\" (%s)", s->sid,
+	log_notice(LOG_DM, "session %s: %s alert %u \"%.80s\" %s%s", s->sid,
 		   s->acc.server_id, c->code, text,
-		   yes ? "accepted" : "refused");
+		   yes ? "accepted" : "refused",
+		   v == DM_UI_POLICY ? " by policy" : " by the UI agent");
 	switch (c->code) {
 	case SYNCML_ALERT_DISPLAY:
 		return add_status(s, c->cmd_id, "Alert", NULL, NULL, ST_OK);
@@ -778,15 +791,50 @@ static struct syncml_cmd *ui_alert(struct dm_session *s,
 	default:
 		if (!yes)
 			return add_status(s, c->cmd_id, "Alert", NULL, NULL,
-					  ST_NOT_MODIFIED);
+					  ST_CANCELLED);
 		st = add_status(s, c->cmd_id, "Alert", NULL, NULL, ST_OK);
-		alert_option(c, "DR", dr, sizeof(dr));
-		if (!*dr && c->code != SYNCML_ALERT_TEXT_INPUT)
-			snprintf(dr, sizeof(dr), "1");
+		if (answer) {
+			snprintf(dr, sizeof(dr), "%s", answer);
+		} else {
+			alert_option(c, "DR", dr, sizeof(dr));
+			if (!*dr && c->code != SYNCML_ALERT_TEXT_INPUT)
+				snprintf(dr, sizeof(dr), "1");
+		}
 		if (st && status_item(s, st, dr) < 0)
 			return NULL;
 		return st;
 	}
+}
+
+/* Hand a UI alert to the agent: true when its answer will come later. */
+static bool ui_ask(struct dm_session *s, const struct syncml_cmd *c)
+{
+	const char *choices[32];
+	const struct syncml_item *it;
+	struct dm_ui_request r;
+	char maxdt[16];
+	size_t n = 0;
+
+	if (!s->cfg.ui)
+		return false;
+	memset(&r, 0, sizeof(r));
+	r.code = c->code;
+	it = c->items;
+	r.options = it && it->data.p ? (const char *)it->data.p : "";
+	it = it ? it->next : NULL;
+	r.text = it && it->data.p ? (const char *)it->data.p : "";
+	for (it = it ? it->next : NULL; it && n < 32; it = it->next)
+		choices[n++] = it->data.p ? (const char *)it->data.p : "";
+	r.choices = choices;
+	r.nchoices = n;
+	alert_option(c, "MAXDT", maxdt, sizeof(maxdt));
+	r.timeout = (unsigned)strtoul(maxdt, NULL, 10);
+	if (s->cfg.ui(s->arg, s, &r) < 0)
+		return false;
+	s->ui_cmd = c;
+	log_info(LOG_DM, "session %s: alert %u handed to the UI agent", s->sid,
+		 c->code);
+	return true;
 }
 
 static bool ok_code(unsigned st)
@@ -1041,15 +1089,18 @@ static bool hdr_status(struct dm_session *s, const struct syncml_cmd *c,
 	return false;
 }
 
-static int handle_commands(struct dm_session *s, const struct syncml_msg *in,
-			   bool authed, bool *more, bool *resend, bool *abort)
+/*
+ * Execute the server's commands from s->next_cmd on.  Returns 1 when a UI
+ * alert went to the agent (the rest waits for its answer), 0 when done.
+ */
+static int handle_commands(struct dm_session *s)
 {
 	const struct syncml_cmd *c;
 
-	for (c = in->cmds; c && s->state != S_DONE; c = c->next) {
+	for (c = s->next_cmd; c && s->state != S_DONE; c = c->next) {
 		if (c->type == SYNCML_STATUS) {
 			if (c->cmd_ref && !strcmp(c->cmd_ref, "0")) {
-				if (!hdr_status(s, c, resend))
+				if (!hdr_status(s, c, &s->resend))
 					return 0;
 			} else if (!ok_code(c->code)) {
 				log_info(LOG_DM, "session %s: server: %s %s: %u",
@@ -1061,8 +1112,8 @@ static int handle_commands(struct dm_session *s, const struct syncml_msg *in,
 		}
 		if (c->type == SYNCML_RESULTS)
 			continue;
-		*more = true;
-		if (!authed) {
+		s->more = true;
+		if (!s->authed) {
 			/* not executed until the server is authenticated */
 			if (!add_status(s, c->cmd_id, syncml_cmd_name(c->type),
 					NULL, NULL, ST_MISSING_CRED))
@@ -1074,7 +1125,7 @@ static int handle_commands(struct dm_session *s, const struct syncml_msg *in,
 
 			switch (c->code) {
 			case SYNCML_ALERT_SESSION_ABORT:
-				*abort = true;
+				s->abort = true;
 				return 0;
 			case SYNCML_ALERT_NEXT_MESSAGE:
 				st = add_status(s, c->cmd_id, "Alert", NULL,
@@ -1085,7 +1136,11 @@ static int handle_commands(struct dm_session *s, const struct syncml_msg *in,
 			case SYNCML_ALERT_TEXT_INPUT:
 			case SYNCML_ALERT_SINGLE_CHOICE:
 			case SYNCML_ALERT_MULTI_CHOICE:
-				st = ui_alert(s, c);
+				if (ui_ask(s, c)) {
+					s->next_cmd = c->next;
+					return 1;
+				}
+				st = ui_alert(s, c, DM_UI_POLICY, NULL);
 				break;
 			default:
 				st = add_status(s, c->cmd_id, "Alert", NULL,
@@ -1098,6 +1153,7 @@ static int handle_commands(struct dm_session *s, const struct syncml_msg *in,
 		if (exec_cmd(s, c, NULL) < 0)
 			return -ENOMEM;
 	}
+	s->next_cmd = NULL;
 	return 0;
 }
 
@@ -1147,10 +1203,12 @@ static bool next_message_pending(const struct dm_session *s)
 	return false;
 }
 
+static void go_on(struct dm_session *s);
+
 static void handle_message(struct dm_session *s, const struct syncml_msg *in,
 			   const struct dm_http_response *resp)
 {
-	bool more = false, resend = false, abort = false, authed;
+	bool authed;
 	unsigned code;
 
 	snprintf(s->server_msg_id, sizeof(s->server_msg_id), "%s",
@@ -1191,21 +1249,38 @@ static void handle_message(struct dm_session *s, const struct syncml_msg *in,
 	if (!authed)
 		log_notice(LOG_DM, "session %s: %s credentials refused (%u)",
 			   s->sid, s->acc.server_id, code);
-	if (new_out(s) < 0 || answer_hdr(s, in, code) < 0 ||
-	    handle_commands(s, in, authed, &more, &resend, &abort) < 0) {
+	if (new_out(s) < 0 || answer_hdr(s, in, code) < 0) {
 		finish(s, DM_RESULT_PROTOCOL, "out of memory");
 		return;
 	}
+	s->authed = authed;
+	s->more = s->resend = s->abort = false;
+	s->next_cmd = in->cmds;
+	go_on(s);
+}
+
+/* Execute (the rest of) s->in, then answer it. */
+static void go_on(struct dm_session *s)
+{
+	const struct syncml_msg *in = s->in;
+	int r = handle_commands(s);
+
+	if (r < 0) {
+		finish(s, DM_RESULT_PROTOCOL, "out of memory");
+		return;
+	}
+	if (r > 0)
+		return;		/* the UI agent answers later */
 	if (s->changed && s->changed_cb)
 		s->changed_cb(s->arg, s);
 	s->changed = false;
 	if (s->state == S_DONE)
 		return;
-	if (abort) {
+	if (s->abort) {
 		finish(s, DM_RESULT_ABORTED, "aborted by the server");
 		return;
 	}
-	if (resend) {
+	if (s->resend) {
 		/* our Package#1 again, with fresh credentials */
 		s->npending = 0;
 		s->out->cmds = NULL;
@@ -1236,7 +1311,7 @@ static void handle_message(struct dm_session *s, const struct syncml_msg *in,
 		send_message(s);
 		return;
 	}
-	if (!more && !s->npending && authed) {
+	if (!s->more && !s->npending && s->authed) {
 		finish(s, DM_RESULT_OK, NULL);
 		return;
 	}
@@ -1292,9 +1367,28 @@ static void post_done(void *arg, int err, const char *msg,
 	set_state(s, S_RUNNING);
 	log_debug(LOG_DM, "session %s: server message %s, %zu bytes%s", s->sid,
 		  in->hdr.msg_id, resp->len, in->final ? ", final" : "");
+	/* kept while its commands run: a UI alert may make them wait */
+	syncml_msg_free(s->in);
+	s->in = in;
 	handle_message(s, in, resp);
-	/* commands answered by reference only: the input can go */
-	syncml_msg_free(in);
+}
+
+void dm_session_ui_answer(struct dm_session *s, enum dm_ui_verdict v,
+			  const char *answer)
+{
+	if (!s->ui_cmd || s->state == S_DONE)
+		return;
+	if (!ui_alert(s, s->ui_cmd, v, answer)) {
+		finish(s, DM_RESULT_PROTOCOL, "out of memory");
+		return;
+	}
+	s->ui_cmd = NULL;
+	go_on(s);
+}
+
+bool dm_session_ui_waiting(const struct dm_session *s)
+{
+	return s->ui_cmd != NULL;
 }
 
 static void kicked(evutil_socket_t fd, short what, void *arg)
@@ -1381,6 +1475,7 @@ void dm_session_free(struct dm_session *s)
 	free(s->msgs);
 	free(s->owner);
 	free(s->lo.buf);
+	syncml_msg_free(s->in);
 	free(s->pending);
 	if (s->psk) {
 		OPENSSL_cleanse(s->psk, s->cfg.psk_len);

@@ -51,6 +51,30 @@ struct dm_generic_alert {
 	char data[1024];
 };
 
+/* A user-interaction alert (1100-1104) for a UI agent. */
+struct dm_ui_request {
+	unsigned code;
+	const char *options;		/* "MINDT=..&MAXDT=..&DR=..", "" none */
+	const char *text;		/* what to show */
+	const char *const *choices;	/* 1103, 1104: the choices, in order */
+	size_t nchoices;
+	unsigned timeout;		/* seconds: MAXDT, else 0 */
+};
+
+enum dm_ui_verdict {
+	DM_UI_POLICY,			/* no answer: as [dm] alerts says */
+	DM_UI_ACCEPT,
+	DM_UI_REJECT,
+};
+
+/*
+ * Ask a UI agent: returns 0 when the answer will come through
+ * dm_session_ui_answer() (the session waits, the loop runs on), or < 0 to
+ * answer by policy at once.
+ */
+typedef int dm_session_ui_fn(void *arg, struct dm_session *s,
+			     const struct dm_ui_request *r);
+
 struct dm_session_cfg {
 	struct event_base *base;
 	struct dm_tree *tree;
@@ -66,6 +90,7 @@ struct dm_session_cfg {
 	unsigned timeout;		/* seconds per HTTP exchange */
 	unsigned auth_retries;		/* challenges taken, each way */
 	enum dm_alert_policy alerts;
+	dm_session_ui_fn *ui;		/* NULL: policy only; arg is the owner's */
 	const char *psk_identity;	/* https */
 	const uint8_t *psk;
 	size_t psk_len;
@@ -81,6 +106,15 @@ struct dm_session *dm_session_start(const struct dm_session_cfg *cfg,
 				    dm_session_done_fn *done,
 				    dm_session_changed_fn *changed, void *arg,
 				    char *err, size_t errlen);
+/*
+ * The agent's answer to the pending UI alert: accepted or not, and for
+ * 1102-1104 the text or the chosen numbers ("2", "1-3").  The session goes
+ * on with the rest of the server's message.
+ */
+void dm_session_ui_answer(struct dm_session *s, enum dm_ui_verdict v,
+			  const char *answer);
+bool dm_session_ui_waiting(const struct dm_session *s);
+
 /* Stop (no callback); a running Atomic cannot exist between messages. */
 void dm_session_free(struct dm_session *s);
 

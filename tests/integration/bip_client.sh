@@ -14,10 +14,10 @@ AP=$(another_port)
 DEAD=$(another_port)
 start_pcscd
 
-# echo servers (TCP and UDP) and a local application that records bytes
-$PY - "$EP" "$UP" "$AP" "$T/app.out" <<'EOP' >"$T/peers.log" 2>&1 &
+# echo servers (TCP and UDP), and a local application that records bytes
+$PY - "$EP" "$UP" <<'EOP' >"$T/peers.log" 2>&1 &
 import socket, sys, threading
-ep, up, ap, out = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+ep, up = int(sys.argv[1]), int(sys.argv[2])
 def tcp_echo():
     s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("127.0.0.1", ep)); s.listen(4)
@@ -32,24 +32,14 @@ def udp_echo():
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", up))
     while True:
         d, a = s.recvfrom(65536); s.sendto(d, a)
-def app():
-    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", ap)); s.listen(4)
-    while True:
-        c, _ = s.accept()
-        with open(out, "ab") as f:
-            while True:
-                d = c.recv(4096)
-                if not d: break
-                f.write(d); f.flush()
-        c.close()
-for t in (tcp_echo, udp_echo, app):
+for t in (tcp_echo, udp_echo):
     threading.Thread(target=t, daemon=True).start()
 print("ready", flush=True)
 threading.Event().wait()
 EOP
 PIDS+=($!)
 wait_for 10 grep -q ready "$T/peers.log" || bail "test peers did not start"
+start_recorder "$AP" "$T/app.out"
 
 cat >"$T/card.scn" <<EOS
 expect profile *

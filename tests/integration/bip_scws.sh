@@ -9,12 +9,11 @@ pick_port
 SP=$(another_port)
 start_pcscd
 start_bus
-mkdir -p "$T/www"
-head -c 3000 /dev/urandom | base64 >"$T/www/index.html"
+card_www
 write_conf
 start_daemon
 start_vuicc --scws "$SP" --scws "$SP" --www "$T/www"
-wait_for 15 bash -c "ss -Hltn '( sport = :$SP )' | grep -q 127.0.0.1" || bail "no listener on $SP"
+wait_listening "$SP"
 CTL=$top_builddir/dmscgwctl
 "$CTL" monitor >"$T/mon.txt" 2>&1 &
 PIDS+=($!)

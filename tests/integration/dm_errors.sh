@@ -17,14 +17,7 @@ write_conf "
 encoding = xml
 auth_retries = 2
 
-[dm_sc]
-server_id = DMSC01
-server_password = srvpwd
-client_name = dmclient
-client_password = clipwd
-addr = https://127.0.0.1:$SP/OMA/DM
-psk_identity = dmsc
-psk_key = $PSK"
+$(dm_sc_conf "$SP" "$PSK")"
 
 finished() { count_lines "$T/dmscgw.log" "session .* with DMSC01 (finished|failed)"; }
 finished_ge() { [ "$(finished)" -ge "$1" ]; }

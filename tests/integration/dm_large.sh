@@ -17,14 +17,7 @@ write_conf "
 encoding = xml
 max_msg_size = 2048
 
-[dm_sc]
-server_id = DMSC01
-server_password = srvpwd
-client_name = dmclient
-client_password = clipwd
-addr = https://127.0.0.1:$SP/OMA/DM
-psk_identity = dmsc
-psk_key = $PSK"
+$(dm_sc_conf "$SP" "$PSK")"
 
 # 100 KiB of text, and 600 KiB for the session the card leaves
 /usr/bin/python3 -c '

@@ -17,14 +17,7 @@ dm_conf() {
 	write_conf "
 encoding = $1
 
-[dm_sc]
-server_id = DMSC01
-server_password = srvpwd
-client_name = dmclient
-client_password = clipwd
-addr = https://127.0.0.1:$SP/OMA/DM
-psk_identity = dmsc
-psk_key = $PSK"
+$(dm_sc_conf "$SP" "$PSK")"
 }
 
 run() {	# run FORMAT

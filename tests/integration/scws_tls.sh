@@ -28,16 +28,12 @@ TP=$(another_port)
 SP=$(another_port)
 start_pcscd
 start_bus
-mkdir -p "$T/www"
-head -c 3000 /dev/urandom | base64 >"$T/www/index.html"
+card_www
 write_conf
 start_daemon
 start_vuicc -v --scws-tls "$TP" --scws "$SP" --psk-identity "$ID" \
 	--psk "$PSK" --www "$T/www"
-for p in "$TP" "$SP"; do
-	wait_for 15 bash -c "ss -Hltn '( sport = :$p )' | grep -q 127.0.0.1" ||
-		bail "no listener on $p"
-done
+wait_listening "$TP" "$SP"
 
 # tls_get NAME HOST:PORT [KEY [IDENTITY]]: GET / through s_client, its
 # output in $T/NAME.out (stdout and stderr), its status returned

@@ -17,23 +17,7 @@ AP=$(another_port)
 start_pcscd
 
 # the "DM client" application: records what the card sends it
-$PY - "$AP" "$T/app.out" <<'EOP' >"$T/peers.log" 2>&1 &
-import socket, sys
-ap, out = int(sys.argv[1]), sys.argv[2]
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", ap)); s.listen(4)
-print("ready", flush=True)
-while True:
-    c, _ = s.accept()
-    with open(out, "ab") as f:
-        while True:
-            d = c.recv(4096)
-            if not d: break
-            f.write(d); f.flush()
-    c.close()
-EOP
-PIDS+=($!)
-wait_for 10 grep -q ready "$T/peers.log" || bail "test peer did not start"
+start_recorder "$AP" "$T/app.out"
 
 cat >"$T/card.scn" <<EOS
 expect profile *
@@ -61,7 +45,7 @@ write_conf "
 applications = $AP:07:DM Client"
 start_daemon
 start_vuicc -v -s "$T/card.scn" --scws "$SP"
-wait_for 15 bash -c "ss -Hltn '( sport = :$SP )' | grep -q 127.0.0.1" || bail "no listener on $SP"
+wait_listening "$SP"
 
 wait_for 15 test -s "$T/app.out"
 check "the card read the daemon's Terminal Applications envelope (a type 07 entry)" \

@@ -1,0 +1,104 @@
+#!/bin/bash
+# The user-interaction alerts 1100-1104 of a DM session: answered by the
+# [dm] alerts policy while no UI agent is registered, then by an agent on
+# D-Bus (org.dmscgw1.Agent), which sees the server's text; an agent that
+# fails leaves the answer to the policy.  The card checks every Status.
+. "${top_srcdir:-.}/tests/lib.sh"
+
+PY=/usr/bin/python3
+CTL=$top_builddir/dmscgwctl
+pick_port
+SP=$(another_port)
+start_pcscd
+start_bus
+
+PSK=a0a1a2a3a4a5a6a7a8a9aaabacadaeaf
+write_conf "
+encoding = xml
+alerts = reject
+$(dm_sc_conf "$SP" "$PSK")"
+
+cat >"$T/card.scn" <<'EOS'
+dm-server DMSC01 srvpwd
+dm-client dmclient clipwd
+timeout 30
+expect profile *
+expect envelope DC*
+# no agent: [dm] alerts = reject
+dm-alert 1100 Maintenance tonight expect 200
+dm-alert 1101 Install the update? expect 304
+dm-alert 1102 Your name? expect 214
+dm-add ./NoAgent chr yes expect 200
+dm-notify
+expect tr 8103..4301 82028281 830100 *
+expect dm-session
+expect dm-end completed
+# the test registers its agent, then says go with envelope D9 01 01
+expect envelope D90101
+dm-alert 1101 Install the update? expect 200
+dm-alert 1102 Your name? expect 200
+dm-alert 1103 Pick a colour expect 200
+dm-alert 1101 please refuse this one expect 304
+dm-alert 1102 agent fails here expect 214
+dm-add ./WithAgent chr yes expect 200
+dm-notify
+expect tr 8103..4301 82028281 830100 *
+expect dm-session
+expect dm-end completed
+EOS
+start_daemon
+start_vuicc --scws-tls "$SP" --psk-identity dmsc --psk "$PSK" -v -s "$T/card.scn"
+wait_for 20 grep -q "session .* with DMSC01 finished" "$T/dmscgw.log"
+check "no agent: the session finished" grep -q "session .* with DMSC01 finished" "$T/dmscgw.log"
+check "no agent: the policy refused the confirmation" \
+	grep -q 'alert 1101 "Install the update?" refused by policy' "$T/dmscgw.log"
+check "no agent: ./NoAgent provisioned" test "$("$CTL" tree get ./NoAgent 2>&1)" = yes
+
+# the agent: accepts, answers "Alice" to a text input, "2" to a choice,
+# refuses when asked to, and fails (a D-Bus error) on "agent fails here"
+$PY - "$T/agent.log" <<'EOP' >"$T/agent.out" 2>&1 &
+import sys, dbus, dbus.service, dbus.mainloop.glib
+from gi.repository import GLib
+dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
+log = open(sys.argv[1], "a", buffering=1)
+bus = dbus.SystemBus()
+class Agent(dbus.service.Object):
+    @dbus.service.method("org.dmscgw1.Agent", in_signature="usqsass", out_signature="bs")
+    def Alert(self, session, server, code, text, choices, options):
+        log.write("%u %s %u %s\n" % (session, server, code, text))
+        if "fails" in text:
+            raise dbus.exceptions.DBusException("test.Failed", "the agent failed")
+        if "refuse" in text:
+            return (False, "")
+        return (True, {1102: "Alice", 1103: "2"}.get(int(code), ""))
+Agent(bus, "/test/agent")
+bus.get_object("org.dmscgw1", "/org/dmscgw1").RegisterAgent(
+    dbus.ObjectPath("/test/agent"), dbus_interface="org.dmscgw1.Manager")
+print("registered", flush=True)
+GLib.MainLoop().run()
+EOP
+AGENT_PID=$!
+PIDS+=("$AGENT_PID")
+wait_for 10 grep -q registered "$T/agent.out"
+check "the agent registered" grep -q registered "$T/agent.out"
+out=$($PY -c 'import dbus,sys; b=dbus.SystemBus(); b.get_object("org.dmscgw1","/org/dmscgw1").RegisterAgent(dbus.ObjectPath("/x"), dbus_interface="org.dmscgw1.Manager")' 2>&1)
+check "a second agent is refused ($out)" contains "$out" "already"
+busctl --system call org.dmscgw1 /org/dmscgw1/card/1 org.dmscgw1.Card Envelope ay 3 0xD9 0x01 0x01 >/dev/null
+wait_count 20 "$T/dmscgw.log" "session .* with DMSC01 finished" 2
+check "with the agent: the session finished" \
+	test "$(count_lines "$T/dmscgw.log" "session .* with DMSC01 finished")" -eq 2
+check "the agent saw the server's text" grep -q "DMSC01 1101 Install the update?" "$T/agent.log"
+check "the agent saw the choice alert" grep -q "DMSC01 1103 Pick a colour" "$T/agent.log"
+check "the agent's refusal counts" grep -q 'alert 1101 "please refuse this one" refused by the UI agent' "$T/dmscgw.log"
+check "a failing agent leaves it to the policy" \
+	grep -q 'alert 1102 "agent fails here" refused by policy' "$T/dmscgw.log"
+check "./WithAgent provisioned" test "$("$CTL" tree get ./WithAgent 2>&1)" = yes
+wait_for 10 grep -q "all .* steps passed" "$T/vuicc.log"
+check "the card's scenario passed (every Status as expected)" grep -q "all .* steps passed" "$T/vuicc.log"
+kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null
+wait_for 5 grep -q "UI agent .* gone" "$T/dmscgw.log"
+check "the agent leaving the bus is noticed" grep -q "UI agent .* gone" "$T/dmscgw.log"
+stop_vuicc
+stop_daemon
+check "clean exit" test "$DAEMON_RC" -eq 0
+done_testing
