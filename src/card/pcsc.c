@@ -58,10 +58,13 @@ struct req {
 	size_t clen;
 	pcsc_done_fn done;
 	void *arg;
+	bool fetch;			/* FETCH at once after a 91 XX */
 	/* results */
 	int err;
 	long rv;
 	struct apdu_result res;
+	bool has_fres;
+	struct apdu_result fres;	/* that FETCH's */
 	unsigned ntaps;
 	struct tap taps[MAX_TAPS];
 	uint8_t atr[MAX_ATR_SIZE];
@@ -96,6 +99,7 @@ struct pcsc_reader {
 	size_t atr_len;
 	unsigned long proto;
 	void *data;
+	const struct apdu_result *fetched;	/* see pcsc_fetched() */
 
 	/* worker; NULL thread when the reader does not match */
 	bool has_worker;
@@ -452,6 +456,20 @@ static void worker_connect(struct pcsc_reader *r, struct req *q)
 	}
 }
 
+/*
+ * The card has a proactive command: FETCH it in the same turn, saving the
+ * loop a round trip (the CAT engine fetches first thing after 91 XX).
+ * When this fails the loop fetches again itself and sees why.
+ */
+static void worker_fetch(struct tx_ctx *t, struct req *q)
+{
+	const uint8_t fetch[5] = { 0x80, 0x12, 0x00, 0x00,
+				   (uint8_t)(q->res.sw & 0xFF) };
+
+	q->has_fres = apdu_exchange(worker_tx, t, fetch, sizeof(fetch),
+				    &q->fres) == 0;
+}
+
 static void *worker_main(void *arg)
 {
 	struct pcsc_reader *r = arg;
@@ -486,6 +504,9 @@ static void *worker_main(void *arg)
 				q->err = apdu_exchange(worker_tx, &t, q->cmd,
 						       q->clen, &q->res);
 				q->rv = t.rv;
+				if (!q->err && q->fetch &&
+				    (q->res.sw >> 8) == 0x91)
+					worker_fetch(&t, q);
 			}
 			break;
 		case REQ_DISCONNECT:
@@ -750,7 +771,9 @@ static void on_transmitted(struct pcsc *p, struct pcsc_reader *r, struct req *q)
 			log_warn(LOG_CARD, "%s: transmit failed: %s", r->name,
 				 pcsc_stringify_error(q->rv));
 	}
+	r->fetched = !q->err && q->has_fres ? &q->fres : NULL;
 	q->done(q->arg, q->err, q->err ? NULL : &q->res);
+	r->fetched = NULL;
 }
 
 static void service_change(struct pcsc *p, bool up, long rv)
@@ -943,8 +966,8 @@ void pcsc_free(struct pcsc *p)
 	free(p);
 }
 
-int pcsc_transmit(struct pcsc_reader *r, const uint8_t *cmd, size_t len,
-		  pcsc_done_fn done, void *arg)
+static int transmit(struct pcsc_reader *r, const uint8_t *cmd, size_t len,
+		    pcsc_done_fn done, void *arg, bool fetch)
 {
 	struct req *q;
 
@@ -959,8 +982,26 @@ int pcsc_transmit(struct pcsc_reader *r, const uint8_t *cmd, size_t len,
 	q->clen = len;
 	q->done = done;
 	q->arg = arg;
+	q->fetch = fetch;
 	worker_push(r, q);
 	return 0;
+}
+
+int pcsc_transmit(struct pcsc_reader *r, const uint8_t *cmd, size_t len,
+		  pcsc_done_fn done, void *arg)
+{
+	return transmit(r, cmd, len, done, arg, false);
+}
+
+int pcsc_transmit_fetch(struct pcsc_reader *r, const uint8_t *cmd,
+			size_t len, pcsc_done_fn done, void *arg)
+{
+	return transmit(r, cmd, len, done, arg, true);
+}
+
+const struct apdu_result *pcsc_fetched(const struct pcsc_reader *r)
+{
+	return r->fetched;
 }
 
 const char *pcsc_reader_name(const struct pcsc_reader *r)

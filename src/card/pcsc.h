@@ -61,6 +61,15 @@ void pcsc_reconfigure(struct pcsc *p, const struct pcsc_config *cfg);
 int pcsc_transmit(struct pcsc_reader *r, const uint8_t *cmd, size_t len,
 		  pcsc_done_fn done, void *arg);
 
+/*
+ * The same; when the card answers 91 XX the worker sends FETCH (80 12 00 00
+ * XX) right away.  During done, pcsc_fetched() is that FETCH's result, or
+ * NULL when there was none or it failed (then FETCH again, as usual).
+ */
+int pcsc_transmit_fetch(struct pcsc_reader *r, const uint8_t *cmd,
+			size_t len, pcsc_done_fn done, void *arg);
+const struct apdu_result *pcsc_fetched(const struct pcsc_reader *r);
+
 const char *pcsc_reader_name(const struct pcsc_reader *r);
 const uint8_t *pcsc_reader_atr(const struct pcsc_reader *r, size_t *len);
 /* "T=0" or "T=1" */

@@ -53,6 +53,8 @@ struct cat {
 	size_t profile_len;
 	bool fetch_pending;		/* a 91 XX was seen */
 	uint8_t fetch_len;		/* its XX */
+	bool prefetched;		/* ... and the worker fetched already */
+	struct apdu_result fetch_res;
 	struct cat_cmd_details cmd;	/* command being executed */
 	struct cat_job *jobs, **jobs_tail;
 	bool status_queued;
@@ -91,6 +93,7 @@ static void cat_enter(struct cat *c, enum cat_state s)
 }
 
 static void cat_apdu_done(void *arg, int err, const struct apdu_result *res);
+static void cat_pcsc_done(void *arg, int err, const struct apdu_result *res);
 static void cat_kick(struct cat *c);
 
 static int cat_send(struct cat *c, enum cat_state next, uint8_t cla,
@@ -103,7 +106,10 @@ static int cat_send(struct cat *c, enum cat_state next, uint8_t cla,
 	if (n < 0)
 		return n;
 	log_hex(LOG_CAT, "C-APDU", apdu, (size_t)n);
-	n = pcsc_transmit(c->reader, apdu, (size_t)n, cat_apdu_done, c);
+	/* what answers 91 XX is followed by FETCH in the worker's turn */
+	n = next == CAT_FETCH ?
+	    pcsc_transmit(c->reader, apdu, (size_t)n, cat_pcsc_done, c) :
+	    pcsc_transmit_fetch(c->reader, apdu, (size_t)n, cat_pcsc_done, c);
 	if (n < 0) {
 		log_err(LOG_CAT, "%s: cannot send APDU: %s", cat_name(c),
 			strerror(-n));
@@ -244,6 +250,14 @@ static void cat_kick(struct cat *c)
 
 	if (c->state != CAT_IDLE)
 		return;
+	if (c->fetch_pending && c->prefetched) {
+		c->fetch_pending = c->prefetched = false;
+		log_debug(LOG_CAT, "%s: FETCH (sent with the previous APDU)",
+			  cat_name(c));
+		cat_enter(c, CAT_FETCH);
+		cat_apdu_done(c, 0, &c->fetch_res);
+		return;
+	}
 	if (c->fetch_pending) {
 		c->fetch_pending = false;
 		if (cat_send(c, CAT_FETCH, APDU_CLA_UICC, INS_FETCH, 0, 0,
@@ -358,6 +372,18 @@ static void cat_envelope_done(struct cat *c, uint16_t sw,
 		c->e->obs->envelope(c->e->obs_arg, c, j->data[0], sw);
 	job_finish(c, j, 0, sw, res->data, res->len);
 	cat_after(c, sw);
+}
+
+/* A completion from the worker, maybe with the FETCH that followed it. */
+static void cat_pcsc_done(void *arg, int err, const struct apdu_result *res)
+{
+	struct cat *c = arg;
+	const struct apdu_result *f = pcsc_fetched(c->reader);
+
+	c->prefetched = f != NULL;
+	if (f)
+		c->fetch_res = *f;
+	cat_apdu_done(c, err, res);
 }
 
 static void cat_apdu_done(void *arg, int err, const struct apdu_result *res)
