@@ -114,6 +114,9 @@ static const struct conf_key keys[] = {
 	CHECKED(dm_sc, auth, dm_store_check_auth, "digest"),
 	OPT(dm_sc, psk_identity),
 	CHECKED(dm_sc, psk_key, check_psk, ""),
+	ENUM(modem, enable, yesno_names, "yes"),
+	STR(modem, modem, "first"),
+	ENUM(modem, delete_sms, yesno_names, "yes"),
 	OPT(trace, file),
 	OPT(trace, udp),
 };

@@ -82,6 +82,11 @@ struct conf {
 		char psk_key[129];	/* hex, up to 64 bytes */
 	} dm_sc;
 	struct {
+		int enable;		/* 0 no, 1 yes: follow ModemManager */
+		char modem[64];		/* "first" or an EquipmentIdentifier */
+		int delete_sms;		/* 0 no, 1 yes: once a notification is taken */
+	} modem;
+	struct {
 		char file[256];		/* pcap file, empty: none */
 		char udp[128];		/* GSMTAP destination, empty: none */
 	} trace;

@@ -27,6 +27,7 @@
 #include "ctl/control.h"
 #include "dm/client.h"
 #include "dm/store.h"
+#include "sms/sms.h"
 #include "dm/tree.h"
 #include "log.h"
 #include "trace/trace.h"
@@ -45,6 +46,7 @@ struct daemon {
 	struct bip *bip;
 	struct dm_tree *tree;
 	struct dm_client *dm;
+	struct sms_service *sms;
 	struct trace *trace;
 	char trace_path[256];		/* "" when the pcap trace is off */
 	const char *bus_spec;
@@ -260,6 +262,7 @@ static int daemon_reload(struct daemon *d, char *err, size_t errlen)
 	wakeup_reconfigure(d->wakeup, &d->conf);
 	bip_reconfigure(d->bip, &d->conf);
 	dm_client_reconfigure(d->dm, &d->conf);
+	sms_reconfigure(d->sms, &d->conf);
 	trace_apply(d, &d->conf);
 	pcsc_config_from(&pc, &d->conf);
 	pcsc_reconfigure(d->pcsc, &pc);
@@ -482,6 +485,12 @@ int main(int argc, char **argv)
 		control_set_bip(d.ctl, d.bip);
 		control_set_dm(d.ctl, d.dm);
 	}
+	/* the modem: on the bus the control service uses */
+	d.sms = sms_new(d.bus, &d.conf, d.cat, d.wakeup, d.dm);
+	if (!d.sms) {
+		log_err(LOG_MAIN, "out of memory");
+		goto out;
+	}
 	pcsc_config_from(&pc, &d.conf);
 	d.pcsc = pcsc_new(d.base, &pc, &pcsc_ops, &d);
 	if (!d.pcsc) {
@@ -502,6 +511,7 @@ int main(int argc, char **argv)
 	set_state(&d, "stopping");
 out:
 	pcsc_free(d.pcsc);
+	sms_free(d.sms);
 	control_free(d.ctl);
 	bus_free(d.bus);
 	dm_client_free(d.dm);

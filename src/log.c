@@ -21,6 +21,7 @@ static const char *const mod_names[LOG_MOD_MAX] = {
 	[LOG_CTL] = "ctl",
 	[LOG_BIP] = "bip",
 	[LOG_DM] = "dm",
+	[LOG_SMS] = "sms",
 };
 
 static enum log_target target = LOG_TO_STDERR;

@@ -18,6 +18,7 @@ enum log_mod {
 	LOG_CTL,
 	LOG_BIP,
 	LOG_DM,
+	LOG_SMS,
 	LOG_MOD_MAX
 };
 

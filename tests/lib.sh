@@ -293,3 +293,45 @@ start_bus() {
 	wait_for 5 test -S "$T/bus" || bail "dbus-daemon did not start"
 	export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/bus"
 }
+
+# package0 SERVERID PASSWORD NONCE_B64 SESSION_HEX [bad]: a DM Notification
+# (General Package#0, version 1.2, server-initiated) in hex, its digest made
+# independently of the daemon (OMA-TS-DM_Notification-V1_2; "bad" spoils it)
+package0() {
+	/usr/bin/python3 - "$@" <<'EOP'
+import base64, hashlib, sys
+sid, pwd, nonce, sess = sys.argv[1], sys.argv[2], base64.b64decode(sys.argv[3]), int(sys.argv[4], 16)
+H = lambda b: hashlib.md5(b).digest()
+B = base64.b64encode
+bits = 12 << 30 | 0 << 28 | 1 << 27          # version 1.2, ui-mode 0, server
+trigger = bits.to_bytes(5, "big") + sess.to_bytes(2, "big") + bytes([len(sid)]) + sid.encode()
+digest = H(B(H((sid + ":" + pwd).encode())) + b":" + nonce + b":" + B(H(trigger)))
+if len(sys.argv) > 5:
+    digest = bytes([digest[0] ^ 0xFF]) + digest[1:]
+print((digest + trigger).hex().upper())
+EOP
+}
+
+# wap_push HEX: the WSP push PDU (TID 01, push, content type 0x44,
+# X-WAP-Application-ID 0x07) carrying HEX, in hex
+wap_push() {
+	echo "010603C4AF87$1"
+}
+
+# start_mm_mock [DBUSMOCK ARGS...]: the ModemManager mock
+# (tests/mm/modemmanager.py, python3-dbusmock) on the test bus; stop_mm_mock
+MM_RUNS=0
+mm_up() { busctl --system status org.freedesktop.ModemManager1 >/dev/null 2>&1; }
+start_mm_mock() {
+	MM_RUNS=$((MM_RUNS + 1))
+	/usr/bin/python3 -m dbusmock --system \
+		--template "$top_srcdir/tests/mm/modemmanager.py" \
+		-l "$T/mm-calls-$MM_RUNS.log" "$@" >>"$T/mm.log" 2>&1 &
+	MM_PID=$!
+	PIDS+=("$MM_PID")
+	wait_for 10 mm_up || bail "the ModemManager mock did not come up"
+}
+stop_mm_mock() {
+	kill "$MM_PID" 2>/dev/null
+	wait "$MM_PID" 2>/dev/null
+}

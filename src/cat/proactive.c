@@ -448,6 +448,8 @@ cat_result_name(uint8_t result)
 		return "performed with modification";
 	case CAT_RES_TERMINAL_UNABLE:
 		return "terminal currently unable to process command";
+	case CAT_RES_NETWORK_UNABLE:
+		return "network currently unable to process command";
 	case CAT_RES_USER_REJECTED:
 		return "user did not accept the proactive command";
 	case CAT_RES_TIMER_CONTRADICTION:
@@ -458,6 +460,8 @@ cat_result_name(uint8_t result)
 		return "command type not understood by terminal";
 	case CAT_RES_DATA_NOT_UNDERSTOOD:
 		return "command data not understood by terminal";
+	case CAT_RES_SMS_RP_ERROR:
+		return "SMS RP-ERROR";
 	case CAT_RES_VALUES_MISSING:
 		return "error, required values are missing";
 	case CAT_RES_BIP_ERROR:

@@ -38,6 +38,7 @@ struct ctl {
 	bool answered;		/* a call went through: the bus was there */
 	bool json;
 	const char *card;	/* --card NAME, or NULL */
+	const char *file;	/* --file FILE (notify), or NULL */
 };
 
 /*
@@ -126,6 +127,7 @@ int manager_verb_trace(struct ctl *c, int argc, char **argv);
 int manager_verb_reload(struct ctl *c, int argc, char **argv);
 int manager_verb_sessions(struct ctl *c, int argc, char **argv);
 int manager_verb_session(struct ctl *c, int argc, char **argv);
+int manager_verb_notify(struct ctl *c, int argc, char **argv);
 int manager_verb_tree(struct ctl *c, int argc, char **argv);
 int card_verb_list(struct ctl *c, int argc, char **argv);
 int card_verb_show(struct ctl *c, int argc, char **argv);

@@ -57,6 +57,9 @@ static const struct verb verbs[] = {
 	{ "tree", "get URI | ls URI",
 	  "Read a node of the DM management tree",
 	  2, 2, false, manager_verb_tree },
+	{ "notify", "HEX | --file FILE",
+	  "Hand a DM Notification (Package#0 or WAP push) to the DM client",
+	  0, 1, false, manager_verb_notify },
 	{ "monitor", "", "Print the daemon's signals as they come",
 	  0, 0, false, monitor_verb },
 };
@@ -82,6 +85,7 @@ static void ctl_help(void)
 	       "                        address such as unix:path=/run/x\n"
 	       "      --card=NAME       The card for call and envelope: its reader\n"
 	       "                        name, object path or number\n"
+	       "      --file=FILE       notify: the notification's bytes from FILE\n"
 	       "  -h, --help            Show this help and exit\n"
 	       "      --version         Show the version and exit\n"
 	       "\nExit status: 0 done, 1 the daemon reported a failure,\n"
@@ -497,6 +501,7 @@ enum {
 	OPT_JSON = 0x100,
 	OPT_BUS,
 	OPT_CARD,
+	OPT_FILE,
 	OPT_VERSION,
 };
 
@@ -504,6 +509,7 @@ static const struct option options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "bus", required_argument, NULL, OPT_BUS },
 	{ "card", required_argument, NULL, OPT_CARD },
+	{ "file", required_argument, NULL, OPT_FILE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -535,6 +541,9 @@ int main(int argc, char **argv)
 				return ctl_usage("--card needs a reader name, object path or number");
 			c.card = optarg;
 			break;
+		case OPT_FILE:
+			c.file = optarg;
+			break;
 		case 'h':
 			ctl_help();
 			return CTL_OK;
@@ -561,6 +570,8 @@ int main(int argc, char **argv)
 	if (nargs - 1 < v->min_args || nargs - 1 > v->max_args)
 		return ctl_usage("%s takes %s", v->name,
 				 *v->args ? v->args : "no arguments");
+	if (c.file && strcmp(v->name, "notify"))
+		return ctl_usage("--file is for notify, not %s", v->name);
 	if (c.card && !v->takes_card)
 		return ctl_usage("--card is for call and envelope, not %s",
 				 v->name);

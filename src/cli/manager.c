@@ -8,11 +8,13 @@
 #endif
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli/ctl.h"
+#include "util/hex.h"
 
 int manager_verb_status(struct ctl *c, int argc, char **argv)
 {
@@ -458,4 +460,84 @@ int manager_verb_tree(struct ctl *c, int argc, char **argv)
 	if (r)
 		return r;
 	return get ? manager_tree_get(c, argv[2]) : manager_tree_ls(c, argv[2]);
+}
+
+#define MANAGER_NOTIFY_MAX 4096
+
+/* The bytes of notify: HEX, or --file FILE. */
+static int manager_notify_bytes(struct ctl *c, int argc, char **argv,
+				uint8_t *p, size_t cap, size_t *len)
+{
+	FILE *f;
+	size_t n;
+	int r;
+
+	if (c->file && argc > 1)
+		return ctl_usage("notify takes HEX or --file FILE, not both");
+	if (!c->file && argc < 2)
+		return ctl_usage("notify takes HEX | --file FILE");
+	if (!c->file) {
+		r = hex_decode(p, cap, argv[1]);
+		if (r == -ENOSPC)
+			return ctl_usage("a notification is at most %d bytes",
+					 MANAGER_NOTIFY_MAX);
+		if (r <= 0)
+			return ctl_usage("'%s' is not hex (pairs of 0-9 A-F, "
+					 "spaces allowed between bytes)",
+					 argv[1]);
+		*len = (size_t)r;
+		return CTL_OK;
+	}
+	f = fopen(c->file, "rb");
+	if (!f)
+		return ctl_usage("cannot open %s: %s", c->file,
+				 strerror(errno));
+	n = fread(p, 1, cap, f);
+	r = ferror(f) ? -EIO : fgetc(f) != EOF ? -ENOSPC : 0;
+	fclose(f);
+	if (r == -ENOSPC)
+		return ctl_usage("%s: a notification is at most %d bytes",
+				 c->file, MANAGER_NOTIFY_MAX);
+	if (r < 0 || n == 0)
+		return ctl_usage("%s: %s", c->file, r < 0 ? "read error" :
+				 "empty");
+	*len = n;
+	return CTL_OK;
+}
+
+/* notify HEX | --file FILE: a Package#0 or WAP push to the DM client. */
+int manager_verb_notify(struct ctl *c, int argc, char **argv)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus_message *m = NULL, *reply = NULL;
+	uint8_t data[MANAGER_NOTIFY_MAX];
+	size_t len = 0;
+	int r;
+
+	r = manager_notify_bytes(c, argc, argv, data, sizeof(data), &len);
+	if (r)
+		return r;
+	r = ctl_connect(c);
+	if (r)
+		return r;
+	r = sd_bus_message_new_method_call(c->bus, &m, DMSCGW_SERVICE,
+					   DMSCGW_MANAGER_PATH,
+					   DMSCGW_MANAGER_IFACE, "Notify");
+	if (r >= 0)
+		r = sd_bus_message_append_array(m, 'y', data, len);
+	if (r >= 0)
+		r = sd_bus_call(c->bus, m, 0, &e, &reply);
+	sd_bus_message_unref(m);
+	sd_bus_message_unref(reply);
+	if (r < 0) {
+		r = ctl_bus_error(c, &e, r);
+		sd_bus_error_free(&e);
+		return r;
+	}
+	c->answered = true;
+	if (c->json)
+		printf("{\"taken\":true}\n");
+	else
+		printf("notification taken (%zu bytes)\n", len);
+	return CTL_OK;
 }

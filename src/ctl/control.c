@@ -15,6 +15,7 @@
 #include "ctl/bus.h"
 #include "ctl/agent.h"
 #include "ctl/control.h"
+#include "sms/sms.h"
 #include "dm/client.h"
 #include "dm/tree.h"
 #include "log.h"
@@ -718,6 +719,41 @@ static int method_start_session(sd_bus_message *m, void *userdata,
 	return privileged(userdata, m, do_start_session, e);
 }
 
+/* Notify(ay): a Package#0 or WAP push, as if it came by SMS. */
+static int do_notify(struct control *ctl, sd_bus_message *m, sd_bus_error *e)
+{
+	const void *p;
+	size_t len;
+	char why[200] = "";
+	int r = sd_bus_message_read_array(m, 'y', &p, &len);
+
+	if (r < 0)
+		return r;
+	if (!ctl->dm)
+		return dm_missing(e);
+	r = sms_notify(ctl->dm, p, len, "dbus", why, sizeof(why));
+	switch (r) {
+	case 0:
+		log_info(LOG_CTL, "DM notification (%zu bytes) taken over D-Bus",
+			 len);
+		return sd_bus_reply_method_return(m, "");
+	case -ENOENT:
+		return sd_bus_error_setf(e, ERR_NOTFOUND, "%s", why);
+	case -EBADMSG:
+	case -EPROTO:
+	case -EPROTONOSUPPORT:
+		return sd_bus_error_setf(e, ERR_INVALID, "%s", why);
+	default:
+		return sd_bus_error_setf(e, ERR_FAILED, "%s", *why ? why :
+					 strerror(-r));
+	}
+}
+
+static int method_notify(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+	return privileged(userdata, m, do_notify, e);
+}
+
 static int do_agent(struct control *ctl, sd_bus_message *m, sd_bus_error *e,
 		    bool reg)
 {
@@ -1009,6 +1045,8 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_METHOD_WITH_ARGS("ListNode", SD_BUS_ARGS("s", uri),
 		SD_BUS_RESULT("as", children), method_list_node,
 		SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("Notify", SD_BUS_ARGS("ay", data),
+		SD_BUS_NO_RESULT, method_notify, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("RegisterAgent", SD_BUS_ARGS("o", path),
 		SD_BUS_NO_RESULT, method_register_agent,
 		SD_BUS_VTABLE_UNPRIVILEGED),

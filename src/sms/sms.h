@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The modem side of dmscgw (OMA-TS-DM_SC-V1_0 7.2, the on-line trigger):
+ * DM Notifications that arrive by SMS in a WAP push go to the DM client;
+ * SEND SHORT MESSAGE from the card goes out through the modem; the
+ * modem's registration and location feed the Location Status source, its
+ * outgoing calls the Call Control source.  ModemManager is the only way to
+ * the modem (mm.h).
+ */
+#ifndef DMSCGW_SMS_H
+#define DMSCGW_SMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct bus;
+struct cat_engine;
+struct conf;
+struct dm_client;
+struct wakeup;
+struct sms_service;
+
+/* bus NULL or [modem] enable = no: no modem, SEND SHORT MESSAGE refused. */
+struct sms_service *sms_new(struct bus *bus, const struct conf *c,
+			    struct cat_engine *e, struct wakeup *w,
+			    struct dm_client *dc);
+void sms_free(struct sms_service *s);
+/* [modem] changed (SIGHUP): the modem is followed again when it must. */
+void sms_reconfigure(struct sms_service *s, const struct conf *c);
+
+/*
+ * Hand bytes that carry a DM Notification to the DM client: a WAP push
+ * (WSP push PDU, or SMS user data starting with its header, port 2948), or
+ * the bare Package#0.  Returns as dm_client_notify(), and -EPROTO (why
+ * filled) for a push that is not a DM notification.
+ */
+int sms_notify(struct dm_client *dc, const uint8_t *p, size_t len,
+	       const char *source, char *why, size_t whylen);
+
+#endif
