@@ -201,8 +201,11 @@ static const char *err_text(const sd_bus_error *e)
 /* ------------------------------------------------------------------------ */
 /* Properties                                                               */
 
-/* Reads the variant at msg into *out if it has the type sig, else skips it. */
-static int read_variant(sd_bus_message *msg, const char *sig, void *out)
+/*
+ * Enters the variant at msg if it holds the type sig (returns 1), else skips
+ * it (returns 0); <0 on error.
+ */
+static int enter_variant(sd_bus_message *msg, const char *sig)
 {
 	const char *contents = NULL;
 	char t;
@@ -211,15 +214,87 @@ static int read_variant(sd_bus_message *msg, const char *sig, void *out)
 	r = sd_bus_message_peek_type(msg, &t, &contents);
 	if (r < 0)
 		return r;
-	if (t != 'v' || !contents || strcmp(contents, sig))
-		return sd_bus_message_skip(msg, "v");
+	if (t != 'v' || !contents || strcmp(contents, sig)) {
+		r = sd_bus_message_skip(msg, "v");
+		return r < 0 ? r : 0;
+	}
 	r = sd_bus_message_enter_container(msg, 'v', sig);
-	if (r < 0)
+	return r < 0 ? r : 1;
+}
+
+/* Reads the variant at msg into *out if it has the type sig, else skips it. */
+static int read_variant(sd_bus_message *msg, const char *sig, void *out)
+{
+	int r;
+
+	r = enter_variant(msg, sig);
+	if (r <= 0)
 		return r;
 	r = sd_bus_message_read_basic(msg, sig[0], out);
 	if (r < 0)
 		return r;
 	return sd_bus_message_exit_container(msg);
+}
+
+/* Reads one whole dict entry (key and value) at msg; <0 on error. */
+typedef int entry_fn(sd_bus_message *msg, void *arg);
+/* Reads (or skips) the variant of the entry whose key is key; <0 on error. */
+typedef int prop_fn(sd_bus_message *msg, const char *key, void *arg);
+
+/*
+ * Walks the dictionary at msg, an array of entries of the signature entry
+ * ("sv", "uv", ...): enters each entry, has fn read it and exits it; then
+ * exits the array.  Returns <0 on the first error, fn's included.
+ */
+static int each_entry(sd_bus_message *msg, const char *entry, entry_fn *fn,
+		      void *arg)
+{
+	char dict[32];
+	int r;
+
+	snprintf(dict, sizeof(dict), "{%s}", entry);
+	r = sd_bus_message_enter_container(msg, 'a', dict);
+	if (r < 0)
+		return r;
+	while ((r = sd_bus_message_enter_container(msg, 'e', entry)) > 0) {
+		r = fn(msg, arg);
+		if (r < 0)
+			return r;
+		r = sd_bus_message_exit_container(msg);
+		if (r < 0)
+			return r;
+	}
+	if (r < 0)
+		return r;
+	return sd_bus_message_exit_container(msg);
+}
+
+struct prop_walk {
+	prop_fn *fn;
+	void *arg;
+};
+
+static int prop_entry(sd_bus_message *msg, void *arg)
+{
+	const struct prop_walk *w = arg;
+	const char *key;
+	int r;
+
+	r = sd_bus_message_read(msg, "s", &key);
+	if (r < 0)
+		return r;
+	return w->fn(msg, key, w->arg);
+}
+
+/*
+ * Walks the a{sv} at msg: fn is called with each key and must consume its
+ * variant (read it, or sd_bus_message_skip(msg, "v")).  <0 on error.
+ */
+static int each_prop(sd_bus_message *msg, prop_fn *fn, void *arg)
+{
+	struct prop_walk w = { fn, arg };
+
+	return each_entry(msg, "sv", prop_entry, &w);
 }
 
 /* "MCC,MNC,LAC,CI[,TAC]" (LAC, CI and TAC in hex) */
@@ -243,56 +318,41 @@ static void parse_lac_ci(struct modem *md, const char *s)
 	md->tac = (uint32_t)v[4];
 }
 
+static int location_entry(sd_bus_message *msg, void *arg)
+{
+	struct modem *md = arg;
+	uint32_t src;
+	const char *s = NULL;
+	int r;
+
+	r = sd_bus_message_read(msg, "u", &src);
+	if (r < 0)
+		return r;
+	if (src != LOC_3GPP_LAC_CI)
+		return sd_bus_message_skip(msg, "v");
+	r = read_variant(msg, "s", &s);
+	if (r >= 0 && s)
+		parse_lac_ci(md, s);
+	return r;
+}
+
 /* The a{uv} of Location or GetLocation(): picks 3GPP LAC/CI. */
 static int read_location(sd_bus_message *msg, struct modem *md)
 {
-	int r;
-
-	r = sd_bus_message_enter_container(msg, 'a', "{uv}");
-	if (r < 0)
-		return r;
-	while ((r = sd_bus_message_enter_container(msg, 'e', "uv")) > 0) {
-		uint32_t src;
-		const char *s = NULL;
-
-		r = sd_bus_message_read(msg, "u", &src);
-		if (r < 0)
-			return r;
-		if (src == LOC_3GPP_LAC_CI) {
-			r = read_variant(msg, "s", &s);
-			if (r >= 0 && s)
-				parse_lac_ci(md, s);
-		} else {
-			r = sd_bus_message_skip(msg, "v");
-		}
-		if (r < 0)
-			return r;
-		r = sd_bus_message_exit_container(msg);
-		if (r < 0)
-			return r;
-	}
-	if (r < 0)
-		return r;
-	return sd_bus_message_exit_container(msg);
+	return each_entry(msg, "uv", location_entry, md);
 }
 
 static int read_location_variant(sd_bus_message *msg, struct modem *md)
 {
-	const char *contents = NULL;
-	char t;
 	int r;
 
-	r = sd_bus_message_peek_type(msg, &t, &contents);
+	r = enter_variant(msg, "a{uv}");
+	if (r <= 0)
+		return r;
+	r = read_location(msg, md);
 	if (r < 0)
 		return r;
-	if (t != 'v' || !contents || strcmp(contents, "a{uv}"))
-		return sd_bus_message_skip(msg, "v");
-	r = sd_bus_message_enter_container(msg, 'v', "a{uv}");
-	if (r >= 0)
-		r = read_location(msg, md);
-	if (r >= 0)
-		r = sd_bus_message_exit_container(msg);
-	return r;
+	return sd_bus_message_exit_container(msg);
 }
 
 static unsigned iface_bit(const char *iface)
@@ -310,61 +370,59 @@ static unsigned iface_bit(const char *iface)
 	return 0;
 }
 
+struct modem_props {
+	struct modem *md;
+	unsigned bit;		/* the interface's HAS_* */
+};
+
+static int modem_prop(sd_bus_message *msg, const char *k, void *arg)
+{
+	const struct modem_props *p = arg;
+	struct modem *md = p->md;
+	unsigned bit = p->bit;
+	const char *s = NULL;
+	int b = 0, r;
+
+	if (bit == HAS_MODEM && !strcmp(k, "EquipmentIdentifier")) {
+		r = read_variant(msg, "s", &s);
+		if (r >= 0 && s) {
+			char *id = strdup(s);
+
+			if (!id)
+				return -ENOMEM;
+			free(md->id);
+			md->id = id;
+		}
+	} else if (bit == HAS_MODEM && !strcmp(k, "State")) {
+		r = read_variant(msg, "i", &md->state);
+	} else if (bit == HAS_MODEM && !strcmp(k, "AccessTechnologies")) {
+		r = read_variant(msg, "u", &md->access);
+	} else if (bit == HAS_3GPP && !strcmp(k, "RegistrationState")) {
+		r = read_variant(msg, "u", &md->reg);
+	} else if (bit == HAS_3GPP && !strcmp(k, "OperatorCode")) {
+		r = read_variant(msg, "s", &s);
+		if (r >= 0 && s)
+			snprintf(md->opcode, sizeof(md->opcode), "%s", s);
+	} else if (bit == HAS_LOCATION && !strcmp(k, "Enabled")) {
+		r = read_variant(msg, "u", &md->loc_enabled);
+	} else if (bit == HAS_LOCATION && !strcmp(k, "SignalsLocation")) {
+		r = read_variant(msg, "b", &b);
+		if (r >= 0)
+			md->loc_signals = b;
+	} else if (bit == HAS_LOCATION && !strcmp(k, "Location")) {
+		r = read_location_variant(msg, md);
+	} else {
+		r = sd_bus_message_skip(msg, "v");
+	}
+	return r;
+}
+
 /* An a{sv} of the interface bit of md into md. */
 static int read_props(sd_bus_message *msg, struct modem *md, unsigned bit)
 {
-	int r;
+	struct modem_props p = { md, bit };
 
-	r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-	if (r < 0)
-		return r;
-	while ((r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-		const char *k, *s = NULL;
-		int b = 0;
-
-		r = sd_bus_message_read(msg, "s", &k);
-		if (r < 0)
-			return r;
-		if (bit == HAS_MODEM && !strcmp(k, "EquipmentIdentifier")) {
-			r = read_variant(msg, "s", &s);
-			if (r >= 0 && s) {
-				char *id = strdup(s);
-
-				if (!id)
-					return -ENOMEM;
-				free(md->id);
-				md->id = id;
-			}
-		} else if (bit == HAS_MODEM && !strcmp(k, "State")) {
-			r = read_variant(msg, "i", &md->state);
-		} else if (bit == HAS_MODEM && !strcmp(k, "AccessTechnologies")) {
-			r = read_variant(msg, "u", &md->access);
-		} else if (bit == HAS_3GPP && !strcmp(k, "RegistrationState")) {
-			r = read_variant(msg, "u", &md->reg);
-		} else if (bit == HAS_3GPP && !strcmp(k, "OperatorCode")) {
-			r = read_variant(msg, "s", &s);
-			if (r >= 0 && s)
-				snprintf(md->opcode, sizeof(md->opcode), "%s", s);
-		} else if (bit == HAS_LOCATION && !strcmp(k, "Enabled")) {
-			r = read_variant(msg, "u", &md->loc_enabled);
-		} else if (bit == HAS_LOCATION && !strcmp(k, "SignalsLocation")) {
-			r = read_variant(msg, "b", &b);
-			if (r >= 0)
-				md->loc_signals = b;
-		} else if (bit == HAS_LOCATION && !strcmp(k, "Location")) {
-			r = read_location_variant(msg, md);
-		} else {
-			r = sd_bus_message_skip(msg, "v");
-		}
-		if (r < 0)
-			return r;
-		r = sd_bus_message_exit_container(msg);
-		if (r < 0)
-			return r;
-	}
-	if (r < 0)
-		return r;
-	return sd_bus_message_exit_container(msg);
+	return each_prop(msg, modem_prop, &p);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -501,16 +559,41 @@ static void sms_forget(struct mm *m, const char *path)
 		}
 }
 
+/* What on_sms_props wants of an SMS's properties. */
+struct sms_props {
+	uint32_t state;
+	const char *number;
+	const void *data;
+	size_t len;
+};
+
+static int sms_prop(sd_bus_message *msg, const char *k, void *arg)
+{
+	struct sms_props *p = arg;
+	int r;
+
+	if (!strcmp(k, "State"))
+		return read_variant(msg, "u", &p->state);
+	if (!strcmp(k, "Number"))
+		return read_variant(msg, "s", &p->number);
+	if (strcmp(k, "Data"))
+		return sd_bus_message_skip(msg, "v");
+	r = enter_variant(msg, "ay");
+	if (r <= 0)
+		return r;
+	r = sd_bus_message_read_array(msg, 'y', &p->data, &p->len);
+	if (r < 0)
+		return r;
+	return sd_bus_message_exit_container(msg);
+}
+
 static int on_sms_props(sd_bus_message *msg, void *userdata,
 			sd_bus_error *ret)
 {
 	struct op *o = userdata;
 	struct mm *m = o->m;
 	const sd_bus_error *e = sd_bus_message_get_error(msg);
-	const void *data = NULL;
-	size_t len = 0;
-	const char *number = "";
-	uint32_t state = 0;
+	struct sms_props p = { .number = "" };
 	struct sms *s;
 	char *path = o->path;
 	int r;
@@ -527,52 +610,29 @@ static int on_sms_props(sd_bus_message *msg, void *userdata,
 		sms_forget(m, path);
 		goto out;
 	}
-	r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-	while (r >= 0 && (r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-		const char *k;
-		const char *contents = NULL;
-
-		r = sd_bus_message_read(msg, "s", &k);
-		if (r < 0)
-			break;
-		if (!strcmp(k, "State")) {
-			r = read_variant(msg, "u", &state);
-		} else if (!strcmp(k, "Number")) {
-			r = read_variant(msg, "s", &number);
-		} else if (!strcmp(k, "Data") &&
-			   sd_bus_message_peek_type(msg, NULL, &contents) >= 0 &&
-			   contents && !strcmp(contents, "ay")) {
-			r = sd_bus_message_enter_container(msg, 'v', "ay");
-			if (r >= 0)
-				r = sd_bus_message_read_array(msg, 'y', &data, &len);
-			if (r >= 0)
-				r = sd_bus_message_exit_container(msg);
-		} else {
-			r = sd_bus_message_skip(msg, "v");
-		}
-		if (r >= 0)
-			r = sd_bus_message_exit_container(msg);
-	}
+	r = each_prop(msg, sms_prop, &p);
 	if (r < 0) {
 		log_warn(LOG_SMS, "ModemManager: bad properties of SMS %s: %s",
 			 path, strerror(-r));
 		sms_forget(m, path);
 		goto out;
 	}
-	if (state == SMS_STATE_RECEIVED) {
+	if (p.state == SMS_STATE_RECEIVED) {
 		log_debug(LOG_SMS, "ModemManager: SMS %s from %s received, "
-			  "%zu bytes of data", path, number ? number : "", len);
+			  "%zu bytes of data", path, p.number ? p.number : "",
+			  p.len);
 		s->reported = true;
 		if (m->ops.sms)
-			m->ops.sms(m->arg, path, data, len,
-				   number ? number : "");
-	} else if (state == SMS_STATE_STORED || state == SMS_STATE_SENDING ||
-		   state == SMS_STATE_SENT) {
+			m->ops.sms(m->arg, path, p.data, p.len,
+				   p.number ? p.number : "");
+	} else if (p.state == SMS_STATE_STORED ||
+		   p.state == SMS_STATE_SENDING ||
+		   p.state == SMS_STATE_SENT) {
 		/* one of ours (or somebody's) to send: not for us */
 		sms_forget(m, path);
 	} else {
 		log_debug(LOG_SMS, "ModemManager: SMS %s in state %u, waiting",
-			  path, state);
+			  path, p.state);
 	}
 out:
 	free(path);
@@ -639,14 +699,30 @@ static int on_list(sd_bus_message *msg, void *userdata, sd_bus_error *ret)
 /* ------------------------------------------------------------------------ */
 /* Calls                                                                    */
 
+/* What on_call_props wants of a call's properties. */
+struct call_props {
+	int32_t dir;		/* MMCallDirection, type i */
+	const char *number;
+};
+
+static int call_prop(sd_bus_message *msg, const char *k, void *arg)
+{
+	struct call_props *p = arg;
+
+	if (!strcmp(k, "Direction"))
+		return read_variant(msg, "i", &p->dir);
+	if (!strcmp(k, "Number"))
+		return read_variant(msg, "s", &p->number);
+	return sd_bus_message_skip(msg, "v");
+}
+
 static int on_call_props(sd_bus_message *msg, void *userdata,
 			 sd_bus_error *ret)
 {
 	struct op *o = userdata;
 	struct mm *m = o->m;
 	const sd_bus_error *e = sd_bus_message_get_error(msg);
-	const char *number = "";
-	int32_t dir = 0;		/* MMCallDirection, type i */
+	struct call_props p = { .number = "" };
 	char *path = o->path;
 	int r;
 
@@ -658,31 +734,16 @@ static int on_call_props(sd_bus_message *msg, void *userdata,
 			 err_text(e));
 		goto out;
 	}
-	r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-	while (r >= 0 && (r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-		const char *k;
-
-		r = sd_bus_message_read(msg, "s", &k);
-		if (r < 0)
-			break;
-		if (!strcmp(k, "Direction"))
-			r = read_variant(msg, "i", &dir);
-		else if (!strcmp(k, "Number"))
-			r = read_variant(msg, "s", &number);
-		else
-			r = sd_bus_message_skip(msg, "v");
-		if (r >= 0)
-			r = sd_bus_message_exit_container(msg);
-	}
+	r = each_prop(msg, call_prop, &p);
 	if (r < 0) {
 		log_warn(LOG_SMS, "ModemManager: bad properties of call %s: %s",
 			 path, strerror(-r));
 		goto out;
 	}
 	log_debug(LOG_SMS, "ModemManager: call %s, direction %d, number %s",
-		  path, dir, number ? number : "");
-	if (dir == CALL_OUTGOING && m->ops.call)
-		m->ops.call(m->arg, path, number ? number : "");
+		  path, p.dir, p.number ? p.number : "");
+	if (p.dir == CALL_OUTGOING && m->ops.call)
+		m->ops.call(m->arg, path, p.number ? p.number : "");
 out:
 	free(path);
 	return 0;
@@ -851,6 +912,23 @@ static void modem_changed(struct mm *m, struct modem *md, bool reg_changed)
 /* ------------------------------------------------------------------------ */
 /* ModemManager's objects and signals                                       */
 
+/* s a{sv}: an interface of md and its properties. */
+static int iface_entry(sd_bus_message *msg, void *arg)
+{
+	struct modem *md = arg;
+	const char *iface;
+	unsigned bit;
+	int r;
+
+	r = sd_bus_message_read(msg, "s", &iface);
+	if (r < 0)
+		return r;
+	bit = iface_bit(iface);
+	md->ifaces |= bit;
+	return bit ? read_props(msg, md, bit)
+		   : sd_bus_message_skip(msg, "a{sv}");
+}
+
 /* o a{sa{sv}}, from InterfacesAdded or an entry of GetManagedObjects. */
 static int read_object(struct mm *m, sd_bus_message *msg, const char **pathp)
 {
@@ -865,32 +943,22 @@ static int read_object(struct mm *m, sd_bus_message *msg, const char **pathp)
 	md = modem_get(m, path);
 	if (!md)
 		return sd_bus_message_skip(msg, "a{sa{sv}}");
-	r = sd_bus_message_enter_container(msg, 'a', "{sa{sv}}");
-	if (r < 0)
-		return r;
-	while ((r = sd_bus_message_enter_container(msg, 'e', "sa{sv}")) > 0) {
-		const char *iface;
-		unsigned bit;
-
-		r = sd_bus_message_read(msg, "s", &iface);
-		if (r < 0)
-			return r;
-		bit = iface_bit(iface);
-		md->ifaces |= bit;
-		r = bit ? read_props(msg, md, bit)
-			: sd_bus_message_skip(msg, "a{sv}");
-		if (r < 0)
-			return r;
-		r = sd_bus_message_exit_container(msg);
-		if (r < 0)
-			return r;
-	}
-	if (r < 0)
-		return r;
-	r = sd_bus_message_exit_container(msg);
+	r = each_entry(msg, "sa{sv}", iface_entry, md);
 	if (r >= 0 && !md->ifaces)
 		modem_remove(m, md);
 	return r;
+}
+
+struct object_walk {
+	struct mm *m;
+	const char *path;	/* the object being read, for the log */
+};
+
+static int object_entry(sd_bus_message *msg, void *arg)
+{
+	struct object_walk *w = arg;
+
+	return read_object(w->m, msg, &w->path);
 }
 
 static int on_managed_objects(sd_bus_message *msg, void *userdata,
@@ -899,7 +967,7 @@ static int on_managed_objects(sd_bus_message *msg, void *userdata,
 	struct op *o = userdata;
 	struct mm *m = o->m;
 	const sd_bus_error *e = sd_bus_message_get_error(msg);
-	const char *path = "";
+	struct object_walk w = { m, "" };
 	int r;
 
 	(void)ret;
@@ -909,15 +977,9 @@ static int on_managed_objects(sd_bus_message *msg, void *userdata,
 			 err_text(e));
 		return 0;
 	}
-	r = sd_bus_message_enter_container(msg, 'a', "{oa{sa{sv}}}");
-	while (r >= 0 &&
-	       (r = sd_bus_message_enter_container(msg, 'e', "oa{sa{sv}}")) > 0) {
-		r = read_object(m, msg, &path);
-		if (r >= 0)
-			r = sd_bus_message_exit_container(msg);
-	}
+	r = each_entry(msg, "oa{sa{sv}}", object_entry, &w);
 	if (r < 0)
-		log_warn(LOG_SMS, "ModemManager: bad object %s: %s", path,
+		log_warn(LOG_SMS, "ModemManager: bad object %s: %s", w.path,
 			 strerror(-r));
 	if (!m->modems)
 		log_notice(LOG_SMS, "ModemManager has no modem yet");
@@ -956,6 +1018,20 @@ static void gone(struct mm *m)
 	m->owner = NULL;
 }
 
+/* Sets *(bool *)arg if State says the SMS is received. */
+static int sms_state_prop(sd_bus_message *msg, const char *k, void *arg)
+{
+	uint32_t state = 0;
+	int r;
+
+	if (strcmp(k, "State"))
+		return sd_bus_message_skip(msg, "v");
+	r = read_variant(msg, "u", &state);
+	if (r >= 0 && state == SMS_STATE_RECEIVED)
+		*(bool *)arg = true;
+	return r;
+}
+
 static void props_changed(struct mm *m, sd_bus_message *msg, const char *path)
 {
 	const char *iface;
@@ -985,26 +1061,12 @@ static void props_changed(struct mm *m, sd_bus_message *msg, const char *path)
 	}
 	if (!strcmp(iface, IF_SMS) && sms_find(m, path) &&
 	    !sms_find(m, path)->reported) {
-		/* whatever changed: read it whole once it is received */
-		r = sd_bus_message_enter_container(msg, 'a', "{sv}");
-		while (r >= 0 &&
-		       (r = sd_bus_message_enter_container(msg, 'e', "sv")) > 0) {
-			const char *k;
-			uint32_t state = 0;
+		bool received = false;
 
-			r = sd_bus_message_read(msg, "s", &k);
-			if (r >= 0 && !strcmp(k, "State")) {
-				r = read_variant(msg, "u", &state);
-				if (r >= 0 && state == SMS_STATE_RECEIVED) {
-					sms_read(m, path);
-					return;
-				}
-			} else if (r >= 0) {
-				r = sd_bus_message_skip(msg, "v");
-			}
-			if (r >= 0)
-				r = sd_bus_message_exit_container(msg);
-		}
+		/* whatever changed: read it whole once it is received */
+		(void)each_prop(msg, sms_state_prop, &received);
+		if (received)
+			sms_read(m, path);
 	}
 }
 

@@ -140,15 +140,43 @@ wait_for 10 grep -q '^[0-9.]* > AT+CNMI=' "$T/modem.log"
 check "ModemManager asked for new message indications (+CNMI)" \
 	grep -q '^[0-9.]* > AT+CNMI=' "$T/modem.log"
 
-# --- The daemon goes here, before the SMS comes.  It talks D-Bus on the
-# system bus, and this ModemManager is on the private session bus, which
-# lets anyone own any name: export DBUS_SYSTEM_BUS_ADDRESS=
-# "$DBUS_SESSION_BUS_ADDRESS", then as in the other tests pick_port,
-# start_pcscd, write_conf (with the daemon's ModemManager settings),
-# start_daemon, start_vuicc, and wait for the daemon to be on the bus.
+# The daemon and the card.  The daemon talks D-Bus on the "system" bus:
+# here the private session bus ModemManager is on.  It starts with the
+# modem off ([modem] enable = no), so that the Sms object can be looked at
+# as ModemManager made it; then a reload turns the modem on and the daemon
+# finds the SMS waiting (Messaging.List), as after a restart.
+export DBUS_SYSTEM_BUS_ADDRESS="$DBUS_SESSION_BUS_ADDRESS"
+CTL=$top_builddir/dmscgwctl
+pick_port
+SP=$(another_port)
+start_pcscd
+PSK=c0c1c2c3c4c5c6c7c8c9cacbcccdcecf
+modem_conf() {
+	write_conf "
+encoding = xml
+$(dm_sc_conf "$SP" "$PSK")
+
+[modem]
+enable = $1"
+}
+modem_conf no
+cat >"$T/card.scn" <<'EOS'
+dm-server DMSC01 srvpwd
+dm-client dmclient clipwd
+timeout 60
+expect profile *
+dm-add ./ByRealModem chr yes expect 200
+expect dm-session
+expect dm-end completed
+EOS
+start_daemon
+start_vuicc --scws-tls "$SP" --psk-identity dmsc --psk "$PSK" -s "$T/card.scn"
+wait_for 15 grep -q "channel 1 listen" "$T/dmscgw.log"
+check "the daemon and the card are up (the card's SCWS listens)" \
+	grep -q "channel 1 listen" "$T/dmscgw.log"
 
 # a General Package#0 (server DMSC01) in a WAP push from $OA
-PKG0=$(package0 DMSC01 srvpwd "$(printf 'nonce-mm' | base64)" 1234)
+PKG0=$(package0 DMSC01 srvpwd "" 1234)
 WSP=$(wap_push "$PKG0")
 echo "sms $OA $PKG0" >"$T/modem.ctl"
 
@@ -167,9 +195,28 @@ if [ -n "$SMS" ]; then
 	check "Sms.Data is the WSP push (the UDH stripped)" test "$DATA" = "$WSP"
 	MESSAGES=$(prop "$MODEM" Modem.Messaging Messages)
 	check "Messaging.Messages lists it" contains "$MESSAGES" "\"$SMS\""
-	# --- and the daemon's assertions here: it took the Sms (Messaging.Added
-	# or the Messages property), checked the Package#0 of DMSC01 and
-	# started the DM session it asks for (dmscgw.log, card.log).
+	# the daemon is told to use the modem: it finds the SMS, checks it,
+	# runs the session with the card's DM_SC server and deletes the SMS
+	modem_conf yes
+	kill -HUP "$DAEMON_PID"
+	wait_for 30 grep -q "session 1234 with DMSC01 \(finished\|failed\)" "$T/dmscgw.log"
+	check "the daemon found the modem through the real ModemManager" \
+		grep -q "modem .* in use" "$T/dmscgw.log"
+	check "it took the SMS's DM notification" \
+		grep -q "SMS $SMS from $OA: DM notification taken" "$T/dmscgw.log"
+	check "the on-line trigger started the session, which finished" \
+		grep -q "session 1234 with DMSC01 finished" "$T/dmscgw.log"
+	check "the card's DM_SC server provisioned the tree" \
+		test "$("$CTL" tree get ./ByRealModem 2>&1)" = yes
+	wait_for 10 grep -q '^[0-9.]* > AT+CMGD=1' "$T/modem.log"
+	check "the SMS was deleted from the modem (AT+CMGD)" \
+		grep -q '^[0-9.]* > AT+CMGD=1' "$T/modem.log"
+	wait_for 10 eval '! prop "$MODEM" Modem.Messaging Messages | grep -q "\"$SMS\""'
+	check "... and from ModemManager" \
+		bash -c "! busctl --address='$DBUS_SESSION_BUS_ADDRESS' get-property $MM1 '$MODEM' $MM1.Modem.Messaging Messages | grep -q '\"$SMS\"'"
+	stop_vuicc
+	stop_daemon
+	check "the daemon stops cleanly" test "$DAEMON_RC" -eq 0
 fi
 
 # the commands the fake modem answered ERROR to (ModemManager went on
