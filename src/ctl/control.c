@@ -713,6 +713,45 @@ static int do_start_session(struct control *ctl, sd_bus_message *m,
 	return sd_bus_reply_method_return(m, "u", (uint32_t)r);
 }
 
+/* Report(server, source, type, format, data): a Generic Alert session. */
+static int do_report(struct control *ctl, sd_bus_message *m, sd_bus_error *e)
+{
+	struct dm_generic_alert g;
+	const char *server, *source, *type, *format, *data;
+	char why[200] = "";
+	int r = sd_bus_message_read(m, "sssss", &server, &source, &type,
+				    &format, &data);
+
+	if (r < 0)
+		return r;
+	if (!ctl->dm)
+		return dm_missing(e);
+	memset(&g, 0, sizeof(g));
+	if (!*server || strlen(server) > SERVER_ID_MAX ||
+	    strlen(source) >= sizeof(g.source) || strlen(type) >= sizeof(g.type) ||
+	    strlen(format) >= sizeof(g.format) || strlen(data) >= sizeof(g.data))
+		return sd_bus_error_setf(e, ERR_INVALID, "an argument is empty "
+					 "or too long (data: at most %zu bytes)",
+					 sizeof(g.data) - 1);
+	snprintf(g.source, sizeof(g.source), "%s", source);
+	snprintf(g.type, sizeof(g.type), "%s", type);
+	snprintf(g.format, sizeof(g.format), "%s", format);
+	snprintf(g.data, sizeof(g.data), "%s", data);
+	r = dm_client_report(ctl->dm, server, &g, "dbus", why, sizeof(why));
+	if (r == -ENOENT)
+		return sd_bus_error_setf(e, ERR_NOTFOUND, "%s", why);
+	if (r < 0)
+		return sd_bus_error_setf(e, ERR_FAILED, "%s", *why ? why :
+					 strerror(-r));
+	emit(ctl, MANAGER_PATH, MANAGER_IFACE, "Sessions");
+	return sd_bus_reply_method_return(m, "u", (uint32_t)r);
+}
+
+static int method_report(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+	return privileged(userdata, m, do_report, e);
+}
+
 static int method_start_session(sd_bus_message *m, void *userdata,
 				sd_bus_error *e)
 {
@@ -1044,6 +1083,11 @@ static const sd_bus_vtable manager_vtable[] = {
 		method_get_node, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("ListNode", SD_BUS_ARGS("s", uri),
 		SD_BUS_RESULT("as", children), method_list_node,
+		SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("Report",
+		SD_BUS_ARGS("s", server_id, "s", source, "s", type, "s", format,
+			    "s", data),
+		SD_BUS_RESULT("u", id), method_report,
 		SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("Notify", SD_BUS_ARGS("ay", data),
 		SD_BUS_NO_RESULT, method_notify, SD_BUS_VTABLE_UNPRIVILEGED),

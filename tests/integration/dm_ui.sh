@@ -45,6 +45,10 @@ dm-notify
 expect tr 8103..4301 82028281 830100 *
 expect dm-session
 expect dm-end completed
+# a Generic Alert the test asks for (Report over D-Bus)
+dm-add ./AfterReport chr yes expect 200
+expect dm-session alert 1201
+expect dm-end completed
 EOS
 start_daemon
 start_vuicc --scws-tls "$SP" --psk-identity dmsc --psk "$PSK" -v -s "$T/card.scn"
@@ -93,6 +97,15 @@ check "the agent's refusal counts" grep -q 'alert 1101 "please refuse this one" 
 check "a failing agent leaves it to the policy" \
 	grep -q 'alert 1102 "agent fails here" refused by policy' "$T/dmscgw.log"
 check "./WithAgent provisioned" test "$("$CTL" tree get ./WithAgent 2>&1)" = yes
+out=$(busctl --system call org.dmscgw1 /org/dmscgw1 org.dmscgw1.Manager Report sssss \
+	DMSC01 ./FUMO/1 org.openmobilealliance.dm.firmwareupdate.devicerequest chr ready 2>&1)
+check "Report starts a client-initiated session ($out)" contains "$out" "u "
+wait_count 20 "$T/dmscgw.log" "session .* with DMSC01 finished" 3
+check "its Package#1 carried the Generic Alert 1226" \
+	grep -q "dm: <- msg 1 .*Alert(1201).*Alert(1226)" "$T/vuicc.log"
+check "... and the session finished" test "$(count_lines "$T/dmscgw.log" "session .* with DMSC01 finished")" -eq 3
+out=$(busctl --system call org.dmscgw1 /org/dmscgw1 org.dmscgw1.Manager Report sssss NOPE . "" "" x 2>&1)
+check "Report to an unknown server: NotFound ($out)" contains "$out" "no DM account"
 wait_for 10 grep -q "all .* steps passed" "$T/vuicc.log"
 check "the card's scenario passed (every Status as expected)" grep -q "all .* steps passed" "$T/vuicc.log"
 kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null
