@@ -177,7 +177,7 @@ static void session_done(void *arg, struct dm_session *s)
 		 dm_session_error(s));
 	e->info.finished_usec = now_usec();
 	end_session(dc, e);
-	save(dc);
+	/* the tree was saved after each change (session_changed) */
 	remember(dc, &e->info);
 	if (dc->obs.finished)
 		dc->obs.finished(dc->obs.arg, &e->info);

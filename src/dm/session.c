@@ -183,6 +183,9 @@ static void finish(struct dm_session *s, enum dm_session_result r,
 		va_end(ap);
 	}
 	set_state(s, S_DONE);
+	if (s->changed && s->changed_cb)
+		s->changed_cb(s->arg, s);	/* e.g. a nonce, then an abort */
+	s->changed = false;
 	if (r == DM_RESULT_OK)
 		log_info(LOG_DM, "session %s with %s finished: %u commands",
 			 s->sid, s->acc.server_id, s->commands);
@@ -885,6 +888,15 @@ struct atomic_log {
 	size_t n;
 };
 
+/* Remember st (NULL: out of memory) for a rollback; the bound is explicit. */
+static int alog_add(struct atomic_log *alog, struct syncml_cmd *st)
+{
+	if (!st || alog->n == SYNCML_MAX_CMDS)
+		return -ENOMEM;
+	alog->st[alog->n++] = st;
+	return 0;
+}
+
 static int exec_cmd(struct dm_session *s, const struct syncml_cmd *c,
 		    struct atomic_log *alog);
 
@@ -898,13 +910,10 @@ static int exec_list(struct dm_session *s, const struct syncml_cmd *c,
 	for (k = c; k; k = k->next) {
 		mark = alog ? alog->n : 0;
 		if (alog && *failed) {
-			struct syncml_cmd *st = add_status(s, k->cmd_id,
-				syncml_cmd_name(k->type), NULL, NULL,
-				ST_NOT_EXECUTED);
-
-			if (!st)
+			if (alog_add(alog, add_status(s, k->cmd_id,
+					syncml_cmd_name(k->type), NULL, NULL,
+					ST_NOT_EXECUTED)) < 0)
 				return -ENOMEM;
-			alog->st[alog->n++] = st;
 			continue;
 		}
 		if (exec_cmd(s, k, alog) < 0)
@@ -968,25 +977,20 @@ static int exec_cmd(struct dm_session *s, const struct syncml_cmd *c,
 		return exec_atomic(s, c);
 	if (c->type == SYNCML_ATOMIC) {
 		/* DM Protocol 1.2: Atomic does not nest */
-		st = add_status(s, c->cmd_id, name, NULL, NULL, ST_FAILED);
-		if (!st)
-			return -ENOMEM;
-		alog->st[alog->n++] = st;
-		return 0;
+		return alog_add(alog, add_status(s, c->cmd_id, name, NULL,
+						 NULL, ST_FAILED));
 	}
 	if (c->type == SYNCML_SEQUENCE) {
 		st = add_status(s, c->cmd_id, name, NULL, NULL, ST_OK);
-		if (!st)
+		if (!st || (alog && alog_add(alog, st) < 0))
 			return -ENOMEM;
-		if (alog)
-			alog->st[alog->n++] = st;
 		return exec_list(s, c->children, alog, &failed);
 	}
 	if (!c->items) {
 		st = add_status(s, c->cmd_id, name, NULL, NULL, ST_BAD_REQUEST);
-		if (st && alog)
-			alog->st[alog->n++] = st;
-		return st ? 0 : -ENOMEM;
+		if (!st || (alog && alog_add(alog, st) < 0))
+			return -ENOMEM;
+		return 0;
 	}
 	for (it = c->items; it; it = it->next) {
 		code = exec_one(s, c, it, &results);
@@ -1000,10 +1004,8 @@ static int exec_cmd(struct dm_session *s, const struct syncml_cmd *c,
 				  it->target.uri ? it->target.uri : "?", code);
 		st = add_status(s, c->cmd_id, name, it->target.uri,
 				it->source.uri, code);
-		if (!st)
+		if (!st || (alog && alog_add(alog, st) < 0))
 			return -ENOMEM;
-		if (alog && alog->n < SYNCML_MAX_CMDS)
-			alog->st[alog->n++] = st;
 	}
 	return 0;
 }

@@ -46,50 +46,62 @@ struct sms_service {
 /* ------------------------------------------------------------------------ */
 /* DM Notifications in                                                      */
 
-/* A WSP push PDU that must be a DM notification: its body to the client. */
-static int notify_push(struct dm_client *dc, const uint8_t *p, size_t len,
-		       const char *source, char *why, size_t whylen)
+/*
+ * Find the WAP push in p: a WSP push PDU (what ModemManager gives: the user
+ * data without its header), or user data that starts with its header for
+ * WDP port 2948 (sources that give it whole).  Returns 1 with *w decoded,
+ * 0 when p is no push at all, -EBADMSG (why filled) for a broken one.
+ */
+static int find_push(const uint8_t *p, size_t len, struct wsp_push *w,
+		     char *why, size_t whylen)
 {
-	struct wsp_push w;
-	int r = wsp_push_decode(p, len, &w);
+	struct sms_udh h;
 
-	if (r < 0) {
-		errbuf_set(why, whylen, "malformed WAP push (%s)",
-			   r == -EPROTO ? "not a push PDU" : "truncated");
+	if (len >= 2 && (p[1] == WSP_PDU_PUSH || p[1] == WSP_PDU_PUSH + 1) &&
+	    wsp_push_decode(p, len, w) == 0)
+		return 1;
+	if (sms_udh_decode(p, len, &h) < 0 || !h.has_ports ||
+	    h.dst_port != WDP_PORT_PUSH)
+		return 0;
+	if (h.concat && h.total > 1) {
+		errbuf_set(why, whylen, "segment %u of %u of a concatenated "
+			   "push: give the whole", h.seq, h.total);
 		return -EBADMSG;
 	}
-	if (!wsp_push_is_dm(&w)) {
+	if (wsp_push_decode(h.payload, h.payload_len, w) < 0) {
+		errbuf_set(why, whylen, "malformed WAP push on port %u",
+			   WDP_PORT_PUSH);
+		return -EBADMSG;
+	}
+	return 1;
+}
+
+/* A decoded push: its body to the DM client when it is a DM notification. */
+static int push_to_client(struct dm_client *dc, const struct wsp_push *w,
+			  const char *source, char *why, size_t whylen)
+{
+	if (!wsp_push_is_dm(w)) {
 		errbuf_set(why, whylen, "WAP push for %s (content type %s%s)",
-			   w.has_app_id && w.app_id != WSP_APP_ID_DM ?
+			   w->has_app_id && w->app_id != WSP_APP_ID_DM ?
 			   "another application" : "something else",
-			   w.content_type ? "code " : w.content_type_text,
-			   w.content_type ? (w.content_type == WSP_CT_DM_NOTI ?
-					     "0x44" : "other") : "");
+			   w->content_type ? "code " : w->content_type_text,
+			   w->content_type ? (w->content_type == WSP_CT_DM_NOTI ?
+					      "0x44" : "other") : "");
 		return -EPROTO;
 	}
-	return dm_client_notify(dc, w.body, w.body_len, source, why, whylen);
+	return dm_client_notify(dc, w->body, w->body_len, source, why, whylen);
 }
 
 int sms_notify(struct dm_client *dc, const uint8_t *p, size_t len,
 	       const char *source, char *why, size_t whylen)
 {
 	struct wsp_push w;
-	struct sms_udh h;
+	int r = find_push(p, len, &w, why, whylen);
 
-	if (len >= 2 && (p[1] == WSP_PDU_PUSH || p[1] == WSP_PDU_PUSH + 1) &&
-	    wsp_push_decode(p, len, &w) == 0)
-		return notify_push(dc, p, len, source, why, whylen);
-	if (len > 1 && p[0] < len && sms_udh_decode(p, len, &h) == 0 &&
-	    h.has_ports && h.dst_port == WDP_PORT_PUSH) {
-		if (h.concat && h.total > 1) {
-			errbuf_set(why, whylen, "segment %u of %u of a "
-				   "concatenated push: give the whole",
-				   h.seq, h.total);
-			return -EBADMSG;
-		}
-		return notify_push(dc, h.payload, h.payload_len, source, why,
-				   whylen);
-	}
+	if (r < 0)
+		return r;
+	if (r > 0)
+		return push_to_client(dc, &w, source, why, whylen);
 	/* the bare Package#0 */
 	return dm_client_notify(dc, p, len, source, why, whylen);
 }
@@ -99,25 +111,16 @@ static void on_sms(void *arg, const char *path, const uint8_t *data,
 {
 	struct sms_service *s = arg;
 	struct wsp_push w;
-	struct sms_udh h;
 	char why[200];
-	int r;
+	int r = find_push(data, len, &w, why, sizeof(why));
 
-	/*
-	 * ModemManager gives the user data without its header; sources that
-	 * give it whole start with the header (port 2948).
-	 */
-	bool push = len >= 2 && wsp_push_decode(data, len, &w) == 0;
-	bool udh = !push && len > 1 && data[0] < len &&
-		   sms_udh_decode(data, len, &h) == 0 && h.has_ports &&
-		   h.dst_port == WDP_PORT_PUSH;
-
-	if (!push && !udh) {
+	if (r == 0) {
 		log_debug(LOG_SMS, "SMS %s from %s: not a WAP push, left alone",
 			  path, number);
 		return;
 	}
-	r = sms_notify(s->dc, data, len, "sms", why, sizeof(why));
+	if (r > 0)
+		r = push_to_client(s->dc, &w, "sms", why, sizeof(why));
 	if (r == -EPROTO) {
 		log_info(LOG_SMS, "SMS %s from %s: %s, left alone", path,
 			 number, why);
