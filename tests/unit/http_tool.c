@@ -28,6 +28,7 @@
 #include "dm/http.h"
 #include "log.h"
 #include "util/hex.h"
+#include "slurp.h"
 
 struct run {
 	struct event_base *base;
@@ -40,34 +41,6 @@ struct run {
 	bool hex;
 	int rc;
 };
-
-static int slurp(const char *path, uint8_t **buf, size_t *len)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	size_t cap = 4096, n;
-	uint8_t *b, *nb;
-
-	if (f == NULL)
-		return -errno;
-	if ((b = malloc(cap)) == NULL)
-		return -ENOMEM;
-	*len = 0;
-	while ((n = fread(b + *len, 1, cap - *len, f)) > 0) {
-		*len += n;
-		if (*len == cap) {
-			if ((nb = realloc(b, cap * 2)) == NULL) {
-				free(b);
-				return -ENOMEM;
-			}
-			b = nb;
-			cap *= 2;
-		}
-	}
-	if (f != stdin)
-		fclose(f);
-	*buf = b;
-	return 0;
-}
 
 static void print_body(struct run *r, const struct dm_http_response *resp)
 {

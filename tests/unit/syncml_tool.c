@@ -16,35 +16,7 @@
 #include <string.h>
 
 #include "dm/syncml.h"
-
-static int
-slurp(const char *path, uint8_t **buf, size_t *len)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-	size_t cap = 4096, n;
-	uint8_t *b, *nb;
-
-	if (f == NULL)
-		return -errno;
-	if ((b = malloc(cap)) == NULL)
-		return -ENOMEM;
-	*len = 0;
-	while ((n = fread(b + *len, 1, cap - *len, f)) > 0) {
-		*len += n;
-		if (*len == cap) {
-			if ((nb = realloc(b, cap * 2)) == NULL) {
-				free(b);
-				return -ENOMEM;
-			}
-			b = nb;
-			cap *= 2;
-		}
-	}
-	if (f != stdin)
-		fclose(f);
-	*buf = b;
-	return 0;
-}
+#include "slurp.h"
 
 static int
 spill(const char *path, const struct syncml_buf *b)
