@@ -24,16 +24,29 @@ make -j"$(nproc)" >/dev/null
 # ASan's leak check needs ptrace-free LSan; keep reports readable.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# failures LOG: what failed in a test-suite.log, the failing tests' own
+# lines first (the whole log can be long), then the summary.
+failures() {
+	grep -E '^(FAIL|ERROR|XPASS):' "$1" | head -50
+	awk '/^(FAIL|ERROR): [^ ]+$/ { on = 1 }
+	     on && !/^(PASS:|ok) / { print }' "$1" | head -300
+}
 rc=0
 make -j"$(nproc)" check || rc=$?
 if [ -f test-suite.log ]; then
 	pass=$(grep -hE '^# (PASS|XFAIL|SKIP):' test-suite.log | awk '{s+=$3} END {print s+0}')
 	fail=$(grep -hE '^# (FAIL|XPASS|ERROR):' test-suite.log | awk '{s+=$3} END {print s+0}')
-	[ $rc -ne 0 ] && sed -n '/^FAIL\|^ERROR/,$p' test-suite.log | head -200
+	[ $rc -ne 0 ] && failures test-suite.log
 	echo "$pass passed, $fail failed"
 fi
 [ $rc -eq 0 ] || exit $rc
 if [ -n "$distcheck" ]; then
-	make distcheck >distcheck.out 2>&1 || { tail -100 distcheck.out; exit 1; }
+	if ! make distcheck >distcheck.out 2>&1; then
+		tail -60 distcheck.out
+		for l in dmscgw-*/_build/sub/test-suite.log; do
+			[ -f "$l" ] && { echo "== $l"; failures "$l"; }
+		done
+		exit 1
+	fi
 	echo "distcheck passed"
 fi
