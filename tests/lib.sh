@@ -31,7 +31,13 @@ not_ok() {
 check() {
 	local d=$1
 	shift
-	if "$@" >>"$T/check.log" 2>&1; then ok "$d"; else not_ok "$d"; fi
+	if "$@" >"$T/check.out" 2>&1; then
+		ok "$d"
+	else
+		not_ok "$d"
+		tail -c 2000 "$T/check.out" | diag	# why, in the test's log
+	fi
+	cat "$T/check.out" >>"$T/check.log"
 }
 
 # contains HAYSTACK NEEDLE
@@ -334,4 +340,18 @@ start_mm_mock() {
 stop_mm_mock() {
 	kill "$MM_PID" 2>/dev/null
 	wait "$MM_PID" 2>/dev/null
+}
+
+# monitors_agree SIGNAL TEXT JSON: a text and a --json monitor show the same
+# signals (name and path) in the same order from the first SIGNAL on.  Each
+# monitor subscribes on its own, so what came before may differ.
+monitors_agree() {
+	python3 -c "
+import json,sys
+t=[l.split()[:2] for l in open(sys.argv[2])]
+j=[[o['signal'],o['path']] for o in map(json.loads, open(sys.argv[3]))]
+def tail(x):
+    i=[s for s,_ in x].index(sys.argv[1])
+    return x[i:]
+assert tail(t) == tail(j), (tail(t), tail(j))" "$@"
 }
