@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 
 #include "bip/bip.h"
 #include "bip/codec.h"
+#include "card/pcsc.h"
 #include "cat/cat.h"
 #include "cat/envelope.h"
 #include "cat/proactive.h"
@@ -104,10 +106,47 @@ struct channel {
 	struct evbuffer *tx;		/* SEND DATA stored, not yet sent */
 	bool announced;			/* data available sent, not drained */
 	uint64_t in, out;
+	uint64_t link_in, link_out;	/* in and out when the link came up */
 	char peer[64];
+	unsigned link;			/* this link's number, see struct fast */
 	struct bip_app_entry *app;
 	enum pending pending;
 	struct event *timeout;
+};
+
+/*
+ * The fast path.  SEND DATA and RECEIVE DATA on an established TCP channel
+ * are answered on the reader's worker thread (pcsc.h, responders), so a
+ * transfer does not wait for the loop at every command.  The loop stays
+ * in charge: it grants the worker Tx room (what it would answer itself:
+ * the room less what the worker took and the loop has not queued yet) and
+ * stages the peer's bytes (up to a buffer size) for RECEIVE DATA.  The
+ * worker answers within that and leaves a note; the loop applies the notes
+ * in order with everything else (queues the bytes, counts, re-announces).
+ * Any other command, channel state, a full buffer or nothing staged goes
+ * to the loop as before.  A link number tells a note from an older link.
+ */
+struct fast {
+	pthread_mutex_t lock;
+	struct bip_card *bc;		/* loop only */
+	struct {
+		unsigned link;
+		bool up;		/* established: the worker may answer */
+		size_t room;		/* Tx room the worker may take */
+		size_t taken;		/* taken, not queued by the loop yet */
+		struct evbuffer *rx;	/* staged for RECEIVE DATA */
+		size_t unstaged;	/* what the loop still holds */
+	} ch[BIP_MAX_CHANNELS];
+};
+
+struct fast_note {
+	uint8_t id;
+	uint8_t type;			/* SEND DATA or RECEIVE DATA */
+	bool now;			/* SEND DATA: "send immediately" */
+	unsigned link;
+	size_t n;
+	size_t left;			/* RECEIVE DATA: bytes left to read */
+	uint8_t data[];			/* SEND DATA's */
 };
 
 struct bip_card {
@@ -116,6 +155,8 @@ struct bip_card {
 	struct cat *c;
 	struct channel ch[BIP_MAX_CHANNELS];
 	struct listener *listeners;
+	struct fast *fast;
+	unsigned links;			/* numbers the links channels get */
 };
 
 struct bip {
@@ -143,10 +184,13 @@ struct lingerer {
 
 #define CHUNK_MAX BIP_MAX_CHUNK
 
+static void fast_grant(struct channel *ch);
+
 static void ch_changed(struct channel *ch, const char *what)
 {
 	struct bip *b = ch->bc->b;
 
+	fast_grant(ch);
 	log_debug(LOG_BIP, "%s: channel %u %s", cat_name(ch->bc->c), ch->id, what);
 	if (b->obs)
 		b->obs(b->obs_arg, ch->bc->c, ch->id, what);
@@ -191,18 +235,66 @@ static void ch_status(const struct channel *ch, uint8_t s[2])
 	}
 }
 
-static struct evbuffer *ch_rx(const struct channel *ch)
-{
-	if (ch->bev)
-		return bufferevent_get_input(ch->bev);
-	return ch->rx;
-}
-
+/*
+ * The channel's Rx buffer: a UDP channel's datagrams; a TCP channel's
+ * bytes staged for the worker (struct fast), then its socket's input.
+ */
 static size_t ch_rx_len(const struct channel *ch)
 {
-	struct evbuffer *rx = ch_rx(ch);
+	struct fast *f = ch->bc->fast;
+	size_t n = 0;
 
-	return rx ? evbuffer_get_length(rx) : 0;
+	if (!ch->bev)
+		return evbuffer_get_length(ch->rx);
+	if (f) {
+		pthread_mutex_lock(&f->lock);
+		n = evbuffer_get_length(f->ch[ch->id - 1].rx);
+		pthread_mutex_unlock(&f->lock);
+	}
+	return n + evbuffer_get_length(bufferevent_get_input(ch->bev));
+}
+
+static void fast_stage(struct channel *ch);
+
+/*
+ * Back-pressure on a TCP peer: read while less than a buffer waits in the
+ * socket's input.  Reading must stop there: with reading enabled and the
+ * input at its high watermark, libevent runs the read callback again at
+ * every loop turn.
+ */
+static void rx_flow(struct channel *ch)
+{
+	bool full;
+
+	if (!ch->bev || ch->state != CH_ESTABLISHED)
+		return;
+	full = evbuffer_get_length(bufferevent_get_input(ch->bev)) >= ch->bufsize;
+	if (full && (bufferevent_get_enabled(ch->bev) & EV_READ))
+		bufferevent_disable(ch->bev, EV_READ);
+	else if (!full && !(bufferevent_get_enabled(ch->bev) & EV_READ))
+		bufferevent_enable(ch->bev, EV_READ);
+}
+
+static size_t ch_rx_remove(struct channel *ch, uint8_t *data, size_t want)
+{
+	struct fast *f = ch->bc->fast;
+	int n = 0, m;
+
+	if (!ch->bev) {
+		n = evbuffer_remove(ch->rx, data, want);
+		return n > 0 ? (size_t)n : 0;
+	}
+	if (f) {
+		pthread_mutex_lock(&f->lock);
+		n = evbuffer_remove(f->ch[ch->id - 1].rx, data, want);
+		pthread_mutex_unlock(&f->lock);
+		n = n > 0 ? n : 0;
+	}
+	m = evbuffer_remove(bufferevent_get_input(ch->bev), data + n,
+			    want - (size_t)n);
+	fast_stage(ch);
+	rx_flow(ch);
+	return (size_t)n + (m > 0 ? (size_t)m : 0);
 }
 
 static void event_sent(void *arg, struct cat *c, int err, uint16_t sw,
@@ -352,6 +444,16 @@ static void ch_release_io(struct channel *ch)
 	}
 	if (ch->rx)
 		evbuffer_drain(ch->rx, evbuffer_get_length(ch->rx));
+	if (ch->bc->fast) {
+		struct fast *f = ch->bc->fast;
+		struct evbuffer *rx = f->ch[ch->id - 1].rx;
+
+		pthread_mutex_lock(&f->lock);
+		evbuffer_drain(rx, evbuffer_get_length(rx));
+		f->ch[ch->id - 1].unstaged = 0;
+		f->ch[ch->id - 1].up = false;
+		pthread_mutex_unlock(&f->lock);
+	}
 	ch->announced = false;
 	ch->peer[0] = '\0';
 }
@@ -402,7 +504,14 @@ static void ch_flush(struct channel *ch)
 
 static void ch_drop(struct channel *ch, const char *why)
 {
-	log_info(LOG_BIP, "%s: channel %u: %s", cat_name(ch->bc->c), ch->id, why);
+	if (ch->state == CH_ESTABLISHED)
+		log_info(LOG_BIP, "%s: channel %u: %s (%llu bytes in, %llu out)",
+			 cat_name(ch->bc->c), ch->id, why,
+			 (unsigned long long)(ch->in - ch->link_in),
+			 (unsigned long long)(ch->out - ch->link_out));
+	else
+		log_info(LOG_BIP, "%s: channel %u: %s", cat_name(ch->bc->c),
+			 ch->id, why);
 	if (ch->bev)
 		bufferevent_disable(ch->bev, EV_READ | EV_WRITE);
 	ch->state = CH_DROPPED;
@@ -424,6 +533,8 @@ static void ch_drop(struct channel *ch, const char *why)
 
 static void bev_read(struct bufferevent *bev, void *arg)
 {
+	fast_stage(arg);
+	rx_flow(arg);
 	maybe_data_available(arg);
 }
 
@@ -437,10 +548,14 @@ static void bev_write(struct bufferevent *bev, void *arg)
 		evtimer_del(ch->timeout);
 		respond_send(ch);
 	}
+	fast_grant(ch);		/* the peer took some: more room */
 }
 
 static void ch_connected(struct channel *ch)
 {
+	ch->link = ++ch->bc->links;
+	ch->link_in = ch->in;
+	ch->link_out = ch->out;
 	ch->state = CH_ESTABLISHED;
 	bufferevent_set_timeouts(ch->bev, NULL, NULL);
 	bufferevent_setwatermark(ch->bev, EV_READ, 0, ch->bufsize);
@@ -633,6 +748,9 @@ static void ch_attach(struct channel *ch, evutil_socket_t fd, const char *peer)
 	}
 	snprintf(ch->peer, sizeof(ch->peer), "%s", peer);
 	bufferevent_setcb(ch->bev, bev_read, bev_write, bev_event, ch);
+	ch->link = ++ch->bc->links;
+	ch->link_in = ch->in;
+	ch->link_out = ch->out;
 	ch->state = CH_ESTABLISHED;
 	bufferevent_setwatermark(ch->bev, EV_READ, 0, ch->bufsize);
 	bufferevent_setwatermark(ch->bev, EV_WRITE, ch->bufsize, 0);
@@ -1006,7 +1124,6 @@ static void receive_data(void *arg, struct cat *c, const struct cat_cmd *cmd,
 	struct channel *ch = cmd_channel(card_of(arg, c), cmd);
 	uint8_t want, data[CHUNK_MAX], extra[CHUNK_MAX + 8];
 	size_t n, left, xl = 0;
-	struct evbuffer *rx;
 	int r;
 
 	if (!ch) {
@@ -1018,16 +1135,15 @@ static void receive_data(void *arg, struct cat *c, const struct cat_cmd *cmd,
 		cat_respond(c, (uint8_t)r, NULL, 0, NULL, 0);
 		return;
 	}
-	rx = ch_rx(ch);
-	if (!rx || !evbuffer_get_length(rx)) {
+	if (!ch_rx_len(ch)) {
 		respond_bip_error(c, ch->state == CH_DROPPED ||
 				  ch->state == CH_LISTEN ? BIP_ERR_CLOSED :
 				  BIP_ERR_NONE);
 		return;
 	}
-	n = evbuffer_remove(rx, data, want < sizeof(data) ? want : sizeof(data));
+	n = ch_rx_remove(ch, data, want < sizeof(data) ? want : sizeof(data));
 	ch->in += n;
-	left = evbuffer_get_length(rx);
+	left = ch_rx_len(ch);
 	if (!left)
 		ch->announced = false;
 	r = bip_put_channel_data(extra, sizeof(extra), data, n);
@@ -1035,9 +1151,6 @@ static void receive_data(void *arg, struct cat *c, const struct cat_cmd *cmd,
 	r = bip_put_data_length(extra + xl, sizeof(extra) - xl, left);
 	xl += r > 0 ? (size_t)r : 0;
 	cat_respond(c, CAT_RES_OK, NULL, 0, extra, xl);
-	/* bytes that came while the card was reading get their own event */
-	if (!left && ch->bev && ch->state == CH_ESTABLISHED)
-		bufferevent_enable(ch->bev, EV_READ);
 }
 
 static void send_data(void *arg, struct cat *c, const struct cat_cmd *cmd,
@@ -1152,6 +1265,251 @@ static void get_channel_status(void *arg, struct cat *c,
 /* ------------------------------------------------------------------ */
 /* Cards, applications, configuration                                  */
 
+/* ------------------------------------------------------------------ */
+/* The fast path (struct fast)                                         */
+
+/* Loop: what the worker may take on this channel now. */
+static void fast_grant(struct channel *ch)
+{
+	struct fast *f = ch->bc->fast;
+	size_t room = 0;
+
+	if (!f)
+		return;
+	pthread_mutex_lock(&f->lock);
+	if (ch->bev && ch->state == CH_ESTABLISHED &&
+	    ch->pending == PEND_NONE) {
+		size_t r = tx_room(ch), taken = f->ch[ch->id - 1].taken;
+
+		room = r > taken ? r - taken : 0;
+	}
+	f->ch[ch->id - 1].room = room;
+	f->ch[ch->id - 1].link = ch->link;
+	f->ch[ch->id - 1].up = ch->bev && ch->state == CH_ESTABLISHED;
+	pthread_mutex_unlock(&f->lock);
+}
+
+/* Loop: move the peer's bytes where the worker can give them to the card. */
+static void fast_stage(struct channel *ch)
+{
+	struct fast *f = ch->bc->fast;
+	struct evbuffer *in, *rx;
+	size_t staged;
+
+	if (!f || !ch->bev)
+		return;
+	in = bufferevent_get_input(ch->bev);
+	rx = f->ch[ch->id - 1].rx;
+	pthread_mutex_lock(&f->lock);
+	staged = evbuffer_get_length(rx);
+	if (staged < ch->bufsize)
+		evbuffer_remove_buffer(in, rx, ch->bufsize - staged);
+	f->ch[ch->id - 1].unstaged = evbuffer_get_length(in);
+	pthread_mutex_unlock(&f->lock);
+}
+
+/* Worker: a SEND DATA the grant covers. */
+static struct fast_note *fast_send(struct fast *f, const uint8_t *p,
+				   size_t len, unsigned id, size_t *room)
+{
+	struct fast_note *fn;
+	const uint8_t *data;
+	size_t n;
+
+	if (bip_send_decode(p, len, &data, &n))
+		return NULL;
+	fn = malloc(sizeof(*fn) + n);
+	if (!fn)
+		return NULL;
+	pthread_mutex_lock(&f->lock);
+	*room = f->ch[id - 1].room;
+	fn->link = f->ch[id - 1].link;
+	if (f->ch[id - 1].up && n <= *room) {
+		f->ch[id - 1].room -= n;
+		f->ch[id - 1].taken += n;
+		*room -= n;
+	} else {
+		free(fn);
+		fn = NULL;
+	}
+	pthread_mutex_unlock(&f->lock);
+	if (fn) {
+		fn->n = n;
+		memcpy(fn->data, data, n);
+	}
+	return fn;
+}
+
+/* Worker: a RECEIVE DATA from the staged bytes. */
+static struct fast_note *fast_receive(struct fast *f, const uint8_t *p,
+				      size_t len, unsigned id, uint8_t *data)
+{
+	struct fast_note *fn;
+	size_t staged;
+	uint8_t want;
+	int n = 0;
+
+	if (bip_receive_decode(p, len, &want))
+		return NULL;
+	fn = malloc(sizeof(*fn));
+	if (!fn)
+		return NULL;
+	pthread_mutex_lock(&f->lock);
+	staged = evbuffer_get_length(f->ch[id - 1].rx);
+	if (f->ch[id - 1].up && staged)
+		n = evbuffer_remove(f->ch[id - 1].rx, data,
+				    want < CHUNK_MAX ? want : CHUNK_MAX);
+	fn->link = f->ch[id - 1].link;
+	fn->left = staged - (size_t)(n > 0 ? n : 0) + f->ch[id - 1].unstaged;
+	pthread_mutex_unlock(&f->lock);
+	if (n <= 0) {
+		free(fn);
+		return NULL;
+	}
+	fn->n = (size_t)n;
+	return fn;
+}
+
+/* Worker: answer what the grant and the staged bytes cover. */
+static int fast_respond(void *arg, const uint8_t *p, size_t len, uint8_t *tr,
+			size_t cap, void **note, bool *urgent)
+{
+	struct fast *f = arg;
+	struct fast_note *fn = NULL;
+	struct cat_cmd cmd;
+	uint8_t data[CHUNK_MAX], extra[CHUNK_MAX + 8];
+	size_t room = 0, x = 0;
+	unsigned id;
+	int r;
+
+	if (cat_cmd_decode(p, len, &cmd))
+		return 0;
+	id = bip_channel_of(cmd.dst);
+	if (!id)
+		return 0;
+	if (cmd.det.type == CAT_SEND_DATA)
+		fn = fast_send(f, p, len, id, &room);
+	else if (cmd.det.type == CAT_RECEIVE_DATA)
+		fn = fast_receive(f, p, len, id, data);
+	if (!fn)
+		return 0;
+	fn->id = (uint8_t)id;
+	fn->type = cmd.det.type;
+	fn->now = cmd.det.qualifier & 0x01;
+	if (cmd.det.type == CAT_SEND_DATA) {
+		r = bip_put_data_length(extra, sizeof(extra), room);
+		x += r > 0 ? (size_t)r : 0;
+	} else {
+		r = bip_put_channel_data(extra, sizeof(extra), data, fn->n);
+		x += r > 0 ? (size_t)r : 0;
+		r = bip_put_data_length(extra + x, sizeof(extra) - x, fn->left);
+		x += r > 0 ? (size_t)r : 0;
+	}
+	/*
+	 * Bytes to send now, and the end of what the peer sent, matter to
+	 * the loop at once; stored bytes and counters can wait a little.
+	 */
+	*urgent = cmd.det.type == CAT_SEND_DATA ? fn->now : !fn->left;
+	*note = fn;
+	/* the loop's own answers are the same: 255 bytes at most */
+	r = cat_tr_build(tr, cap, &cmd.det, CAT_RES_OK, NULL, 0, extra, x);
+	return r > 0 ? r : 0;
+}
+
+/* Loop: what the worker answered - the SEND DATA bytes, counters. */
+static void fast_apply(void *arg, void *note, bool live)
+{
+	struct fast *f = arg;
+	struct fast_note *fn = note;
+	struct channel *ch;
+
+	if (fn->type == CAT_SEND_DATA) {
+		pthread_mutex_lock(&f->lock);
+		f->ch[fn->id - 1].taken -= fn->n;
+		pthread_mutex_unlock(&f->lock);
+	}
+	if (!live || !f->bc) {
+		free(fn);
+		return;
+	}
+	ch = &f->bc->ch[fn->id - 1];
+	if (ch->state == CH_ESTABLISHED && ch->bev && ch->link == fn->link &&
+	    fn->type == CAT_RECEIVE_DATA) {
+		ch->in += fn->n;
+		fast_stage(ch);
+		rx_flow(ch);
+		if (!fn->left) {
+			/* drained: what came meanwhile gets its own event */
+			ch->announced = false;
+			maybe_data_available(ch);
+		}
+	} else if (ch->state == CH_ESTABLISHED && ch->bev &&
+		   ch->link == fn->link) {
+		evbuffer_add(ch->tx, fn->data, fn->n);
+		if (fn->now) {
+			ch_flush(ch);
+			ch_changed(ch, "data");
+		}
+	} else if (fn->type == CAT_RECEIVE_DATA) {
+		fast_grant(ch);
+	} else {
+		log_info(LOG_BIP, "%s: channel %u: %zu bytes from the card dropped: their link is gone",
+			 cat_name(f->bc->c), ch->id, fn->n);
+		fast_grant(ch);
+	}
+	free(fn);
+}
+
+static void fast_release(void *arg)
+{
+	struct fast *f = arg;
+
+	for (int i = 0; i < BIP_MAX_CHANNELS; i++)
+		if (f->ch[i].rx)
+			evbuffer_free(f->ch[i].rx);
+	pthread_mutex_destroy(&f->lock);
+	free(f);
+}
+
+static const struct pcsc_responder_ops fast_ops = {
+	.respond = fast_respond,
+	.apply = fast_apply,
+	.release = fast_release,
+};
+
+static void fast_start(struct bip_card *bc)
+{
+	struct pcsc_reader *r = cat_reader(bc->c);
+	struct fast *f;
+
+	if (!r || !(f = calloc(1, sizeof(*f))))
+		return;		/* everything goes through the loop then */
+	pthread_mutex_init(&f->lock, NULL);
+	for (int i = 0; i < BIP_MAX_CHANNELS; i++)
+		if (!(f->ch[i].rx = evbuffer_new())) {
+			fast_release(f);
+			return;
+		}
+	f->bc = bc;
+	if (pcsc_set_responder(r, &fast_ops, f) < 0) {
+		fast_release(f);
+		return;
+	}
+	bc->fast = f;
+}
+
+static void fast_stop(struct bip_card *bc)
+{
+	struct pcsc_reader *r = cat_reader(bc->c);
+
+	if (!bc->fast)
+		return;
+	bc->fast->bc = NULL;
+	bc->fast = NULL;
+	if (r)
+		pcsc_set_responder(r, NULL, NULL);	/* released when idle */
+}
+
 static void apps_sent(void *arg, struct cat *c, int err, uint16_t sw,
 		      const uint8_t *data, size_t len)
 {
@@ -1186,6 +1544,7 @@ void bip_card_up(struct bip *b, struct cat *c)
 		}
 		bc->next = b->cards;
 		b->cards = bc;
+		fast_start(bc);
 	}
 	for (struct bip_app_entry *a = b->apps; a && n < 16; a = a->next) {
 		apps[n].port = a->port;
@@ -1214,6 +1573,7 @@ void bip_card_gone(struct bip *b, struct cat *c)
 		if (bc->c != c)
 			continue;
 		*pp = bc->next;
+		fast_stop(bc);
 		for (int i = 0; i < BIP_MAX_CHANNELS; i++) {
 			struct channel *ch = &bc->ch[i];
 

@@ -26,7 +26,11 @@
 
 #define PNP_READER	"\\\\?PnP?\\Notification"
 #define MAX_READERS	16
-#define MAX_TAPS	16
+#define MAX_ANSWERED	64	/* then the loop gets a turn */
+#define BATCH		16	/* answers the loop is told of at once */
+/* a transmit and its FETCH, then up to BATCH answers: TR and FETCH each,
+ * with a GET RESPONSE or a resend each under T=0 */
+#define MAX_TAPS	(4 + 4 * BATCH)
 
 /* Messages from threads to the loop. */
 enum msg_type {
@@ -37,6 +41,7 @@ enum msg_type {
 	MSG_CARD_ABSENT,	/* name */
 	MSG_CONNECTED,		/* worker: connect done (err, atr, protocol) */
 	MSG_TRANSMITTED,	/* worker: request done */
+	MSG_ANSWERED,		/* worker: a command its responder answered */
 	MSG_WORKER_EXIT,	/* worker: thread finished */
 };
 
@@ -45,6 +50,24 @@ struct tap {
 	size_t clen;
 	uint8_t resp[APDU_MAX_RESP];
 	size_t rlen;
+};
+
+/* An installed responder (see pcsc.h); loop-owned, shared read-only. */
+struct responder {
+	const struct pcsc_responder_ops *ops;
+	void *arg;
+	unsigned refs;			/* loop only: requests carrying it */
+	bool detached;			/* loop only */
+};
+
+/* What a responder answered on the worker, for the loop. */
+struct answered {
+	struct responder *rsp;
+	unsigned gen;
+	unsigned nnotes;
+	void *notes[BATCH];
+	unsigned ntaps;
+	struct tap taps[];
 };
 
 /* A request to a worker; returned to the loop as its completion. */
@@ -59,6 +82,9 @@ struct req {
 	pcsc_done_fn done;
 	void *arg;
 	bool fetch;			/* FETCH at once after a 91 XX */
+	struct responder *rsp;		/* may answer what that FETCH gets */
+	unsigned nnotes;		/* answered, the loop not told yet */
+	void *notes[BATCH];
 	/* results */
 	int err;
 	long rv;
@@ -77,6 +103,7 @@ struct msg {
 	struct msg *next;
 	struct pcsc_reader *reader;	/* worker messages */
 	struct req *req;		/* worker messages */
+	struct answered *ans;		/* MSG_ANSWERED */
 	long rv;
 	char *names;			/* MSG_READERS: multi-string; else one name */
 	size_t names_len;
@@ -100,6 +127,7 @@ struct pcsc_reader {
 	unsigned long proto;
 	void *data;
 	const struct apdu_result *fetched;	/* see pcsc_fetched() */
+	struct responder *rsp;			/* loop only */
 
 	/* worker; NULL thread when the reader does not match */
 	bool has_worker;
@@ -470,6 +498,65 @@ static void worker_fetch(struct tx_ctx *t, struct req *q)
 				    &q->fres) == 0;
 }
 
+/* Tell the loop what the responder answered, with the APDUs so far. */
+static void worker_flush(struct tx_ctx *t, struct req *q)
+{
+	struct answered *a;
+	struct msg *m;
+
+	if (!q->nnotes)
+		return;
+	a = malloc(sizeof(*a) + q->ntaps * sizeof(a->taps[0]));
+	m = msg_new(MSG_ANSWERED);
+	if (!a)
+		abort();	/* the card has its answer: the loop must know */
+	a->rsp = q->rsp;
+	a->gen = q->gen;
+	a->nnotes = q->nnotes;
+	memcpy(a->notes, q->notes, q->nnotes * sizeof(void *));
+	q->nnotes = 0;
+	a->ntaps = q->ntaps;
+	memcpy(a->taps, q->taps, q->ntaps * sizeof(a->taps[0]));
+	q->ntaps = 0;
+	m->reader = t->r;
+	m->ans = a;
+	post(t->r->pcsc, m);
+}
+
+/*
+ * The command just fetched may be one the responder answers here: send its
+ * terminal response at once.  The loop hears of the answers in batches, at
+ * once when the responder calls one urgent, and always before the request
+ * completes.  False when the loop is to have the command.
+ */
+static bool worker_respond(struct tx_ctx *t, struct req *q)
+{
+	struct responder *rsp = q->rsp;
+	uint8_t tr[5 + 255];
+	void *note = NULL;
+	bool urgent = false;
+	int n;
+
+	if (!q->has_fres || q->fres.sw != 0x9000 || !q->fres.len)
+		return false;
+	n = rsp->ops->respond(rsp->arg, q->fres.data, q->fres.len, tr + 5,
+			      255, &note, &urgent);
+	if (n <= 0 || n > 255)
+		return false;
+	q->notes[q->nnotes++] = note;
+	if (urgent || q->nnotes == BATCH)
+		worker_flush(t, q);
+	tr[0] = 0x80;		/* TERMINAL RESPONSE, as the CAT engine sends it */
+	tr[1] = 0x14;
+	tr[2] = 0x00;
+	tr[3] = 0x00;
+	tr[4] = (uint8_t)n;
+	q->has_fres = false;
+	q->err = apdu_exchange(worker_tx, t, tr, (size_t)n + 5, &q->res);
+	q->rv = t->rv;
+	return true;
+}
+
 static void *worker_main(void *arg)
 {
 	struct pcsc_reader *r = arg;
@@ -504,9 +591,14 @@ static void *worker_main(void *arg)
 				q->err = apdu_exchange(worker_tx, &t, q->cmd,
 						       q->clen, &q->res);
 				q->rv = t.rv;
-				if (!q->err && q->fetch &&
-				    (q->res.sw >> 8) == 0x91)
+				for (unsigned k = 0; !q->err && q->fetch &&
+				     (q->res.sw >> 8) == 0x91; k++) {
 					worker_fetch(&t, q);
+					if (!q->rsp || k == MAX_ANSWERED ||
+					    !worker_respond(&t, q))
+						break;
+				}
+				worker_flush(&t, q);
 			}
 			break;
 		case REQ_DISCONNECT:
@@ -574,6 +666,54 @@ static bool reader_matches(struct pcsc *p, const char *name)
 	return fnmatch(p->pattern, name, 0) == 0;
 }
 
+static void rsp_put(struct responder *rsp)
+{
+	if (rsp && !--rsp->refs && rsp->detached) {
+		rsp->ops->release(rsp->arg);
+		free(rsp);
+	}
+}
+
+static void rsp_detach(struct pcsc_reader *r)
+{
+	struct responder *rsp = r->rsp;
+
+	if (!rsp)
+		return;
+	r->rsp = NULL;
+	rsp->detached = true;
+	rsp->refs++;
+	rsp_put(rsp);
+}
+
+int pcsc_set_responder(struct pcsc_reader *r,
+		       const struct pcsc_responder_ops *ops, void *arg)
+{
+	rsp_detach(r);
+	if (!ops)
+		return 0;
+	r->rsp = calloc(1, sizeof(*r->rsp));
+	if (!r->rsp)
+		return -ENOMEM;
+	r->rsp->ops = ops;
+	r->rsp->arg = arg;
+	return 0;
+}
+
+static void on_answered(struct pcsc *p, struct pcsc_reader *r,
+			struct answered *a)
+{
+	if (p->tap)
+		for (unsigned i = 0; i < a->ntaps; i++)
+			p->tap(p->tap_arg, r, a->taps[i].cmd, a->taps[i].clen,
+			       a->taps[i].resp, a->taps[i].rlen);
+	bool live = !a->rsp->detached && a->gen == r->gen &&
+		    r->state == CARD_READY;
+
+	for (unsigned i = 0; i < a->nnotes; i++)
+		a->rsp->ops->apply(a->rsp->arg, a->notes[i], live);
+}
+
 /* End the card session: callbacks of in-flight requests are dropped. */
 static void card_end(struct pcsc_reader *r)
 {
@@ -586,6 +726,7 @@ static void card_end(struct pcsc_reader *r)
 		log_info(LOG_CARD, "%s: card gone", r->name);
 		p->ops->card_gone(p->arg, r);
 	}
+	rsp_detach(r);
 	r->data = NULL;
 }
 
@@ -844,6 +985,11 @@ static void pcsc_drain(evutil_socket_t fd, short what, void *arg)
 			break;
 		case MSG_TRANSMITTED:
 			on_transmitted(p, m->reader, m->req);
+			rsp_put(m->req->rsp);
+			break;
+		case MSG_ANSWERED:
+			on_answered(p, m->reader, m->ans);
+			free(m->ans);
 			break;
 		case MSG_WORKER_EXIT:
 			r = m->reader;
@@ -983,6 +1129,11 @@ static int transmit(struct pcsc_reader *r, const uint8_t *cmd, size_t len,
 	q->done = done;
 	q->arg = arg;
 	q->fetch = fetch;
+	/* only a TERMINAL RESPONSE: an envelope's own answer must reach done */
+	if (fetch && r->rsp && cmd[1] == 0x14) {
+		q->rsp = r->rsp;
+		q->rsp->refs++;
+	}
 	worker_push(r, q);
 	return 0;
 }

@@ -78,6 +78,34 @@ const char *pcsc_reader_protocol(const struct pcsc_reader *r);
 void pcsc_reader_set_data(struct pcsc_reader *r, void *data);
 void *pcsc_reader_data(const struct pcsc_reader *r);
 
+/*
+ * A responder answers some proactive commands on the reader's worker
+ * thread, so that a stream of them (BIP data) does not wait for the loop
+ * at every command.  It is only offered what follows a TERMINAL RESPONSE
+ * sent with pcsc_transmit_fetch(): the card answered 91 XX and the FETCH
+ * returned a command.
+ *
+ * respond() runs on the worker thread and may only use state it guards
+ * itself.  It returns the length of the terminal response it wrote into
+ * tr (at most cap), which the worker sends at once, or 0 to leave the
+ * command to the loop (it then arrives as pcsc_fetched(), as usual).  On
+ * an answer it sets *note, which apply() receives on the loop, in order
+ * with every other completion: in batches, or at once when it sets
+ * *urgent, and always before the completion of the request.  live is
+ * false when the card session or the responder has ended meanwhile (apply
+ * must still free the note).  release() runs on the loop once no request
+ * uses the responder any more.
+ */
+struct pcsc_responder_ops {
+	int (*respond)(void *arg, const uint8_t *cmd, size_t len,
+		       uint8_t *tr, size_t cap, void **note, bool *urgent);
+	void (*apply)(void *arg, void *note, bool live);
+	void (*release)(void *arg);
+};
+/* Install (ops non-NULL) or remove the reader's responder; one at a time. */
+int pcsc_set_responder(struct pcsc_reader *r,
+		       const struct pcsc_responder_ops *ops, void *arg);
+
 /* Optional observer of every low-level C-APDU/R-APDU pair (for the trace). */
 typedef void (*pcsc_tap_fn)(void *arg, struct pcsc_reader *r,
 			    const uint8_t *cmd, size_t clen,

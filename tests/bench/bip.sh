@@ -1,14 +1,19 @@
 #!/bin/bash
 # Benchmark (not a test): BIP proxy throughput against the raw APDU rate.
-#  raw:   apdu_rate, a minimal PC/SC loop doing the proxy's per-chunk
-#         sequence (ENVELOPE, FETCH, TERMINAL RESPONSE of 237 bytes) through
-#         the same pcscd + vpcd + dmsc-vuicc, no daemon;
-#  proxy: 1 MiB GET (card -> client) and 1 MiB POST echo (both ways)
-#         through dmscgw and the card's web server.
-# Prints APDU/s, the ratio proxy/raw, and bytes per APDU against 237.
+#  raw:   apdu_rate, a minimal one-thread terminal sending the proxy's very
+#         command sequence to the same kind of card (dmsc-vuicc with its
+#         web server and the same buffer size, in the second reader of the
+#         pair) through the same pcscd + vpcd, with no daemon, event loop or
+#         socket in between;
+#  proxy: the same 1 MiB GET (card -> client) and 1 MiB POST echo (both
+#         ways) by curl through dmscgw.
+# Raw and proxy runs alternate, BENCH_REPEAT times (3), so that a drift in
+# the machine's speed hits both; the medians are compared.  Prints APDU/s,
+# the ratio proxy/raw, bytes per APDU against the 237-byte ceiling and the
+# daemon's CPU time.
 . "${top_srcdir:-.}/tests/lib.sh"
 
-ITER=${BENCH_ITER:-1500}
+REPEAT=${BENCH_REPEAT:-3}
 pick_port
 SP=$(another_port)
 start_pcscd
@@ -16,45 +21,75 @@ mkdir -p "$T/www"
 head -c 1048576 /dev/urandom >"$T/www/big"
 head -c 1048576 /dev/urandom >"$T/up"
 
-# raw loop: a card alone in the second reader of the pair, answering each
-# data-available envelope with a SEND DATA of 237 bytes, as the SCWS does
-chunk=$(head -c 237 /dev/zero | tr '\0' 'U' | od -v -An -tx1 | tr -d ' \n' | tr a-f A-F)
-printf 'on envelope D6* proactive D081F9810301430182028121B681ED%s\n' "$chunk" >"$T/raw.scn"
-"$VUICC" -p "$((PORT + 1))" -l "$T/raw.log" -s "$T/raw.scn" >>"$T/vuicc.log" 2>&1 &
-RAW_CARD=$!
-PIDS+=($RAW_CARD)
+"$VUICC" -p "$((PORT + 1))" -l "$T/raw.log" --scws "$SP" --www "$T/www" \
+	--buffer 8192 >>"$T/vuicc.log" 2>&1 &
+PIDS+=($!)
+RATE=$top_builddir/tests/bench/apdu_rate
 # the first client starts pcscd; the card connects to it then
-wait_for 15 "$top_builddir/tests/bench/apdu_rate" "Virtual PCD 00 01" 1 >/dev/null 2>&1
-raw=$("$top_builddir/tests/bench/apdu_rate" "Virtual PCD 00 01" "$ITER") || bail "raw loop failed"
-echo "$raw"
-raw_rate=$(echo "$raw" | awk '{ print $(NF - 1) }')
-kill "$RAW_CARD"; wait "$RAW_CARD" 2>/dev/null
+wait_for 15 "$RATE" "Virtual PCD 00 01" get /big >/dev/null 2>&1
 
 printf '[card]\nreader = Virtual PCD 00 00\n[dm]\nstate_dir = %s/state\n' "$T" >"$T/dmscgw.conf"
 start_daemon
 start_vuicc --scws "$SP" --www "$T/www" --buffer 8192
 wait_for 15 bash -c "ss -Hltn '( sport = :$SP )' | grep -q 127.0.0.1" || bail "no listener"
 
-# measure NAME CURL-ARGS...: APDUs, seconds and bytes of one transfer
-measure() {
-	local name=$1 a0 a1 t0 t1 bytes
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$DAEMON_PID/stat"; }
+
+# raw NAME ARGS...: one raw run; "NAME raw APDU/s" on results
+raw() {
+	local name=$1 out
 	shift
+	out=$("$RATE" "Virtual PCD 00 01" "$@") || bail "raw loop failed"
+	echo "$out"
+	echo "$out" | sed -n "s/.* = \([0-9]*\) APDU\/s.*/$name raw \1/p" >>"$T/results"
+}
+
+# proxy NAME WANT CURL-ARGS...: one transfer through the daemon; its APDUs
+# (as the card counts them), time, bytes and the daemon's CPU
+proxy() {
+	local name=$1 want=$2 a0 a1 t0 t1 c0 c1 bytes
+	shift 2
 	a0=$(grep -c '^>' "$T/card.log")
+	c0=$(cpu_ticks)
 	t0=$(date +%s.%N)
 	curl -sf "$@" -o "$T/out" -w '%{size_download} %{size_upload}\n' >"$T/sizes" || bail "$name failed"
 	t1=$(date +%s.%N)
+	c1=$(cpu_ticks)
 	a1=$(grep -c '^>' "$T/card.log")
+	cmp -s "$T/out" "$want" || bail "$name: the bytes that came back differ"
 	bytes=$(awk '{ print $1 + $2 }' "$T/sizes")
-	awk -v n="$name" -v a=$((a1 - a0)) -v t0="$t0" -v t1="$t1" -v b="$bytes" -v raw="$raw_rate" 'BEGIN {
-		t = t1 - t0; rate = a / t
-		printf "%s: %d bytes in %.2f s = %.1f KiB/s, %d APDUs = %.0f APDU/s\n", n, b, t, b / t / 1024, a, rate
-		printf "%s: ratio to the raw loop %.2f (target >= 0.9); %.1f bytes per APDU, %.2f of the 237-byte ceiling\n", n, rate / raw, b / a, b / a / 237
+	awk -v n="$name" -v a=$((a1 - a0)) -v t0="$t0" -v t1="$t1" -v b="$bytes" \
+	    -v cpu=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" 'BEGIN {
+		t = t1 - t0
+		printf "proxy %s: %d APDUs in %.3f s = %.0f APDU/s, %d bytes, %.1f bytes per APDU, daemon CPU %.2f s\n", n, a, t, a / t, b, b / a, cpu / hz
+		printf "%s proxy %.0f\n", n, a / t >>ENVIRON["T"] "/results"
+		printf "%s bpa %.1f\n", n, b / a >>ENVIRON["T"] "/results"
 	}'
 }
-measure "download 1 MiB" http://127.0.0.1:$SP/big
-cmp -s "$T/out" "$T/www/big" || echo "download: MISMATCH"
-measure "echo 1 MiB each way" --data-binary @"$T/up" http://127.0.0.1:$SP/echo
-cmp -s "$T/out" "$T/up" || echo "echo: MISMATCH"
+
+export T
+for i in $(seq "$REPEAT"); do
+	raw download get /big
+	proxy download "$T/www/big" "http://127.0.0.1:$SP/big"
+	raw echo post /echo "$T/up"
+	proxy echo "$T/up" --data-binary @"$T/up" "http://127.0.0.1:$SP/echo"
+done
 stop_daemon
-_n=1
-echo "ok 1 - bip measured" >/dev/null
+
+for name in download echo; do
+	awk -v n="$name" '
+	function median(a, k,   i, j, t) {
+		for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++)
+			if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+		return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+	}
+	$1 == n && $2 == "raw" { r[++nr] = $3 }
+	$1 == n && $2 == "proxy" {
+		p[++np] = $3; q[np] = $3 / r[nr]; runs = runs sprintf(" %.2f", q[np])
+	}
+	$1 == n && $2 == "bpa" { b = $3 }
+	END {
+		printf "%s 1 MiB: median of %d: raw %.0f APDU/s, proxy %.0f APDU/s: ratio %.2f (target >= 0.9; runs%s)", n, np, median(r, nr), median(p, np), median(q, np), runs
+		printf "; %.1f bytes per APDU, %.2f of the 237-byte ceiling\n", b, b / 237
+	}' "$T/results"
+done
