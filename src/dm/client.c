@@ -53,6 +53,7 @@ struct dm_client {
 	struct dm_client_observer obs;
 	struct dm_client_ui ui;
 	struct event *kick;		/* start what can start */
+	struct dm_saver *saver;		/* NULL: saves on the loop */
 };
 
 static uint64_t now_usec(void)
@@ -142,7 +143,10 @@ static size_t queued(struct dm_client *dc)
 
 static void save(struct dm_client *dc)
 {
-	dm_store_save(dc->conf, dc->tree);
+	if (dc->saver)
+		dm_saver_save(dc->saver, dc->conf, dc->tree);
+	else
+		dm_store_save(dc->conf, dc->tree);
 }
 
 static void session_changed(void *arg, struct dm_session *s)
@@ -477,6 +481,10 @@ struct dm_client *dm_client_new(struct event_base *base,
 		free(dc);
 		return NULL;
 	}
+	dc->saver = dm_saver_new(base);
+	if (!dc->saver)
+		log_warn(LOG_DM, "no writer thread for the management tree: "
+			 "it is saved on the event loop");
 	if (bip) {
 		r = bip_register_app(bip, (uint16_t)c->dm.client_port,
 				     APP_TYPE_DM, c->dm.client_name, &app_ops,
@@ -507,6 +515,7 @@ void dm_client_free(struct dm_client *dc)
 		end_session(dc, e);
 		free(e);
 	}
+	dm_saver_free(dc->saver);	/* what the sessions changed is on disk */
 	event_free(dc->kick);
 	free(dc);
 }

@@ -2,9 +2,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include <event2/event.h>
 
 #include "conf.h"
 #include "dm/store.h"
@@ -135,4 +139,139 @@ int dm_store_save(const struct conf *c, const struct dm_tree *t)
 			strerror(-r));
 	}
 	return r;
+}
+
+/* ---- saves off the loop ---- */
+
+struct snapshot {
+	char path[300];
+	uint8_t *data;
+	size_t len;
+};
+
+struct dm_saver {
+	struct event *done;		/* made active by the writer */
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	/* under lock */
+	struct snapshot next;		/* data NULL: nothing waiting */
+	bool stop;
+	int err;			/* of the last write, for the loop */
+	char err_path[300];
+	unsigned failed;		/* writes that failed, not yet logged */
+};
+
+static void *saver_main(void *arg)
+{
+	struct dm_saver *s = arg;
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		struct snapshot snap;
+		int r;
+
+		while (!s->next.data && !s->stop)
+			pthread_cond_wait(&s->cond, &s->lock);
+		if (!s->next.data)
+			break;		/* stopping, nothing left to write */
+		snap = s->next;
+		s->next.data = NULL;
+		pthread_mutex_unlock(&s->lock);
+
+		r = dm_tree_write(snap.path, snap.data, snap.len);
+		free(snap.data);
+
+		pthread_mutex_lock(&s->lock);
+		if (r < 0) {
+			s->err = r;
+			snprintf(s->err_path, sizeof(s->err_path), "%s", snap.path);
+			s->failed++;
+			event_active(s->done, EV_READ, 0);
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+/* Loop: what the writer reports (failures only: success is the norm). */
+static void saver_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct dm_saver *s = arg;
+	char path[300];
+	unsigned failed;
+	int err;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&s->lock);
+	failed = s->failed;
+	err = s->err;
+	snprintf(path, sizeof(path), "%s", s->err_path);
+	s->failed = 0;
+	pthread_mutex_unlock(&s->lock);
+	if (failed)
+		log_err(LOG_DM, "cannot save the management tree to %s: %s%s",
+			path, strerror(-err), failed > 1 ? " (and earlier tries)" : "");
+}
+
+struct dm_saver *dm_saver_new(struct event_base *base)
+{
+	struct dm_saver *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->done = event_new(base, -1, 0, saver_done, s);
+	if (!s->done) {
+		free(s);
+		return NULL;
+	}
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->cond, NULL);
+	if (pthread_create(&s->thread, NULL, saver_main, s)) {
+		pthread_cond_destroy(&s->cond);
+		pthread_mutex_destroy(&s->lock);
+		event_free(s->done);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+int dm_saver_save(struct dm_saver *s, const struct conf *c,
+		  const struct dm_tree *t)
+{
+	struct snapshot snap;
+	int r;
+
+	if (dm_tree_in_atomic(t))
+		return -EBUSY;
+	tree_path(c, snap.path, sizeof(snap.path));
+	r = dm_tree_serialize(t, &snap.data, &snap.len);
+	if (r < 0) {
+		log_err(LOG_DM, "cannot save the management tree: %s", strerror(-r));
+		return r;
+	}
+	pthread_mutex_lock(&s->lock);
+	free(s->next.data);		/* an older state nobody needs now */
+	s->next = snap;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+void dm_saver_free(struct dm_saver *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stop = true;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	pthread_join(s->thread, NULL);	/* what was waiting is written */
+	saver_done(-1, 0, s);		/* and a failure is logged */
+	pthread_cond_destroy(&s->cond);
+	pthread_mutex_destroy(&s->lock);
+	event_free(s->done);
+	free(s);
 }

@@ -19,6 +19,23 @@ struct dm_tree;
 struct dm_tree *dm_store_open(const struct conf *c, char *err, size_t errlen);
 int dm_store_save(const struct conf *c, const struct dm_tree *t);
 
+/*
+ * Saves while the loop runs.  The loop serializes the tree (memory only)
+ * and a writer thread does the file work (dm_tree_write: write, fsync,
+ * rename, fsync the directory), so the loop never waits on the disk.
+ * Only the newest state matters: a snapshot still waiting is replaced by a
+ * newer one.  Failures are logged on the loop.
+ */
+struct event_base;
+struct dm_saver;
+
+struct dm_saver *dm_saver_new(struct event_base *base);
+/* Snapshot t for its file; 0, or -EBUSY inside an Atomic, or -ENOMEM. */
+int dm_saver_save(struct dm_saver *s, const struct conf *c,
+		  const struct dm_tree *t);
+/* Finish the writes under way, stop the thread; accepts NULL. */
+void dm_saver_free(struct dm_saver *s);
+
 /* Validate [dm_sc] auth (conf.c). */
 int dm_store_check_auth(const char *v, char *why, size_t whylen);
 

@@ -1967,21 +1967,14 @@ fsync_dir(const char *path)
 }
 
 int
-dm_tree_save(const struct dm_tree *t, const char *path)
+dm_tree_write(const char *path, const uint8_t *data, size_t len)
 {
-	uint8_t *data;
-	size_t len, half;
+	size_t half;
 	char *tmp;
 	int fd, r;
 
-	if (t->snap != NULL)
-		return -EBUSY;
 	if ((tmp = str_fmt("%s.tmp", path)) == NULL)
 		return -ENOMEM;
-	if ((r = dm_tree_serialize(t, &data, &len)) < 0) {
-		free(tmp);
-		return r;
-	}
 	/* A stale temporary file from a crash is ours to replace. */
 	if (unlink(tmp) < 0 && errno != ENOENT) {
 		r = -errno;
@@ -2013,7 +2006,22 @@ dm_tree_save(const struct dm_tree *t, const char *path)
 	dm_tree_save_hook(DM_TREE_SAVE_RENAMED);
 	r = fsync_dir(path);
 out:
-	free(data);
 	free(tmp);
+	return r;
+}
+
+int
+dm_tree_save(const struct dm_tree *t, const char *path)
+{
+	uint8_t *data;
+	size_t len;
+	int r;
+
+	if (t->snap != NULL)
+		return -EBUSY;
+	if ((r = dm_tree_serialize(t, &data, &len)) < 0)
+		return r;
+	r = dm_tree_write(path, data, len);
+	free(data);
 	return r;
 }

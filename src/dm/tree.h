@@ -236,6 +236,11 @@ int dm_tree_serialize(const struct dm_tree *t, uint8_t **out, size_t *len);
  * Atomic).
  */
 int dm_tree_save(const struct dm_tree *t, const char *path);
+/*
+ * The file half of dm_tree_save, for bytes dm_tree_serialize made: it
+ * blocks on the disk, so the daemon runs it off the loop (dm/store.h).
+ */
+int dm_tree_write(const char *path, const uint8_t *data, size_t len);
 
 enum dm_tree_load_result {
 	DM_TREE_LOADED = 0,	/* *out is the stored tree */

@@ -73,6 +73,15 @@ EOS
 	dm_conf "$fmt"
 	: >"$T/dmscgw.log"
 	start_daemon
+	# which threads touch the disk: never the loop (the main thread), once
+	# it runs - the start-up save of a fresh tree comes before the loop and
+	# before the bus name
+	wait_for 10 busctl --system status org.dmscgw1 >/dev/null 2>&1
+	rm -f "$T/strace.txt"
+	strace -f -qq -e trace=fsync,rename -o "$T/strace.txt" -p "$DAEMON_PID" 2>/dev/null &
+	STRACE=$!
+	PIDS+=($STRACE)
+	wait_for 5 test -s "$T/strace.txt" -o -f "$T/strace.txt"
 	start_vuicc --scws-tls "$SP" --psk-identity dmsc --psk "$PSK" -v -s "$T/card.scn"
 	wait_for 15 grep -q "session .* with DMSC01 finished" "$T/dmscgw.log"
 	check "$fmt: power-on wake-up: session finished" \
@@ -106,6 +115,11 @@ EOS
 	out=$("$CTL" tree get ./DMAcc/Remote/Name 2>&1)
 	check "$fmt: tree: ./DMAcc/Remote/Name deleted ($out)" \
 		test "$("$CTL" tree get ./DMAcc/Remote/Name >/dev/null 2>&1; echo $?)" = 1
+	kill -INT "$STRACE"; wait "$STRACE" 2>/dev/null
+	saves=$(grep -c 'fsync(' "$T/strace.txt")
+	onloop=$(awk -v p="$DAEMON_PID" '$1 == p && /fsync\(|rename\(/' "$T/strace.txt" | wc -l)
+	check "$fmt: the tree was saved during the sessions ($saves fsync calls)" test "$saves" -gt 0
+	check "$fmt: ... never by the event loop's thread ($onloop calls on it)" test "$onloop" -eq 0
 	out=$("$CTL" sessions 2>&1)
 	check "$fmt: four sessions, all ok" test "$(echo "$out" | grep -c "DMSC01.*bip.*ok")" -eq 4
 	check "$fmt: no secret in the log" \
