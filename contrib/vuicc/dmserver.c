@@ -77,6 +77,7 @@ struct dms {
 	char *server_id, *server_pw;
 	char *client_name, *client_pw;
 	enum dms_auth auth;
+	const struct scws_dm_request *rq;	/* in dms_http: its request */
 	uint8_t snonce[DMS_NONCE_MAX];
 	size_t snonce_len;
 	uint8_t cnonce[DMS_NONCE_MAX];
@@ -679,7 +680,8 @@ reply_new(struct dms *d, const struct syncml_msg *in, struct reply *r)
 	    syncml_set_str(m, &m->hdr.source.uri, d->server_id ?
 			   d->server_id : "dmsc-vuicc") < 0)
 		return -ENOMEM;
-	if (d->auth != DMS_AUTH_NONE && d->server_id && d->server_pw) {
+	if (d->auth != DMS_AUTH_NONE && d->auth != DMS_AUTH_HMAC &&
+	    d->server_id && d->server_pw) {
 		const char *type;
 
 		if (d->auth == DMS_AUTH_BASIC) {
@@ -729,7 +731,8 @@ add_chal(struct dms *d, struct syncml_msg *m, struct syncml_cmd *st)
 	    dm_b64_encode(b64, sizeof(b64), n, sizeof(n)) < 0)
 		return -EIO;
 	dms_set_nonce(d, false, n, sizeof(n));
-	if (syncml_set_str(m, &st->chal.type, "syncml:auth-md5") < 0 ||
+	if (syncml_set_str(m, &st->chal.type, d->auth == DMS_AUTH_HMAC ?
+			   "syncml:auth-MAC" : "syncml:auth-md5") < 0 ||
 	    syncml_set_str(m, &st->chal.next_nonce, b64) < 0)
 		return -ENOMEM;
 	return 0;
@@ -1051,6 +1054,12 @@ reply_send(struct dms *d, struct reply *r, bool package, bool final,
 		 fmt == SYNCML_XML ? CT_XML : CT_WBXML);
 	resp->body = out.p;
 	resp->len = out.len;
+	/* DM Security 5.5: the server's MAC, keyed with the nonce it got */
+	if (d->auth == DMS_AUTH_HMAC && d->server_id && d->server_pw &&
+	    dm_hmac_header(resp->hmac, sizeof(resp->hmac), d->server_id,
+			   d->server_pw, d->snonce, d->snonce_len, out.p,
+			   out.len) < 0)
+		resp->hmac[0] = '\0';
 	return 0;
 }
 
@@ -1121,8 +1130,21 @@ static unsigned
 check_cred(struct dms *d, const struct syncml_msg *in)
 {
 	const char *type, *want;
+	struct dm_hmac mac;
 	int r;
 
+	if (d->auth == DMS_AUTH_HMAC) {
+		/* DM Security 5.5: the MAC of the body, keyed with our nonce */
+		if (d->rq == NULL || d->rq->hmac == NULL)
+			return 407;
+		if (d->client_name == NULL || d->client_pw == NULL ||
+		    dm_hmac_parse(d->rq->hmac, &mac) < 0)
+			return 401;
+		r = dm_hmac_verify(&mac, d->client_name, d->client_pw,
+				   d->cnonce, d->cnonce_len, d->rq->body,
+				   d->rq->len);
+		return r == 0 ? 0 : 401;
+	}
 	if (!in->hdr.has_cred || in->hdr.cred.data.p == NULL)
 		return 407;
 	type = in->hdr.cred.meta.type ? in->hdr.cred.meta.type :
@@ -1190,7 +1212,8 @@ package1(struct dms *d, const struct syncml_msg *in, struct reply *r,
 	if ((st = status_hdr(d, r, in, d->auth == DMS_AUTH_NONE ? 200 : 212))
 	    == NULL)
 		return -ENOMEM;
-	if (d->auth == DMS_AUTH_DIGEST && add_chal(d, r->m, st) < 0)
+	if ((d->auth == DMS_AUTH_DIGEST || d->auth == DMS_AUTH_HMAC) &&
+	    add_chal(d, r->m, st) < 0)
 		return -ENOMEM;
 	if (status_cmds(r, in) < 0)
 		return -ENOMEM;
@@ -1304,7 +1327,8 @@ dms_http(void *ctx, const struct scws_dm_request *rq,
 	if (rq->len > d->max_msg)
 		dms_fail(d, "a client message of %zu bytes is above the "
 			 "server's MaxMsgSize %u", rq->len, d->max_msg);
-	if (rq->hmac)
+	d->rq = rq;
+	if (d->auth != DMS_AUTH_HMAC && rq->hmac)
 		vuicc_verbose("dm: x-syncml-hmac present, not checked");
 	memset(&err, 0, sizeof(err));
 	if (syncml_parse(fmt, rq->body, rq->len, &in, &err) < 0) {
@@ -1339,6 +1363,10 @@ dms_http(void *ctx, const struct scws_dm_request *rq,
 		e = package1(d, in, &r, resp);
 	} else {
 		d->in_fmt = fmt;
+		/* with HMAC every message carries the client's MAC */
+		if (d->auth == DMS_AUTH_HMAC && check_cred(d, in) != 0)
+			dms_fail(d, "client message %u: x-syncml-hmac %s",
+				 msg_id, rq->hmac ? "does not verify" : "missing");
 		e = next_message(d, in, &r, resp);
 	}
 	if (e < 0) {
@@ -1350,6 +1378,7 @@ dms_http(void *ctx, const struct scws_dm_request *rq,
 	}
 out:
 	d->client_msg = msg_id;
+	d->rq = NULL;
 	reply_free(&r);
 	syncml_msg_free(in);
 }

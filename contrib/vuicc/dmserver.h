@@ -26,6 +26,7 @@ enum dms_auth {
 	DMS_AUTH_NONE,
 	DMS_AUTH_BASIC,
 	DMS_AUTH_DIGEST,
+	DMS_AUTH_HMAC,		/* x-syncml-hmac on every message, both ways */
 };
 
 enum dms_format {

@@ -1105,10 +1105,12 @@ dm_setting(struct parser *ps, char **w, size_t n, struct step *st)
 			st->num = DMS_AUTH_BASIC;
 		else if (n == 2 && strcmp(w[1], "digest") == 0)
 			st->num = DMS_AUTH_DIGEST;
+		else if (n == 2 && strcmp(w[1], "hmac") == 0)
+			st->num = DMS_AUTH_HMAC;
 		else if (n == 2 && strcmp(w[1], "none") == 0)
 			st->num = DMS_AUTH_NONE;
 		else
-			return perr(ps, "usage: dm-auth basic|digest|none");
+			return perr(ps, "usage: dm-auth basic|digest|hmac|none");
 		return 0;
 	}
 	if (strcmp(w[0], "dm-nonce") == 0) {
