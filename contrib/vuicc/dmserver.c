@@ -508,6 +508,23 @@ summarise(const char *dir, const struct syncml_msg *m, size_t bytes,
 		      fmt == SYNCML_XML ? "xml" : "wbxml", bytes,
 		      m->hdr.has_cred ? " Cred" : "", buf,
 		      m->final ? " Final" : "");
+	/* a Generic Alert's items, as the server would file them */
+	for (c = m->cmds; c != NULL; c = c->next) {
+		const struct syncml_item *it;
+
+		if (c->type != SYNCML_ALERT || c->code != 1226)
+			continue;
+		for (it = c->items; it != NULL; it = it->next)
+			vuicc_verbose("dm: generic alert: source %s type %s "
+				      "format %s mark %s data %.*s",
+				      it->source.uri ? it->source.uri : "-",
+				      it->meta.type ? it->meta.type : "-",
+				      it->meta.format ? it->meta.format : "-",
+				      it->meta.mark ? it->meta.mark : "-",
+				      it->data.p ? (int)(it->data.len < 200 ?
+				      it->data.len : 200) : 1,
+				      it->data.p ? (const char *)it->data.p : "-");
+	}
 }
 
 /* The NextNonce of a client's Chal becomes the server nonce. */

@@ -713,17 +713,42 @@ static int do_start_session(struct control *ctl, sd_bus_message *m,
 	return sd_bus_reply_method_return(m, "u", (uint32_t)r);
 }
 
-/* Report(server, source, type, format, data): a Generic Alert session. */
+/* The importance levels of a Generic Alert's Meta Mark (DM Protocol 1.2). */
+static bool mark_valid(const char *mark)
+{
+	static const char *const marks[] = {
+		"", "fatal", "critical", "minor", "warning", "informational",
+		"harmless", "indeterminate",
+	};
+
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+		if (!strcmp(mark, marks[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Report(server, source, type, format, data) and ReportMark(server, source,
+ * type, format, mark, data): a Generic Alert session.
+ */
 static int do_report(struct control *ctl, sd_bus_message *m, sd_bus_error *e)
 {
 	struct dm_generic_alert g;
-	const char *server, *source, *type, *format, *data;
+	const char *server, *source, *type, *format, *mark = "", *data;
 	char why[200] = "";
-	int r = sd_bus_message_read(m, "sssss", &server, &source, &type,
+	int r = sd_bus_message_has_signature(m, "ssssss") ?
+		sd_bus_message_read(m, "ssssss", &server, &source, &type,
+				    &format, &mark, &data) :
+		sd_bus_message_read(m, "sssss", &server, &source, &type,
 				    &format, &data);
 
 	if (r < 0)
 		return r;
+	if (!mark_valid(mark))
+		return sd_bus_error_setf(e, ERR_INVALID, "mark '%.32s' is not "
+					 "one of fatal, critical, minor, warning, "
+					 "informational, harmless, indeterminate",
+					 mark);
 	if (!ctl->dm)
 		return dm_missing(e);
 	memset(&g, 0, sizeof(g));
@@ -737,6 +762,7 @@ static int do_report(struct control *ctl, sd_bus_message *m, sd_bus_error *e)
 	snprintf(g.type, sizeof(g.type), "%s", type);
 	snprintf(g.format, sizeof(g.format), "%s", format);
 	snprintf(g.data, sizeof(g.data), "%s", data);
+	snprintf(g.mark, sizeof(g.mark), "%s", mark);
 	r = dm_client_report(ctl->dm, server, &g, "dbus", why, sizeof(why));
 	if (r == -ENOENT)
 		return sd_bus_error_setf(e, ERR_NOTFOUND, "%s", why);
@@ -1087,6 +1113,11 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_METHOD_WITH_ARGS("Report",
 		SD_BUS_ARGS("s", server_id, "s", source, "s", type, "s", format,
 			    "s", data),
+		SD_BUS_RESULT("u", id), method_report,
+		SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("ReportMark",
+		SD_BUS_ARGS("s", server_id, "s", source, "s", type, "s", format,
+			    "s", mark, "s", data),
 		SD_BUS_RESULT("u", id), method_report,
 		SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("Notify", SD_BUS_ARGS("ay", data),

@@ -49,6 +49,9 @@ expect dm-end completed
 dm-add ./AfterReport chr yes expect 200
 expect dm-session alert 1201
 expect dm-end completed
+# and one with an importance level (ReportMark)
+expect dm-session alert 1201
+expect dm-end completed
 EOS
 start_daemon
 start_vuicc --scws-tls "$SP" --psk-identity dmsc --psk "$PSK" -v -s "$T/card.scn"
@@ -104,6 +107,18 @@ wait_count 20 "$T/dmscgw.log" "session .* with DMSC01 finished" 3
 check "its Package#1 carried the Generic Alert 1226" \
 	grep -q "dm: <- msg 1 .*Alert(1201).*Alert(1226)" "$T/vuicc.log"
 check "... and the session finished" test "$(count_lines "$T/dmscgw.log" "session .* with DMSC01 finished")" -eq 3
+check "the card got its item: Source, Meta Type and Format, no Mark, Data" \
+	grep -q "dm: generic alert: source ./FUMO/1 type org.openmobilealliance.dm.firmwareupdate.devicerequest format chr mark - data ready$" "$T/vuicc.log"
+out=$(busctl --system call org.dmscgw1 /org/dmscgw1 org.dmscgw1.Manager ReportMark ssssss \
+	DMSC01 ./Sensors/T org.example.temperature int critical 97 2>&1)
+check "ReportMark starts a session ($out)" contains "$out" "u "
+wait_count 20 "$T/dmscgw.log" "session .* with DMSC01 finished" 4
+check "... its item carries Meta Mark critical" \
+	grep -q "dm: generic alert: source ./Sensors/T type org.example.temperature format int mark critical data 97$" "$T/vuicc.log"
+out=$(busctl --system call org.dmscgw1 /org/dmscgw1 org.dmscgw1.Manager ReportMark ssssss \
+	DMSC01 ./X t chr loud x 2>&1)
+check "ReportMark with an unknown level: InvalidArgs, no session ($out)" \
+	contains "$out" "mark 'loud' is not one of"
 out=$(busctl --system call org.dmscgw1 /org/dmscgw1 org.dmscgw1.Manager Report sssss NOPE . "" "" x 2>&1)
 check "Report to an unknown server: NotFound ($out)" contains "$out" "no DM account"
 wait_for 10 grep -q "all .* steps passed" "$T/vuicc.log"
