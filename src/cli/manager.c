@@ -316,6 +316,39 @@ int manager_verb_session(struct ctl *c, int argc, char **argv)
 	return CTL_OK;
 }
 
+/*
+ * report SERVERID SOURCE TYPE FORMAT DATA [MARK]: a session whose Package#1
+ * carries a Generic Alert; prints its id.  The daemon checks the rest.
+ */
+int manager_verb_report(struct ctl *c, int argc, char **argv)
+{
+	sd_bus_message *reply = NULL;
+	uint32_t id;
+	int r;
+
+	if (!*argv[1] || strlen(argv[1]) > MANAGER_SERVER_ID_MAX)
+		return ctl_usage("a SERVERID is 1 to %d bytes",
+				 MANAGER_SERVER_ID_MAX);
+	r = ctl_connect(c);
+	if (!r)
+		r = ctl_call(c, &reply, DMSCGW_MANAGER_PATH,
+			     DMSCGW_MANAGER_IFACE, "ReportMark", "ssssss",
+			     argv[1], argv[2], argv[3], argv[4],
+			     argc > 6 ? argv[6] : "", argv[5]);
+	if (r)
+		return r;
+	r = sd_bus_message_read(reply, "u", &id);
+	sd_bus_message_unref(reply);
+	if (r < 0)
+		return ctl_fail("cannot read the reply to ReportMark: %s",
+				strerror(-r));
+	if (c->json)
+		printf("{\"id\":%u}\n", id);
+	else
+		printf("%u\n", id);
+	return CTL_OK;
+}
+
 /* Whether p is UTF-8 text: no NUL, only well-formed sequences. */
 static bool manager_utf8(const uint8_t *p, size_t len)
 {

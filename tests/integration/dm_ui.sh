@@ -115,10 +115,9 @@ check "ReportMark starts a session ($out)" contains "$out" "u "
 wait_count 20 "$T/dmscgw.log" "session .* with DMSC01 finished" 4
 check "... its item carries Meta Mark critical" \
 	grep -q "dm: generic alert: source ./Sensors/T type org.example.temperature format int mark critical data 97$" "$T/vuicc.log"
-out=$(busctl --system call org.dmscgw1 /org/dmscgw1 org.dmscgw1.Manager ReportMark ssssss \
-	DMSC01 ./X t chr loud x 2>&1)
-check "ReportMark with an unknown level: InvalidArgs, no session ($out)" \
-	contains "$out" "mark 'loud' is not one of"
+out=$("$CTL" report DMSC01 ./X t chr x loud 2>&1); rc=$?
+check "dmscgwctl report with an unknown level: exit 1, InvalidArgs, no session ($out)" \
+	bash -c "[ $rc -eq 1 ] && [[ \"\$1\" == *\"mark 'loud' is not one of\"*InvalidArgs* ]]" _ "$out"
 out=$(busctl --system call org.dmscgw1 /org/dmscgw1 org.dmscgw1.Manager Report sssss NOPE . "" "" x 2>&1)
 check "Report to an unknown server: NotFound ($out)" contains "$out" "no DM account"
 wait_for 10 grep -q "all .* steps passed" "$T/vuicc.log"
