@@ -286,11 +286,28 @@ int manager_verb_sessions(struct ctl *c, int argc, char **argv)
 /* man/org.dmscgw1.5: a ServerID is 1 to 127 bytes */
 #define MANAGER_SERVER_ID_MAX 127
 
+/* The session number a method returned (u), printed; takes the reply. */
+static int print_session_id(struct ctl *c, sd_bus_message *reply,
+			    const char *method)
+{
+	uint32_t id;
+	int r = sd_bus_message_read(reply, "u", &id);
+
+	sd_bus_message_unref(reply);
+	if (r < 0)
+		return ctl_fail("cannot read the reply to %s: %s", method,
+				strerror(-r));
+	if (c->json)
+		printf("{\"id\":%u}\n", id);
+	else
+		printf("%u\n", id);
+	return CTL_OK;
+}
+
 /* session start SERVERID: a client-initiated session; prints its id. */
 int manager_verb_session(struct ctl *c, int argc, char **argv)
 {
 	sd_bus_message *reply = NULL;
-	uint32_t id;
 	int r;
 
 	if (strcmp(argv[1], "start"))
@@ -302,18 +319,7 @@ int manager_verb_session(struct ctl *c, int argc, char **argv)
 	if (!r)
 		r = ctl_call(c, &reply, DMSCGW_MANAGER_PATH,
 			     DMSCGW_MANAGER_IFACE, "StartSession", "s", argv[2]);
-	if (r)
-		return r;
-	r = sd_bus_message_read(reply, "u", &id);
-	sd_bus_message_unref(reply);
-	if (r < 0)
-		return ctl_fail("cannot read the reply to StartSession: %s",
-				strerror(-r));
-	if (c->json)
-		printf("{\"id\":%u}\n", id);
-	else
-		printf("%u\n", id);
-	return CTL_OK;
+	return r ? r : print_session_id(c, reply, "StartSession");
 }
 
 /*
@@ -323,7 +329,6 @@ int manager_verb_session(struct ctl *c, int argc, char **argv)
 int manager_verb_report(struct ctl *c, int argc, char **argv)
 {
 	sd_bus_message *reply = NULL;
-	uint32_t id;
 	int r;
 
 	if (!*argv[1] || strlen(argv[1]) > MANAGER_SERVER_ID_MAX)
@@ -335,18 +340,7 @@ int manager_verb_report(struct ctl *c, int argc, char **argv)
 			     DMSCGW_MANAGER_IFACE, "ReportMark", "ssssss",
 			     argv[1], argv[2], argv[3], argv[4],
 			     argc > 6 ? argv[6] : "", argv[5]);
-	if (r)
-		return r;
-	r = sd_bus_message_read(reply, "u", &id);
-	sd_bus_message_unref(reply);
-	if (r < 0)
-		return ctl_fail("cannot read the reply to ReportMark: %s",
-				strerror(-r));
-	if (c->json)
-		printf("{\"id\":%u}\n", id);
-	else
-		printf("%u\n", id);
-	return CTL_OK;
+	return r ? r : print_session_id(c, reply, "ReportMark");
 }
 
 /* Whether p is UTF-8 text: no NUL, only well-formed sequences. */
