@@ -304,14 +304,33 @@ static int print_session_id(struct ctl *c, sd_bus_message *reply,
 	return CTL_OK;
 }
 
-/* session start SERVERID: a client-initiated session; prints its id. */
+/*
+ * session start SERVERID: a client-initiated session; prints its id.
+ * session cancel ID: drop a queued session, abort a running one.
+ */
 int manager_verb_session(struct ctl *c, int argc, char **argv)
 {
 	sd_bus_message *reply = NULL;
 	int r;
 
+	if (!strcmp(argv[1], "cancel")) {
+		char *end;
+		unsigned long id = strtoul(argv[2], &end, 10);
+
+		if (!*argv[2] || *end || id > UINT32_MAX)
+			return ctl_usage("session cancel takes a session number");
+		r = ctl_connect(c);
+		if (!r)
+			r = ctl_call(c, &reply, DMSCGW_MANAGER_PATH,
+				     DMSCGW_MANAGER_IFACE, "CancelSession", "u",
+				     (uint32_t)id);
+		sd_bus_message_unref(reply);
+		if (!r && c->json)
+			printf("{}\n");
+		return r ? r : CTL_OK;
+	}
 	if (strcmp(argv[1], "start"))
-		return ctl_usage("session takes start SERVERID");
+		return ctl_usage("session takes start SERVERID or cancel ID");
 	if (!*argv[2] || strlen(argv[2]) > MANAGER_SERVER_ID_MAX)
 		return ctl_usage("a SERVERID is 1 to %d bytes",
 				 MANAGER_SERVER_ID_MAX);

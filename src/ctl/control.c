@@ -773,6 +773,31 @@ static int do_report(struct control *ctl, sd_bus_message *m, sd_bus_error *e)
 	return sd_bus_reply_method_return(m, "u", (uint32_t)r);
 }
 
+/* CancelSession(id): a queued session is dropped, a running one aborts. */
+static int do_cancel_session(struct control *ctl, sd_bus_message *m,
+			     sd_bus_error *e)
+{
+	uint32_t id;
+	int r = sd_bus_message_read(m, "u", &id);
+
+	if (r < 0)
+		return r;
+	if (!ctl->dm)
+		return dm_missing(e);
+	log_info(LOG_CTL, "DM session %u: cancel asked for over D-Bus", id);
+	if (dm_client_cancel(ctl->dm, id, "cancelled over D-Bus") < 0)
+		return sd_bus_error_setf(e, ERR_NOTFOUND, "no queued or running "
+					 "session %u", id);
+	emit(ctl, MANAGER_PATH, MANAGER_IFACE, "Sessions");
+	return sd_bus_reply_method_return(m, "");
+}
+
+static int method_cancel_session(sd_bus_message *m, void *userdata,
+				 sd_bus_error *e)
+{
+	return privileged(userdata, m, do_cancel_session, e);
+}
+
 static int method_report(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
 	return privileged(userdata, m, do_report, e);
@@ -1114,6 +1139,9 @@ static const sd_bus_vtable manager_vtable[] = {
 		SD_BUS_ARGS("s", server_id, "s", source, "s", type, "s", format,
 			    "s", data),
 		SD_BUS_RESULT("u", id), method_report,
+		SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("CancelSession", SD_BUS_ARGS("u", id),
+		SD_BUS_NO_RESULT, method_cancel_session,
 		SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("ReportMark",
 		SD_BUS_ARGS("s", server_id, "s", source, "s", type, "s", format,

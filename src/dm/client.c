@@ -189,6 +189,35 @@ static void session_done(void *arg, struct dm_session *s)
 	event_active(dc->kick, EV_TIMEOUT, 0);
 }
 
+int dm_client_cancel(struct dm_client *dc, unsigned id, const char *why)
+{
+	struct entry **pp, *e;
+
+	for (pp = &dc->active; *pp && (*pp)->info.id != id; pp = &(*pp)->next)
+		;
+	if (!(e = *pp))
+		return -ENOENT;
+	if (e->s) {
+		/* the agent's question is withdrawn; the session says no */
+		if (dm_session_ui_waiting(e->s) && dc->ui.cancel)
+			dc->ui.cancel(dc->ui.arg, e->info.id);
+		dm_session_cancel(e->s, why);
+		return 0;
+	}
+	*pp = e->next;
+	log_notice(LOG_DM, "queued session %u with %s dropped: %s", id,
+		   e->info.server_id, why);
+	e->info.state = "finished";
+	e->info.result = DM_RESULT_CANCELLED;
+	snprintf(e->info.error, sizeof(e->info.error), "%s", why);
+	e->info.finished_usec = now_usec();
+	remember(dc, &e->info);
+	if (dc->obs.finished)
+		dc->obs.finished(dc->obs.arg, &e->info);
+	free(e);
+	return 0;
+}
+
 static size_t psk_bytes(const struct conf *c, uint8_t *out, size_t cap)
 {
 	int n = hex_decode(out, cap, c->dm_sc.psk_key);

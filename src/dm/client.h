@@ -91,6 +91,13 @@ int dm_client_report(struct dm_client *dc, const char *server_id,
 		     const struct dm_generic_alert *r, const char *source,
 		     char *why, size_t whylen);
 
+/*
+ * Cancel session id: a queued one is dropped (result cancelled), a running
+ * one aborts (dm_session_cancel).  0, or -ENOENT when no session with that
+ * id is queued or running.
+ */
+int dm_client_cancel(struct dm_client *dc, unsigned id, const char *why);
+
 /* Running and queued sessions, then the last finished ones, newest first. */
 size_t dm_client_sessions(struct dm_client *dc, struct dm_session_info *out,
 			  size_t cap);

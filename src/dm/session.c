@@ -112,6 +112,8 @@ struct dm_session {
 	const struct syncml_cmd *next_cmd;
 	const struct syncml_cmd *ui_cmd;	/* the alert the agent has */
 	bool authed, more, resend, abort;
+	bool cancel;			/* dm_session_cancel: abort when we can */
+	char cancel_why[80];
 	struct dm_generic_alert report;
 	struct event *kick;
 	dm_session_done_fn *done;
@@ -1282,6 +1284,15 @@ static void go_on(struct dm_session *s)
 		finish(s, DM_RESULT_ABORTED, "aborted by the server");
 		return;
 	}
+	if (s->cancel) {
+		/*
+		 * Our Alert 1223 goes with the Status and Results of what this
+		 * message executed, so the server knows what was done.
+		 */
+		s->result = DM_RESULT_ABORTED;
+		abort_session(s, s->cancel_why);
+		return;
+	}
 	if (s->resend) {
 		/* our Package#1 again, with fresh credentials */
 		s->npending = 0;
@@ -1463,6 +1474,18 @@ nomem:
 	errbuf_set(err, errlen, "out of memory");
 	dm_session_free(s);
 	return NULL;
+}
+
+void dm_session_cancel(struct dm_session *s, const char *why)
+{
+	if (s->state == S_DONE || s->state == S_ABORTING || s->cancel)
+		return;
+	s->cancel = true;
+	snprintf(s->cancel_why, sizeof(s->cancel_why), "%s", why);
+	log_notice(LOG_DM, "session %s with %s: %s; it aborts after the "
+		   "server's current message", s->sid, s->acc.server_id, why);
+	if (dm_session_ui_waiting(s))
+		dm_session_ui_answer(s, DM_UI_REJECT, NULL);
 }
 
 void dm_session_free(struct dm_session *s)

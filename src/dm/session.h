@@ -115,6 +115,14 @@ void dm_session_ui_answer(struct dm_session *s, enum dm_ui_verdict v,
 			  const char *answer);
 bool dm_session_ui_waiting(const struct dm_session *s);
 
+/*
+ * Abort the session as soon as the protocol allows: the Status and
+ * Results of the server's current message go out with our Alert 1223 (a
+ * pending UI question is answered "no").  The session ends as aborted,
+ * with why as its error.
+ */
+void dm_session_cancel(struct dm_session *s, const char *why);
+
 /* Stop (no callback); a running Atomic cannot exist between messages. */
 void dm_session_free(struct dm_session *s);
 

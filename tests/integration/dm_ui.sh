@@ -52,6 +52,16 @@ expect dm-end completed
 # and one with an importance level (ReportMark)
 expect dm-session alert 1201
 expect dm-end completed
+# a session cancelled while the agent holds a question: the Add's Status and
+# the alert's (304, answered no) come with the client's Alert 1223
+dm-add ./BeforeCancel chr kept expect 200
+dm-alert 1101 hold this one expect 304
+dm-package
+dm-add ./AfterCancel chr never
+dm-notify
+expect tr 8103..4301 82028281 830100 *
+expect dm-session
+expect dm-end client-abort
 EOS
 start_daemon
 start_vuicc --scws-tls "$SP" --psk-identity dmsc --psk "$PSK" -v -s "$T/card.scn"
@@ -69,15 +79,20 @@ from gi.repository import GLib
 dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
 log = open(sys.argv[1], "a", buffering=1)
 bus = dbus.SystemBus()
+held = []
 class Agent(dbus.service.Object):
-    @dbus.service.method("org.dmscgw1.Agent", in_signature="usqsass", out_signature="bs")
-    def Alert(self, session, server, code, text, choices, options):
+    @dbus.service.method("org.dmscgw1.Agent", in_signature="usqsass", out_signature="bs",
+                         async_callbacks=("ok", "fail"))
+    def Alert(self, session, server, code, text, choices, options, ok, fail):
         log.write("%u %s %u %s\n" % (session, server, code, text))
-        if "fails" in text:
-            raise dbus.exceptions.DBusException("test.Failed", "the agent failed")
-        if "refuse" in text:
-            return (False, "")
-        return (True, {1102: "Alice", 1103: "2"}.get(int(code), ""))
+        if "hold" in text:
+            held.append(ok)		# never answered: the user walked away
+        elif "fails" in text:
+            fail(dbus.exceptions.DBusException("test.Failed", "the agent failed"))
+        elif "refuse" in text:
+            ok(False, "")
+        else:
+            ok(True, {1102: "Alice", 1103: "2"}.get(int(code), ""))
 Agent(bus, "/test/agent")
 bus.get_object("org.dmscgw1", "/org/dmscgw1").RegisterAgent(
     dbus.ObjectPath("/test/agent"), dbus_interface="org.dmscgw1.Manager")
@@ -118,6 +133,24 @@ check "... its item carries Meta Mark critical" \
 out=$("$CTL" report DMSC01 ./X t chr x loud 2>&1); rc=$?
 check "dmscgwctl report with an unknown level: exit 1, InvalidArgs, no session ($out)" \
 	bash -c "[ $rc -eq 1 ] && [[ \"\$1\" == *\"mark 'loud' is not one of\"*InvalidArgs* ]]" _ "$out"
+# the session that waits for the agent is cancelled from the command line
+wait_for 20 grep -q "hold this one" "$T/agent.log"
+id=$("$CTL" --json sessions | $PY -c '
+import json, sys
+print([s["id"] for s in json.load(sys.stdin)["Sessions"] if s["state"] == "running"][0])')
+out=$("$CTL" session cancel "$id" 2>&1); rc=$?
+check "session cancel $id: exit 0 ($out)" test $rc -eq 0
+wait_count 20 "$T/dmscgw.log" "session .* with DMSC01 failed \\(aborted\\)" 1
+check "... the session ended as aborted, cancelled over D-Bus" \
+	grep -qE "session .* with DMSC01 failed \(aborted\): cancelled over D-Bus" "$T/dmscgw.log"
+check "... its last message carried the Add's Status, the alert's 304 and Alert 1223" \
+	grep -qE "dm: <- msg [0-9]+ .*Status\(Add [0-9]+/[0-9]+\)=200 Status\(Alert [0-9]+/[0-9]+\)=304 Alert\(1223\)" "$T/vuicc.log"
+check "... what ran before stays: ./BeforeCancel" test "$("$CTL" tree get ./BeforeCancel 2>&1)" = kept
+check "... what came after did not run: no ./AfterCancel" \
+	bash -c "! '$CTL' tree get ./AfterCancel >/dev/null 2>&1"
+out=$("$CTL" session cancel "$id" 2>&1); rc=$?
+check "cancelling it again: exit 1, NotFound ($out)" \
+	bash -c "[ $rc -eq 1 ] && [[ \"\$1\" == *NotFound* ]]" _ "$out"
 out=$(busctl --system call org.dmscgw1 /org/dmscgw1 org.dmscgw1.Manager Report sssss NOPE . "" "" x 2>&1)
 check "Report to an unknown server: NotFound ($out)" contains "$out" "no DM account"
 wait_for 10 grep -q "all .* steps passed" "$T/vuicc.log"
