@@ -376,6 +376,8 @@ static void respond_send(struct channel *ch)
 	uint8_t extra[8];
 	int r = bip_put_data_length(extra, sizeof(extra), tx_room(ch));
 
+	fast_grant(ch);		/* the loop took bytes: the worker's room too */
+
 	cat_respond(ch->bc->c, CAT_RES_OK, NULL, 0, extra, r > 0 ? (size_t)r : 0);
 }
 
