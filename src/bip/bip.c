@@ -553,12 +553,18 @@ static void bev_write(struct bufferevent *bev, void *arg)
 	fast_grant(ch);		/* the peer took some: more room */
 }
 
-static void ch_connected(struct channel *ch)
+/* A new link on ch: its number, its counters' start, ESTABLISHED. */
+static void link_up(struct channel *ch)
 {
 	ch->link = ++ch->bc->links;
 	ch->link_in = ch->in;
 	ch->link_out = ch->out;
 	ch->state = CH_ESTABLISHED;
+}
+
+static void ch_connected(struct channel *ch)
+{
+	link_up(ch);
 	bufferevent_set_timeouts(ch->bev, NULL, NULL);
 	bufferevent_setwatermark(ch->bev, EV_READ, 0, ch->bufsize);
 	bufferevent_setwatermark(ch->bev, EV_WRITE, ch->bufsize, 0);
@@ -672,9 +678,19 @@ static void ch_timeout(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Start a TCP connection or a UDP association to ch->dest:ch->port. */
-static void tcp_nodelay(evutil_socket_t fd);
+/*
+ * The card's bytes come in pieces of at most 237: without this, Nagle holds
+ * each small write for the peer's delayed ACK (40 ms on Linux).
+ */
+static void tcp_nodelay(evutil_socket_t fd)
+{
+	int one = 1;
 
+	if (fd >= 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+/* Start a TCP connection or a UDP association to ch->dest:ch->port. */
 static int ch_connect(struct channel *ch)
 {
 	struct bip *b = ch->bc->b;
@@ -726,23 +742,11 @@ static int ch_connect(struct channel *ch)
 /* ------------------------------------------------------------------ */
 /* UICC server mode listeners (loopback only)                          */
 
-/*
- * The card's bytes come in pieces of at most 237: without this, Nagle holds
- * each small write for the peer's delayed ACK (40 ms on Linux).
- */
-static void tcp_nodelay(evutil_socket_t fd)
-{
-	int one = 1;
-
-	if (fd >= 0)
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-}
-
 static void ch_attach(struct channel *ch, evutil_socket_t fd, const char *peer)
 {
-	tcp_nodelay(fd);
 	struct bip *b = ch->bc->b;
 
+	tcp_nodelay(fd);
 	ch->bev = bufferevent_socket_new(b->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (!ch->bev) {
 		close(fd);
@@ -750,10 +754,7 @@ static void ch_attach(struct channel *ch, evutil_socket_t fd, const char *peer)
 	}
 	snprintf(ch->peer, sizeof(ch->peer), "%s", peer);
 	bufferevent_setcb(ch->bev, bev_read, bev_write, bev_event, ch);
-	ch->link = ++ch->bc->links;
-	ch->link_in = ch->in;
-	ch->link_out = ch->out;
-	ch->state = CH_ESTABLISHED;
+	link_up(ch);
 	bufferevent_setwatermark(ch->bev, EV_READ, 0, ch->bufsize);
 	bufferevent_setwatermark(ch->bev, EV_WRITE, ch->bufsize, 0);
 	bufferevent_enable(ch->bev, EV_READ | EV_WRITE);
@@ -1372,6 +1373,8 @@ static struct fast_note *fast_receive(struct fast *f, const uint8_t *p,
 	return fn;
 }
 
+static void fast_apply(void *arg, void *note, bool live);
+
 /* Worker: answer what the grant and the staged bytes cover. */
 static int fast_respond(void *arg, const uint8_t *p, size_t len, uint8_t *tr,
 			size_t cap, void **note, bool *urgent)
@@ -1412,10 +1415,14 @@ static int fast_respond(void *arg, const uint8_t *p, size_t len, uint8_t *tr,
 	 * the loop at once; stored bytes and counters can wait a little.
 	 */
 	*urgent = cmd.det.type == CAT_SEND_DATA ? fn->now : !fn->left;
-	*note = fn;
 	/* the loop's own answers are the same: 255 bytes at most */
 	r = cat_tr_build(tr, cap, &cmd.det, CAT_RES_OK, NULL, 0, extra, x);
-	return r > 0 ? r : 0;
+	if (r <= 0) {
+		fast_apply(f, fn, false);	/* gives the room back */
+		return 0;
+	}
+	*note = fn;
+	return r;
 }
 
 /* Loop: what the worker answered - the SEND DATA bytes, counters. */
@@ -1435,8 +1442,12 @@ static void fast_apply(void *arg, void *note, bool live)
 		return;
 	}
 	ch = &f->bc->ch[fn->id - 1];
-	if (ch->state == CH_ESTABLISHED && ch->bev && ch->link == fn->link &&
-	    fn->type == CAT_RECEIVE_DATA) {
+	if (ch->state != CH_ESTABLISHED || !ch->bev || ch->link != fn->link) {
+		if (fn->type == CAT_SEND_DATA)
+			log_info(LOG_BIP, "%s: channel %u: %zu bytes from the card dropped: their link is gone",
+				 cat_name(f->bc->c), ch->id, fn->n);
+		fast_grant(ch);
+	} else if (fn->type == CAT_RECEIVE_DATA) {
 		ch->in += fn->n;
 		fast_stage(ch);
 		rx_flow(ch);
@@ -1445,19 +1456,12 @@ static void fast_apply(void *arg, void *note, bool live)
 			ch->announced = false;
 			maybe_data_available(ch);
 		}
-	} else if (ch->state == CH_ESTABLISHED && ch->bev &&
-		   ch->link == fn->link) {
+	} else {
 		evbuffer_add(ch->tx, fn->data, fn->n);
 		if (fn->now) {
 			ch_flush(ch);
 			ch_changed(ch, "data");
 		}
-	} else if (fn->type == CAT_RECEIVE_DATA) {
-		fast_grant(ch);
-	} else {
-		log_info(LOG_BIP, "%s: channel %u: %zu bytes from the card dropped: their link is gone",
-			 cat_name(f->bc->c), ch->id, fn->n);
-		fast_grant(ch);
 	}
 	free(fn);
 }

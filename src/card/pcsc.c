@@ -491,11 +491,12 @@ static void worker_connect(struct pcsc_reader *r, struct req *q)
  */
 static void worker_fetch(struct tx_ctx *t, struct req *q)
 {
-	const uint8_t fetch[5] = { 0x80, 0x12, 0x00, 0x00,
-				   (uint8_t)(q->res.sw & 0xFF) };
+	uint8_t fetch[APDU_MAX_CMD];
+	int n = apdu_build(fetch, sizeof(fetch), APDU_CLA_UICC, INS_FETCH, 0, 0,
+			   NULL, 0, q->res.sw & 0xFF);
 
-	q->has_fres = apdu_exchange(worker_tx, t, fetch, sizeof(fetch),
-				    &q->fres) == 0;
+	q->has_fres = n > 0 && apdu_exchange(worker_tx, t, fetch, (size_t)n,
+					     &q->fres) == 0;
 }
 
 /* Tell the loop what the responder answered, with the APDUs so far. */
@@ -532,27 +533,25 @@ static void worker_flush(struct tx_ctx *t, struct req *q)
 static bool worker_respond(struct tx_ctx *t, struct req *q)
 {
 	struct responder *rsp = q->rsp;
-	uint8_t tr[5 + 255];
+	uint8_t body[255], tr[APDU_MAX_CMD];
 	void *note = NULL;
 	bool urgent = false;
 	int n;
 
 	if (!q->has_fres || q->fres.sw != 0x9000 || !q->fres.len)
 		return false;
-	n = rsp->ops->respond(rsp->arg, q->fres.data, q->fres.len, tr + 5,
-			      255, &note, &urgent);
-	if (n <= 0 || n > 255)
+	n = rsp->ops->respond(rsp->arg, q->fres.data, q->fres.len, body,
+			      sizeof(body), &note, &urgent);
+	if (n <= 0)
 		return false;
 	q->notes[q->nnotes++] = note;
 	if (urgent || q->nnotes == BATCH)
 		worker_flush(t, q);
-	tr[0] = 0x80;		/* TERMINAL RESPONSE, as the CAT engine sends it */
-	tr[1] = 0x14;
-	tr[2] = 0x00;
-	tr[3] = 0x00;
-	tr[4] = (uint8_t)n;
+	/* the TERMINAL RESPONSE as the CAT engine sends it */
+	n = apdu_build(tr, sizeof(tr), APDU_CLA_UICC, INS_TERMINAL_RESPONSE, 0,
+		       0, body, (size_t)n, -1);
 	q->has_fres = false;
-	q->err = apdu_exchange(worker_tx, t, tr, (size_t)n + 5, &q->res);
+	q->err = n < 0 ? n : apdu_exchange(worker_tx, t, tr, (size_t)n, &q->res);
 	q->rv = t->rv;
 	return true;
 }
@@ -1130,7 +1129,7 @@ static int transmit(struct pcsc_reader *r, const uint8_t *cmd, size_t len,
 	q->arg = arg;
 	q->fetch = fetch;
 	/* only a TERMINAL RESPONSE: an envelope's own answer must reach done */
-	if (fetch && r->rsp && cmd[1] == 0x14) {
+	if (fetch && r->rsp && cmd[1] == INS_TERMINAL_RESPONSE) {
 		q->rsp = r->rsp;
 		q->rsp->refs++;
 	}

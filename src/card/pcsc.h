@@ -87,9 +87,9 @@ void *pcsc_reader_data(const struct pcsc_reader *r);
  *
  * respond() runs on the worker thread and may only use state it guards
  * itself.  It returns the length of the terminal response it wrote into
- * tr (at most cap), which the worker sends at once, or 0 to leave the
- * command to the loop (it then arrives as pcsc_fetched(), as usual).  On
- * an answer it sets *note, which apply() receives on the loop, in order
+ * tr (at most cap), which the worker sends at once, or 0 (setting no note)
+ * to leave the command to the loop (it then arrives as pcsc_fetched(), as
+ * usual).  On an answer it sets *note, which apply() receives on the loop, in order
  * with every other completion: in batches, or at once when it sets
  * *urgent, and always before the completion of the request.  live is
  * false when the card session or the responder has ended meanwhile (apply

@@ -34,11 +34,6 @@
 #include "cat/proactive.h"
 #include "cat/profile.h"
 
-#define INS_TERMINAL_PROFILE	0x10
-#define INS_FETCH		0x12
-#define INS_TERMINAL_RESPONSE	0x14
-#define INS_ENVELOPE		0xC2
-
 struct term {
 	SCARDHANDLE h;
 	const SCARD_IO_REQUEST *pci;
@@ -85,7 +80,7 @@ static uint16_t apdu(struct term *t, uint8_t ins, const uint8_t *data,
 		     size_t lc, int le, struct apdu_result *res)
 {
 	uint8_t cmd[APDU_MAX_CMD];
-	int n = apdu_build(cmd, sizeof(cmd), 0x80, ins, 0, 0, data, lc, le);
+	int n = apdu_build(cmd, sizeof(cmd), APDU_CLA_UICC, ins, 0, 0, data, lc, le);
 
 	if (n < 0 || apdu_exchange(tx, t, cmd, (size_t)n, res) < 0)
 		die("APDU exchange failed");
