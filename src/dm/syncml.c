@@ -1403,6 +1403,34 @@ try_cmd(struct syncml_writer *w, const struct syncml_cmd *c, bool last_final,
 	return fits;
 }
 
+/*
+ * Bytes a message keeps for the Status commands that lead it (the one for
+ * the SyncHdr, with a Chal, and one for an Alert 1222) when judging whether
+ * an object would fit whole into a message of its own.
+ */
+#define SPLIT_RESERVE	512
+
+/*
+ * Would c fit whole into a message of hdr_len header bytes, the reserve
+ * for leading Status commands, c and the trailer?  w is left as it was.
+ */
+static bool
+fits_fresh(struct syncml_writer *w, const struct syncml_cmd *c, size_t hdr_len,
+	   size_t max)
+{
+	size_t mark = w->out->len;
+	unsigned page = w->page;
+	bool fits;
+
+	w_cmd(w, c);
+	w_trailer(w, true);
+	fits = w_result(w) == 0 &&
+	       hdr_len + SPLIT_RESERVE + (w->out->len - mark) <= max;
+	w->out->len = mark;
+	w->page = page;
+	return fits;
+}
+
 /* Add or Replace with exactly one item carrying Data: can be chunked. */
 static bool
 chunkable(const struct syncml_cmd *c)
@@ -1455,6 +1483,7 @@ syncml_encode_split(const struct syncml_msg *msg, enum syncml_format fmt,
 	struct syncml_cmd tc;
 	struct syncml_item ti;
 	size_t n, i, sent = 0, base = out->len, left, lo, hi, mid, k, best;
+	size_t hdr_end;
 	struct syncml_cursor saved = *cur;
 	bool last;
 	int r;
@@ -1464,6 +1493,7 @@ syncml_encode_split(const struct syncml_msg *msg, enum syncml_format fmt,
 	w_header(&w, &msg->hdr);
 	if ((r = w_result(&w)) != 0)
 		goto fail;
+	hdr_end = out->len;
 	for (i = cur->cmd; i < n; i++) {
 		c = v[i];
 		last = i + 1 == n && msg->final;
@@ -1475,6 +1505,18 @@ syncml_encode_split(const struct syncml_msg *msg, enum syncml_format fmt,
 		if ((r = w_result(&w)) != 0)
 			goto fail;
 		if (!chunkable(c))
+			break;
+		/*
+		 * DM Protocol 1.2 clause 7: "Data objects that fit within a
+		 * single message MUST NOT be followed by the <MoreData/>
+		 * element".  An object that would fit whole into the next
+		 * message (its header, a few leading Status commands) waits
+		 * for it.  Only when more than that reserve already precedes
+		 * it here, so the next message makes progress either way.
+		 */
+		if (cur->data_off == 0 &&
+		    out->len - hdr_end > SPLIT_RESERVE &&
+		    fits_fresh(&w, c, hdr_end - base, max_size))
 			break;
 		/*
 		 * Too big for what is left: send the next piece of its Data

@@ -288,10 +288,12 @@ int syncml_encode(const struct syncml_msg *msg, enum syncml_format fmt,
  * data_off the offset into the Data of a large object being chunked.
  *
  * syncml_encode_split() encodes, from *cur, as many whole commands as fit
- * into max_size bytes, and advances *cur.  When an Add, Replace or Results
- * with one item does not fit in what is left, its Data is chunked with
- * MoreData into the rest of the message (the first
- * chunk carries Meta Size, as RepPro 1.2 6.4.1 requires).  Final is written
+ * into max_size bytes, and advances *cur.  An Add, Replace or Results
+ * with one item that does not fit in what is left waits for the next
+ * message when it would fit whole there (DM Protocol 1.2 clause 7: no
+ * MoreData on objects that fit in one message); otherwise its Data is
+ * chunked with MoreData into the rest of the message (the first chunk
+ * carries Meta Size, as RepPro 1.2 6.4.1 requires).  Final is written
  * only when the message is final and nothing is left.  *done tells whether
  * everything has been sent.  -E2BIG when not even one command (or one byte
  * of a chunked object) fits; out is then left unchanged.

@@ -440,6 +440,83 @@ test_split_fits_one(void **state)
 	syncml_msg_free(m);
 }
 
+/*
+ * DM Protocol 1.2 clause 7: an object that fits within a single message
+ * is not chunked.  Statuses fill most of the first message; the 165-byte
+ * Results that does not fit behind them goes whole into the next one.
+ */
+static void
+no_moredata_when_fits(enum syncml_format f, size_t room)
+{
+	struct syncml_msg *m = new_msg(), *p;
+	struct syncml_cursor cur = { 0, 0 };
+	struct syncml_buf b = { 0 }, statuses = { 0 };
+	size_t max;
+	struct syncml_cmd *c;
+	struct syncml_item *it;
+	char id[16], value[166];
+	size_t i, msgs = 0, results = 0;
+	bool done = false;
+
+	memset(value, 'v', 165);
+	value[165] = 0;
+	for (i = 0; i < 60; i++) {
+		snprintf(id, sizeof(id), "%zu", i + 1);
+		c = syncml_cmd_add(m, NULL, SYNCML_STATUS, id);
+		c->msg_ref = syncml_strdup(m, "2");
+		c->cmd_ref = syncml_strdup(m, id);
+		c->cmd = syncml_strdup(m, "Replace");
+		c->code = 200;
+	}
+	/* room for the Statuses and a little: not for the Results */
+	m->final = true;
+	encode_ok(m, f, &statuses);
+	max = statuses.len + room;
+	syncml_buf_free(&statuses);
+	c = syncml_cmd_add(m, NULL, SYNCML_RESULTS, "61");
+	c->msg_ref = syncml_strdup(m, "2");
+	c->cmd_ref = syncml_strdup(m, "7");
+	it = syncml_item_add(m, c);
+	it->source.uri = syncml_strdup(m, "./Vendor/v");
+	assert_int_equal(syncml_set_data(m, &it->data, value, 165, false), 0);
+	m->final = true;
+	while (!done) {
+		b.len = 0;
+		assert_int_equal(syncml_encode_split(m, f, max, &cur, &b,
+						     &done), 0);
+		assert_true(b.len <= max);
+		p = parse_ok(f, b.p, b.len);
+		for (c = p->cmds; c != NULL; c = c->next) {
+			if (c->type != SYNCML_RESULTS)
+				continue;
+			results++;
+			assert_false(c->items->more_data);
+			assert_false(c->items->meta.has & SYNCML_META_SIZE);
+			assert_int_equal(c->items->data.len, 165);
+		}
+		syncml_msg_free(p);
+		assert_true(++msgs < 10);
+	}
+	assert_int_equal(results, 1);
+	assert_int_equal(msgs, 2);
+	syncml_buf_free(&b);
+	syncml_msg_free(m);
+}
+
+static void
+test_no_moredata_when_fits_xml(void **state)
+{
+	(void)state;
+	no_moredata_when_fits(SYNCML_XML, 200);
+}
+
+static void
+test_no_moredata_when_fits_wbxml(void **state)
+{
+	(void)state;
+	no_moredata_when_fits(SYNCML_WBXML, 60);
+}
+
 static void
 chunk_object(enum syncml_format f, bool opaque)
 {
@@ -765,6 +842,8 @@ main(void)
 	T(test_split_xml);
 	T(test_split_wbxml);
 	T(test_split_fits_one);
+	T(test_no_moredata_when_fits_xml);
+	T(test_no_moredata_when_fits_wbxml);
 	T(test_moredata_chunks_wbxml);
 	T(test_moredata_chunks_xml);
 	T(test_too_many_commands);
