@@ -1294,8 +1294,15 @@ next_message(struct dms *d, const struct syncml_msg *in, struct reply *r,
 		d->sent_all = false;
 		return send_package(d, r, resp);
 	}
-	if (!in->final) {
-		/* The client has more in this package: ask for it. */
+	if (!in->final && !find_alert(in, SYNCML_ALERT_NEXT_MESSAGE,
+				      SYNCML_ALERT_NEXT_MESSAGE)) {
+		/*
+		 * The client has more in this package: ask for it.  Its
+		 * answer to a message of ours without Final has no Final
+		 * either (DM Protocol 1.2 6.2: the client MUST NOT close its
+		 * package before the server closed its own) but asks for
+		 * our next message with Alert 1222.
+		 */
 		if ((e = add_alert(r, SYNCML_ALERT_NEXT_MESSAGE)) < 0 ||
 		    (e = reply_send(d, r, false, false, resp)) < 0)
 			return e;

@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * OMA DM 1.2 session, client side.
+ * OMA DM 1.2 session, client side: one explicit state machine.
  *
- * States: CONNECTING (Package#1 on its way), RUNNING (server packages),
- * ABORTING (our Alert 1223 on its way), DONE.  Each server message is
- * parsed, authenticated, executed and answered in one go; what does not fit
- * into the server's MaxMsgSize waits in the pending list (commands moved
- * from earlier messages, whose arenas stay alive until the session ends) and
- * goes out in the following messages.
+ *   CONNECTING       Package#1 posted, no answer yet
+ *   SENDING          our next message is being built and posted
+ *   AWAITING_ANSWER  a message posted, waiting for the server's answer
+ *   CHALLENGED       the server refused our credentials: sending again
+ *   AWAITING_UI      a user-interaction alert waits for the UI agent
+ *   ABORTING         our Alert 1223 posted
+ *   DONE             finished, with a result
+ *
+ * Each server message is authenticated, its Status for our SyncHdr read
+ * first (it decides what our reply carries), its commands executed
+ * (dm/exec.c) and answered through the outbox (dm/outbox.c), which cuts
+ * our package into messages of the server's MaxMsgSize and keeps what the
+ * server has not acknowledged, so a challenge never loses it.
  */
 #include "config.h"
 
@@ -22,8 +29,10 @@
 #include <openssl/crypto.h>
 
 #include "dm/auth.h"
+#include "dm/exec.h"
 #include "dm/http.h"
 #include "dm/notification.h"
+#include "dm/outbox.h"
 #include "dm/session.h"
 #include "log.h"
 #include "util/errbuf.h"
@@ -32,45 +41,35 @@
 #define CT_WBXML	"application/vnd.syncml.dm+wbxml"
 #define AUTH_BASIC	"syncml:auth-basic"
 #define AUTH_MD5	"syncml:auth-md5"
+#define AUTH_MAC	"syncml:auth-MAC"	/* DM_Security 5.4 */
 #define NONCE_LEN	16
 #define MIN_MSG_SIZE	512	/* a smaller MaxMsgSize cannot carry a Status */
 
-/* DM RepPro 1.2 clause 10 codes the session produces itself. */
-enum {
-	ST_OK = 200,
-	ST_AUTH_ACCEPTED = 212,
-	ST_CHUNK_OK = 213,
-	ST_CANCELLED = 214,
-	ST_NOT_EXECUTED = 215,
-	ST_ROLLED_BACK = 216,
-	ST_NOT_MODIFIED = 304,
-	ST_BAD_REQUEST = 400,
-	ST_INVALID_CRED = 401,
-	ST_NOT_ALLOWED = 405,
-	ST_OPTIONAL = 406,
-	ST_MISSING_CRED = 407,
-	ST_TOO_LARGE = 413,
-	ST_SIZE_MISMATCH = 424,
-	ST_FAILED = 500,
-	ST_ATOMIC_FAILED = 507,
+enum state {
+	S_CONNECTING,
+	S_SENDING,
+	S_AWAITING_ANSWER,
+	S_CHALLENGED,
+	S_AWAITING_UI,
+	S_ABORTING,
+	S_DONE,
 };
-
-enum state { S_CONNECTING, S_RUNNING, S_ABORTING, S_DONE };
 
 static const char *const state_names[] = {
 	[S_CONNECTING] = "connecting",
-	[S_RUNNING] = "running",
+	[S_SENDING] = "sending",
+	[S_AWAITING_ANSWER] = "awaiting-answer",
+	[S_CHALLENGED] = "challenged",
+	[S_AWAITING_UI] = "awaiting-ui",
 	[S_ABORTING] = "aborting",
 	[S_DONE] = "finished",
 };
 
-struct large_object {
-	char uri[DM_TREE_MAX_URI + 1];
-	enum syncml_cmd_type type;
-	char format[16];
-	char type_str[DM_TREE_MAX_TYPE + 1];
-	uint8_t *buf;
-	size_t len, size;	/* received so far, announced */
+/* How the server answered our SyncHdr (DM Protocol 1.2 clause 9.1). */
+enum hdr_verdict {
+	HDR_ACCEPTED,		/* 200 or 212: the last message is taken */
+	HDR_CHALLENGED,		/* 401 or 407: send it again */
+	HDR_FATAL,		/* the session has ended */
 };
 
 struct dm_session {
@@ -79,6 +78,7 @@ struct dm_session {
 	char devid[128];
 	char sid[DM_NOTI_SESSION_ID_STRLEN];
 	uint8_t *psk;
+	const struct dm_session_transport *tr;
 	struct dm_http *http;
 	char url[256];
 	enum state state;
@@ -86,32 +86,26 @@ struct dm_session {
 	char error[160];
 	unsigned msg_id;		/* of our last message */
 	char server_msg_id[32];		/* of the server's last message */
-	unsigned commands;
-	bool client_authed;		/* the server accepted our Cred */
-	bool server_authed;
-	bool resync_pending;		/* tell the server a new nonce */
-	unsigned client_fails, server_fails;
 	uint32_t server_max_msg;	/* the server's MaxMsgSize, 0 none */
-	enum syncml_format server_fmt;	/* of its last message */
-	bool changed;			/* tree modified by this message */
-	/* what is still to be sent, in order (Status first) */
-	struct syncml_cmd **pending;
-	struct syncml_msg **owner;	/* the arena each pending one lives in */
-	size_t npending, pending_cap;
-	bool pending_final;		/* our package ends with them */
-	struct syncml_msg **msgs;	/* arenas still in use */
-	size_t nmsgs, msgs_cap;
-	/* the rest of a large object being sent (its data stays in its owner) */
-	struct syncml_cmd lo_rest;
-	struct syncml_item lo_rest_item;
+	struct dm_exec *ex;
+	struct dm_outbox *ob;
 	struct syncml_msg *out;		/* the message being built */
-	unsigned cmd_id;
-	struct large_object lo;
-	/* the server message being executed; it waits for a UI agent */
+	struct syncml_cmd *hdr_st;	/* its Status for the server's SyncHdr */
+	bool want_chal;			/* that Status gets a Chal when sent */
+	/* the server message being executed (a UI alert may hold it) */
 	struct syncml_msg *in;
 	const struct syncml_cmd *next_cmd;
-	const struct syncml_cmd *ui_cmd;	/* the alert the agent has */
-	bool authed, more, resend, abort;
+	const struct syncml_cmd *ui_cmd;
+	bool in_answer;			/* it asked for an answer */
+	/* authentication, DM Protocol 1.2 clause 9 and DM_Security 5 */
+	bool package1;			/* our last message is Package#1 */
+	bool client_done;		/* 212: no more Cred this session */
+	bool zero_nonce;		/* resync: Cred on 0x00000000 */
+	bool client_nonce_unsaved;	/* from an unauthenticated server */
+	bool server_authed;
+	bool resync_chal_due;		/* resync: the server gets a new nonce */
+	unsigned client_fails, server_fails;
+	bool server_closed;		/* the server's package ended (Final) */
 	bool cancel;			/* dm_session_cancel: abort when we can */
 	char cancel_why[80];
 	struct dm_generic_alert report;
@@ -119,9 +113,16 @@ struct dm_session {
 	dm_session_done_fn *done;
 	dm_session_changed_fn *changed_cb;
 	void *arg;
+	bool changed;			/* a nonce changed in the tree */
 };
 
 static void send_message(struct dm_session *s);
+
+static const struct dm_session_transport http_transport = {
+	.open = dm_http_new,
+	.post = dm_http_post,
+	.close = dm_http_free,
+};
 
 const char *dm_session_result_name(enum dm_session_result r)
 {
@@ -155,16 +156,24 @@ const char *dm_session_error(const struct dm_session *s)
 
 unsigned dm_session_commands(const struct dm_session *s)
 {
-	return s->commands;
+	return dm_exec_count(s->ex);
 }
 
-static void set_state(struct dm_session *s, enum state st)
+/* The one place the state changes. */
+static void enter(struct dm_session *s, enum state st)
 {
 	if (s->state == st)
 		return;
 	log_debug(LOG_DM, "session %s with %s: %s -> %s", s->sid,
 		  s->acc.server_id, state_names[s->state], state_names[st]);
 	s->state = st;
+}
+
+static void note_changed(struct dm_session *s)
+{
+	if ((s->changed | dm_exec_changed(s->ex)) && s->changed_cb)
+		s->changed_cb(s->arg, s);
+	s->changed = false;
 }
 
 /* End the session; the owner hears of it from the loop, not from here. */
@@ -184,13 +193,11 @@ static void finish(struct dm_session *s, enum dm_session_result r,
 		vsnprintf(s->error, sizeof(s->error), fmt, ap);
 		va_end(ap);
 	}
-	set_state(s, S_DONE);
-	if (s->changed && s->changed_cb)
-		s->changed_cb(s->arg, s);	/* e.g. a nonce, then an abort */
-	s->changed = false;
+	enter(s, S_DONE);
+	note_changed(s);	/* e.g. a nonce, then an abort */
 	if (r == DM_RESULT_OK)
 		log_info(LOG_DM, "session %s with %s finished: %u commands",
-			 s->sid, s->acc.server_id, s->commands);
+			 s->sid, s->acc.server_id, dm_exec_count(s->ex));
 	else
 		log_notice(LOG_DM, "session %s with %s failed (%s): %s", s->sid,
 			   s->acc.server_id, dm_session_result_name(r),
@@ -198,8 +205,23 @@ static void finish(struct dm_session *s, enum dm_session_result r,
 	event_active(s->kick, EV_TIMEOUT, 0);
 }
 
+static void nomem(struct dm_session *s)
+{
+	finish(s, DM_RESULT_PROTOCOL, "out of memory");
+}
+
 /* ------------------------------------------------------------------------ */
 /* Nonces and credentials                                                   */
+
+static bool is_type(const char *a, const char *b)
+{
+	return a && !strcasecmp(a, b);
+}
+
+static bool hmac_account(const struct dm_account_auth *a)
+{
+	return is_type(a->type, "HMAC");
+}
 
 static size_t nonce_bytes(const char *b64, uint8_t *out, size_t cap)
 {
@@ -208,28 +230,42 @@ static size_t nonce_bytes(const char *b64, uint8_t *out, size_t cap)
 	return n > 0 ? (size_t)n : 0;
 }
 
-/* A fresh nonce stored for level ("CLCRED"/"SRVCRED"); its base64 in out. */
-static int new_nonce(struct dm_session *s, char *out, size_t cap)
+/* The nonce our credentials use now: 0x00000000 after a resync. */
+static size_t client_nonce(const struct dm_session *s, uint8_t *out,
+			   size_t cap)
 {
-	uint8_t n[NONCE_LEN];
+	if (s->zero_nonce) {
+		/* DM_Notification 1.2 5.1: Package#1 "based on nonce
+		 * value 0x00000000" until the server gives a new one */
+		memset(out, 0, DM_NONCE_ZERO_LEN);
+		return DM_NONCE_ZERO_LEN;
+	}
+	return nonce_bytes(s->acc.client.data, out, cap);
+}
 
-	if (dm_nonce_generate(n, sizeof(n)) < 0 ||
-	    dm_b64_encode(out, cap, n, sizeof(n)) < 0)
-		return -EIO;
-	if (dm_tree_account_set_nonce(s->cfg.tree, s->acc.server_id,
-				      "SRVCRED", out) != 200)
-		return -EIO;
-	snprintf(s->acc.server.data, sizeof(s->acc.server.data), "%s", out);
+static void store_nonce(struct dm_session *s, const char *level,
+			const char *b64)
+{
+	dm_tree_account_set_nonce(s->cfg.tree, s->acc.server_id, level, b64);
 	s->changed = true;
-	return 0;
 }
 
-static bool is_type(const char *a, const char *b)
+/*
+ * A NextNonce for our credentials.  DM_Security 1.2 5.3.4: the latest
+ * nonce is used for the next Cred even when the server has not proven who
+ * it is, but it is stored only once the server has.
+ */
+static void client_nonce_from(struct dm_session *s, const char *b64,
+			      bool trusted)
 {
-	return a && !strcasecmp(a, b);
+	snprintf(s->acc.client.data, sizeof(s->acc.client.data), "%s", b64);
+	s->zero_nonce = false;
+	s->client_nonce_unsaved = !trusted;
+	if (trusted)
+		store_nonce(s, "CLCRED", b64);
 }
 
-/* Our <Cred>, until the server has accepted it (HMAC goes in a header). */
+/* Our <Cred> (DM Protocol 1.2 9.1: in every request until 212). */
 static int put_cred(struct dm_session *s, struct syncml_hdr *h)
 {
 	struct syncml_msg *m = s->out;
@@ -238,16 +274,17 @@ static int put_cred(struct dm_session *s, struct syncml_hdr *h)
 	uint8_t nonce[128];
 	int r;
 
-	if (s->client_authed || !*a->type || is_type(a->type, "HMAC"))
-		return 0;
+	if (s->client_done || !*a->type || hmac_account(a))
+		return 0;	/* HMAC travels in a transport header */
 	if (is_type(a->type, "BASIC")) {
 		r = dm_auth_basic(buf, sizeof(buf), a->name, a->secret);
 		h->cred.meta.type = syncml_strdup(m, AUTH_BASIC);
 	} else {
 		r = dm_auth_md5(buf, sizeof(buf), a->name, a->secret, nonce,
-				nonce_bytes(a->data, nonce, sizeof(nonce)));
+				client_nonce(s, nonce, sizeof(nonce)));
 		h->cred.meta.type = syncml_strdup(m, AUTH_MD5);
 	}
+	OPENSSL_cleanse(nonce, sizeof(nonce));
 	if (r < 0)
 		return r;
 	h->has_cred = true;
@@ -255,33 +292,54 @@ static int put_cred(struct dm_session *s, struct syncml_hdr *h)
 	return syncml_set_data(m, &h->cred.data, buf, (size_t)r, false);
 }
 
+/*
+ * Our Chal in the Status for the server's SyncHdr, with a fresh nonce for
+ * the server's next credentials (stored now: it is being sent).  The type
+ * is the account's: syncml:auth-MAC for HMAC (DM_Security 5.4).
+ */
+static int add_chal(struct dm_session *s, struct syncml_cmd *st)
+{
+	const char *type = s->acc.server.type;
+	struct syncml_msg *m = s->out;
+	char b64[DM_B64_CAP(NONCE_LEN)];
+	uint8_t n[NONCE_LEN];
+
+	st->has_chal = true;
+	st->chal.format = syncml_strdup(m, "b64");
+	if (is_type(type, "BASIC")) {
+		st->chal.type = syncml_strdup(m, AUTH_BASIC);
+		return st->chal.type ? 0 : -ENOMEM;
+	}
+	st->chal.type = syncml_strdup(m, is_type(type, "HMAC") ? AUTH_MAC :
+					 AUTH_MD5);
+	if (dm_nonce_generate(n, sizeof(n)) < 0 ||
+	    dm_b64_encode(b64, sizeof(b64), n, sizeof(n)) < 0)
+		return -EIO;
+	st->chal.next_nonce = syncml_strdup(m, b64);
+	if (!st->chal.next_nonce || !st->chal.type)
+		return -ENOMEM;
+	snprintf(s->acc.server.data, sizeof(s->acc.server.data), "%s", b64);
+	store_nonce(s, "SRVCRED", b64);
+	return 0;
+}
+
 /* ------------------------------------------------------------------------ */
-/* Building our messages                                                    */
+/* Building and sending our messages                                        */
 
 static int new_out(struct dm_session *s)
 {
 	struct syncml_msg *m;
 	struct syncml_hdr *h;
-	char id[16];
 
-	if (s->nmsgs == s->msgs_cap) {
-		size_t cap = s->msgs_cap * 2 + 4;
-		void *p = realloc(s->msgs, cap * sizeof(*s->msgs));
-
-		if (!p)
-			return -ENOMEM;
-		s->msgs = p;
-		s->msgs_cap = cap;
-	}
+	if (s->out)
+		return 0;
 	if ((m = syncml_msg_new()) == NULL)
 		return -ENOMEM;
-	s->msgs[s->nmsgs++] = m;
 	s->out = m;
-	s->cmd_id = 0;
+	s->hdr_st = NULL;
+	s->want_chal = false;
 	h = &m->hdr;
-	snprintf(id, sizeof(id), "%u", ++s->msg_id);
 	if (syncml_set_str(m, &h->session_id, s->sid) < 0 ||
-	    syncml_set_str(m, &h->msg_id, id) < 0 ||
 	    syncml_set_str(m, &h->target.uri, s->url) < 0 ||
 	    syncml_set_str(m, &h->source.uri, s->devid) < 0)
 		return -ENOMEM;
@@ -291,211 +349,74 @@ static int new_out(struct dm_session *s)
 	h->meta.has = SYNCML_META_MAXMSG | SYNCML_META_MAXOBJ;
 	h->meta.max_msg_size = s->cfg.max_msg_size;
 	h->meta.max_obj_size = s->cfg.max_obj_size;
-	return put_cred(s, h);
+	dm_exec_target(s->ex, m, s->server_msg_id);
+	return 0;
 }
 
-static struct syncml_cmd *out_cmd(struct dm_session *s,
-				  enum syncml_cmd_type type)
+/*
+ * The header's numbers and credentials are filled in only now, when the
+ * message goes: MsgIDs stay consecutive (DM Protocol 1.2 8.3 only asks
+ * them to be unambiguous; servers expect 1, 2, 3) and the Cred uses the
+ * newest nonce.
+ */
+static int seal_out(struct dm_session *s)
 {
 	char id[16];
-
-	snprintf(id, sizeof(id), "%u", ++s->cmd_id);
-	return syncml_cmd_add(s->out, NULL, type, id);
-}
-
-static struct syncml_cmd *add_status(struct dm_session *s, const char *cmd_ref,
-				     const char *cmd, const char *target,
-				     const char *source, unsigned code)
-{
-	struct syncml_msg *m = s->out;
-	struct syncml_cmd *st = out_cmd(s, SYNCML_STATUS);
-
-	if (!st || syncml_set_str(m, &st->msg_ref, s->server_msg_id) < 0 ||
-	    syncml_set_str(m, &st->cmd_ref, cmd_ref) < 0 ||
-	    syncml_set_str(m, &st->cmd, cmd) < 0 ||
-	    (target && syncml_set_str(m, &st->target_ref, target) < 0) ||
-	    (source && syncml_set_str(m, &st->source_ref, source) < 0))
-		return NULL;
-	st->code = code;
-	return st;
-}
-
-/* A Status item carrying text (UI alert answers). */
-static int status_item(struct dm_session *s, struct syncml_cmd *st,
-		       const char *text)
-{
-	struct syncml_item *it = syncml_item_add(s->out, st);
-
-	return it ? syncml_set_data(s->out, &it->data, text, strlen(text),
-				    false) : -ENOMEM;
-}
-
-static int add_chal(struct dm_session *s, struct syncml_cmd *st)
-{
-	char b64[DM_B64_CAP(NONCE_LEN)];
-	const char *type = s->acc.server.type;
-
-	st->has_chal = true;
-	if (is_type(type, "BASIC")) {
-		st->chal.type = syncml_strdup(s->out, AUTH_BASIC);
-		st->chal.format = syncml_strdup(s->out, "b64");
-		return 0;
-	}
-	if (new_nonce(s, b64, sizeof(b64)) < 0)
-		return -EIO;
-	st->chal.type = syncml_strdup(s->out, AUTH_MD5);
-	st->chal.format = syncml_strdup(s->out, "b64");
-	st->chal.next_nonce = syncml_strdup(s->out, b64);
-	return st->chal.next_nonce ? 0 : -ENOMEM;
-}
-
-/*
- * Move the commands of the message being built into the pending list,
- * which is kept in send order (DM Protocol 8.1: Status first): the new
- * Status commands after the pending ones, the others at the end.
- */
-static int queue_out(struct dm_session *s)
-{
-	struct syncml_cmd *c, *next;
-	size_t n = 0, nst = 0, i;
-
-	for (c = s->out->cmds; c; c = c->next)
-		n++;
-	if (s->npending + n > s->pending_cap) {
-		size_t cap = (s->npending + n) * 2 + 8;
-		void *p = realloc(s->pending, cap * sizeof(*s->pending));
-
-		if (!p)
-			return -ENOMEM;
-		s->pending = p;
-		p = realloc(s->owner, cap * sizeof(*s->owner));
-		if (!p)
-			return -ENOMEM;
-		s->owner = p;
-		s->pending_cap = cap;
-	}
-	for (c = s->out->cmds; c; c = c->next)
-		nst += c->type == SYNCML_STATUS;
-	for (i = 0; i < s->npending && s->pending[i]->type == SYNCML_STATUS;)
-		i++;
-	memmove(s->pending + i + nst, s->pending + i,
-		(s->npending - i) * sizeof(*s->pending));
-	memmove(s->owner + i + nst, s->owner + i,
-		(s->npending - i) * sizeof(*s->owner));
-	s->npending += nst;
-	for (c = s->out->cmds; c; c = next) {
-		next = c->next;
-		c->next = NULL;
-		if (c->type == SYNCML_STATUS) {
-			s->owner[i] = s->out;
-			s->pending[i++] = c;
-		} else {
-			s->owner[s->npending] = s->out;
-			s->pending[s->npending++] = c;
-		}
-	}
-	s->out->cmds = NULL;
-	return 0;
-}
-
-/* Free the arenas nothing pending lives in any more (s->out included). */
-static void release_msgs(struct dm_session *s)
-{
-	size_t i, j, k = 0;
-
-	for (i = 0; i < s->nmsgs; i++) {
-		for (j = 0; j < s->npending && s->owner[j] != s->msgs[i]; j++)
-			;
-		if (j < s->npending) {
-			s->msgs[k++] = s->msgs[i];
-			continue;
-		}
-		if (s->msgs[i] == s->out)
-			s->out = NULL;
-		syncml_msg_free(s->msgs[i]);
-	}
-	s->nmsgs = k;
-}
-
-/*
- * Encode a message of the header of s->out and as much of the pending
- * commands as the server takes; what is left stays pending.
- */
-static int encode_out(struct dm_session *s, struct syncml_buf *buf)
-{
-	struct syncml_msg *m = s->out;
-	struct syncml_cursor cur = { 0, 0 };
-	struct syncml_cmd **tail = &m->cmds;
-	size_t max = s->server_max_msg ? s->server_max_msg : SIZE_MAX;
-	size_t i, sent;
-	bool done;
 	int r;
 
-	if (queue_out(s) < 0)
+	snprintf(id, sizeof(id), "%u", ++s->msg_id);
+	if (syncml_set_str(s->out, &s->out->hdr.msg_id, id) < 0)
 		return -ENOMEM;
-	for (i = 0; i < s->npending; i++) {
-		*tail = s->pending[i];
-		tail = &s->pending[i]->next;
-	}
-	m->final = s->pending_final;
-	r = syncml_encode_split(m, s->cfg.format, max, &cur, buf, &done);
-	/* the list is rebuilt next time: commands may move again */
-	for (i = 0; i < s->npending; i++)
-		s->pending[i]->next = NULL;
-	m->cmds = NULL;
-	if (r < 0)
+	if (s->want_chal && s->hdr_st && (r = add_chal(s, s->hdr_st)) < 0)
 		return r;
-	sent = cur.cmd;
-	if (cur.data_off > 0) {
-		/* the rest of a large object: a copy without Meta Size */
-		struct syncml_cmd *c = s->pending[sent];
-		struct syncml_item it = *c->items;
-
-		s->lo_rest = *c;
-		s->lo_rest_item = it;
-		s->lo_rest.items = &s->lo_rest_item;
-		s->lo_rest_item.next = NULL;
-		s->lo_rest_item.data.p += cur.data_off;
-		s->lo_rest_item.data.len -= cur.data_off;
-		s->lo_rest_item.continued = true;
-		s->lo_rest_item.meta.has &= ~SYNCML_META_SIZE;
-		s->pending[sent] = &s->lo_rest;
-	}
-	memmove(s->pending, s->pending + sent,
-		(s->npending - sent) * sizeof(*s->pending));
-	memmove(s->owner, s->owner + sent,
-		(s->npending - sent) * sizeof(*s->owner));
-	s->npending -= sent;
-	release_msgs(s);
-	return 0;
+	return put_cred(s, &s->out->hdr);
 }
 
 static void post_done(void *arg, int err, const char *msg,
 		      const struct dm_http_response *resp);
 
-/* Build and POST our next message. */
+/* Encode and POST our next message: s->out and what the outbox holds. */
 static void send_message(struct dm_session *s)
 {
 	struct syncml_buf buf = { 0 };
-	char hmac[512];
 	const char *ct = s->cfg.format == SYNCML_WBXML ? CT_WBXML : CT_XML;
-	const char *hdr = NULL;
 	const struct dm_account_auth *a = &s->acc.client;
+	size_t max = s->server_max_msg ? s->server_max_msg : SIZE_MAX;
+	char hmac[512];
+	const char *hdr = NULL;
 	uint8_t nonce[128];
+	bool final;
 	int r;
 
-	r = encode_out(s, &buf);
+	if (s->state != S_ABORTING && s->state != S_CONNECTING)
+		enter(s, S_SENDING);
+	if ((r = new_out(s)) < 0 || (r = seal_out(s)) < 0) {
+		finish(s, DM_RESULT_PROTOCOL, "cannot build message %u: %s",
+		       s->msg_id, strerror(-r));
+		return;
+	}
+	/*
+	 * DM Protocol 1.2 6.2: no Final before the server closed its
+	 * package; the outbox adds it only when nothing is left.  The
+	 * sender of Alert 1223 includes Final (clause 8).
+	 */
+	final = s->server_closed || s->state == S_ABORTING;
+	r = dm_outbox_encode(s->ob, s->out, s->cfg.format, max, final, &buf);
+	s->out = NULL;		/* the outbox's now */
+	s->hdr_st = NULL;
+	note_changed(s);	/* a nonce we just gave the server */
 	if (r < 0) {
 		syncml_buf_free(&buf);
 		finish(s, DM_RESULT_PROTOCOL, "cannot encode message %u: %s",
 		       s->msg_id, strerror(-r));
 		return;
 	}
-	if (is_type(a->type, "HMAC")) {
+	if (hmac_account(a)) {
+		/* DM_Security 5.4: on every message once in use */
 		r = dm_hmac_header(hmac, sizeof(hmac), a->name, a->secret,
-				   nonce, nonce_bytes(a->data, nonce,
-						      sizeof(nonce)),
+				   nonce, client_nonce(s, nonce, sizeof(nonce)),
 				   buf.p, buf.len);
+		OPENSSL_cleanse(nonce, sizeof(nonce));
 		if (r < 0) {
 			syncml_buf_free(&buf);
 			finish(s, DM_RESULT_AUTH, "cannot make the HMAC: %s",
@@ -505,13 +426,18 @@ static void send_message(struct dm_session *s)
 		hdr = hmac;
 	}
 	log_debug(LOG_DM, "session %s: message %u, %zu bytes%s", s->sid,
-		  s->msg_id, buf.len, s->npending ? " (more to come)" : "");
+		  s->msg_id, buf.len,
+		  dm_outbox_empty(s->ob) ? "" : " (more to come)");
 	if (log_hexdump_enabled(LOG_DM))
 		log_hex(LOG_DM, "DM out", buf.p, buf.len);
-	r = dm_http_post(s->http, ct, hdr, buf.p, buf.len, post_done, s);
+	r = s->tr->post(s->http, ct, hdr, buf.p, buf.len, post_done, s);
 	syncml_buf_free(&buf);
-	if (r < 0)
+	if (r < 0) {
 		finish(s, DM_RESULT_TRANSPORT, "cannot post: %s", strerror(-r));
+		return;
+	}
+	if (s->state == S_SENDING || s->state == S_CHALLENGED)
+		enter(s, S_AWAITING_ANSWER);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -535,7 +461,7 @@ static int devinfo_item(struct dm_session *s, struct syncml_cmd *rep,
 static int generic_alert(struct dm_session *s, const struct dm_generic_alert *g)
 {
 	struct syncml_msg *m = s->out;
-	struct syncml_cmd *al = out_cmd(s, SYNCML_ALERT);
+	struct syncml_cmd *al = dm_exec_cmd(s->ex, SYNCML_ALERT);
 	struct syncml_item *it = al ? syncml_item_add(m, al) : NULL;
 
 	if (!it)
@@ -549,6 +475,7 @@ static int generic_alert(struct dm_session *s, const struct dm_generic_alert *g)
 	return syncml_set_data(m, &it->data, g->data, strlen(g->data), false);
 }
 
+/* Alert 1200/1201, DevInfo and a report, into s->out (clause 8.2.1). */
 static int package1(struct dm_session *s)
 {
 	static const char *const devinfo[] = {
@@ -558,192 +485,24 @@ static int package1(struct dm_session *s)
 	struct syncml_cmd *al, *rep;
 	size_t i;
 
-	if (new_out(s) < 0 || (al = out_cmd(s, SYNCML_ALERT)) == NULL)
+	if (new_out(s) < 0 || (al = dm_exec_cmd(s->ex, SYNCML_ALERT)) == NULL)
 		return -ENOMEM;
 	al->code = s->cfg.server_initiated ? SYNCML_ALERT_SERVER_INIT :
 					     SYNCML_ALERT_CLIENT_INIT;
-	if ((rep = out_cmd(s, SYNCML_REPLACE)) == NULL)
+	if ((rep = dm_exec_cmd(s->ex, SYNCML_REPLACE)) == NULL)
 		return -ENOMEM;
 	if (s->cfg.report && generic_alert(s, s->cfg.report) < 0)
 		return -ENOMEM;
 	for (i = 0; i < sizeof(devinfo) / sizeof(devinfo[0]); i++)
 		if (devinfo_item(s, rep, devinfo[i]) < 0)
 			return -ENOMEM;
-	s->pending_final = true;
+	s->package1 = true;
+	s->server_closed = true;	/* no server package yet to wait for */
 	return 0;
 }
 
 /* ------------------------------------------------------------------------ */
-/* Executing the server's commands                                          */
-
-static const char *item_format(const struct syncml_cmd *c,
-			       const struct syncml_item *it)
-{
-	return it->meta.format ? it->meta.format :
-	       c->meta.format ? c->meta.format : "chr";
-}
-
-static const char *item_type(const struct syncml_cmd *c,
-			     const struct syncml_item *it)
-{
-	return it->meta.type ? it->meta.type : c->meta.type;
-}
-
-static void lo_drop(struct dm_session *s, const char *why)
-{
-	if (!s->lo.buf)
-		return;
-	log_notice(LOG_DM, "session %s: large object %s dropped: %s", s->sid,
-		   s->lo.uri, why);
-	free(s->lo.buf);
-	memset(&s->lo, 0, sizeof(s->lo));
-}
-
-static unsigned put_value(struct dm_session *s, enum syncml_cmd_type type,
-			  const char *uri, const char *format,
-			  const char *mime, const uint8_t *p, size_t len)
-{
-	enum dm_tree_format f;
-	char base[DM_TREE_MAX_URI + 1];
-	const char *prop;
-	int st;
-
-	if (dm_tree_format_parse(format, &f) < 0)
-		return DM_TREE_BAD_FORMAT;
-	if (type == SYNCML_REPLACE) {
-		st = dm_tree_split_prop(uri, base, sizeof(base), &prop);
-		if (st != 200)
-			return (unsigned)st;
-		if (prop) {
-			char v[DM_TREE_MAX_ACL + 1];
-
-			if (len >= sizeof(v))
-				return ST_TOO_LARGE;
-			memcpy(v, p, len);
-			v[len] = 0;
-			return (unsigned)dm_tree_prop_replace(s->cfg.tree,
-							      s->acc.server_id,
-							      base, prop, v);
-		}
-		return (unsigned)dm_tree_replace(s->cfg.tree, s->acc.server_id,
-						 uri, f, mime, p, len);
-	}
-	return (unsigned)dm_tree_add(s->cfg.tree, s->acc.server_id, uri, f,
-				     mime, p, len);
-}
-
-/*
- * Add or Replace of one item, chunked or not (DM Protocol 1.2 clause 7,
- * large objects: 213 for every chunk but the last, 424 on a size mismatch).
- */
-static unsigned put_item(struct dm_session *s, const struct syncml_cmd *c,
-			 const struct syncml_item *it)
-{
-	const char *uri = it->target.uri;
-	struct large_object *lo = &s->lo;
-	uint32_t size;
-	unsigned st;
-
-	if (!uri)
-		return ST_BAD_REQUEST;
-	if (lo->buf && strcmp(lo->uri, uri))
-		lo_drop(s, "another command came first");
-	if (!it->more_data && !lo->buf)
-		return put_value(s, c->type, uri, item_format(c, it),
-				 item_type(c, it), it->data.p, it->data.len);
-	if (!lo->buf) {
-		/* the first chunk announces the size */
-		size = (it->meta.has & SYNCML_META_SIZE) ? it->meta.size :
-		       (c->meta.has & SYNCML_META_SIZE) ? c->meta.size : 0;
-		if (!size)
-			return ST_BAD_REQUEST;
-		if (size > s->cfg.max_obj_size)
-			return ST_TOO_LARGE;
-		if ((lo->buf = malloc(size)) == NULL)
-			return ST_FAILED;
-		snprintf(lo->uri, sizeof(lo->uri), "%s", uri);
-		snprintf(lo->format, sizeof(lo->format), "%s",
-			 item_format(c, it));
-		snprintf(lo->type_str, sizeof(lo->type_str), "%s",
-			 item_type(c, it) ? item_type(c, it) : "");
-		lo->type = c->type;
-		lo->size = size;
-		lo->len = 0;
-	}
-	if (it->data.len > lo->size - lo->len) {
-		lo_drop(s, "more data than its Size");
-		return ST_SIZE_MISMATCH;
-	}
-	memcpy(lo->buf + lo->len, it->data.p, it->data.len);
-	lo->len += it->data.len;
-	if (it->more_data)
-		return ST_CHUNK_OK;
-	if (lo->len != lo->size) {
-		log_notice(LOG_DM, "session %s: large object %s: %zu bytes, "
-			   "Size said %zu", s->sid, lo->uri, lo->len, lo->size);
-		lo_drop(s, "size mismatch");
-		return ST_SIZE_MISMATCH;
-	}
-	st = put_value(s, lo->type, lo->uri, lo->format,
-		       *lo->type_str ? lo->type_str : NULL, lo->buf, lo->len);
-	free(lo->buf);
-	memset(lo, 0, sizeof(*lo));
-	return st;
-}
-
-/* Results of a Get: one Results command per Get, one item per node. */
-static unsigned get_item(struct dm_session *s, const struct syncml_cmd *c,
-			 const struct syncml_item *it,
-			 struct syncml_cmd **results)
-{
-	char base[DM_TREE_MAX_URI + 1], *pv = NULL;
-	const char *uri = it->target.uri, *prop;
-	struct dm_tree_value v;
-	struct syncml_item *ri;
-	struct syncml_msg *m = s->out;
-	int st;
-
-	if (!uri)
-		return ST_BAD_REQUEST;
-	st = dm_tree_split_prop(uri, base, sizeof(base), &prop);
-	if (st != 200)
-		return (unsigned)st;
-	if (prop) {
-		st = dm_tree_prop_get(s->cfg.tree, s->acc.server_id, base, prop,
-				      &pv);
-		if (st != 200)
-			return (unsigned)st;
-		v.format = DM_TREE_FMT_CHR;
-		v.type = "text/plain";
-		v.data = (const uint8_t *)pv;
-		v.len = strlen(pv);
-	} else {
-		st = dm_tree_get(s->cfg.tree, s->acc.server_id, uri, &v);
-		if (st != 200)
-			return (unsigned)st;
-	}
-	if (!*results) {
-		*results = out_cmd(s, SYNCML_RESULTS);
-		if (!*results ||
-		    syncml_set_str(m, &(*results)->msg_ref, s->server_msg_id) < 0 ||
-		    syncml_set_str(m, &(*results)->cmd_ref, c->cmd_id) < 0)
-			goto nomem;
-	}
-	ri = syncml_item_add(m, *results);
-	if (!ri || syncml_set_str(m, &ri->source.uri, uri) < 0)
-		goto nomem;
-	ri->meta.format = syncml_strdup(m, dm_tree_format_name(v.format));
-	if (v.type && *v.type)
-		ri->meta.type = syncml_strdup(m, v.type);
-	if (v.len && syncml_set_data(m, &ri->data, v.data, v.len,
-				     s->cfg.format == SYNCML_WBXML) < 0)
-		goto nomem;
-	free(pv);
-	return ST_OK;
-nomem:
-	free(pv);
-	return ST_FAILED;
-}
+/* User-interaction alerts (DM Protocol 1.2 clause 10, RepPro 6.6.2)        */
 
 /* Look up option key=value in the first item of a UI alert ("DR=1&..."). */
 static void alert_option(const struct syncml_cmd *c, const char *key,
@@ -768,9 +527,8 @@ static void alert_option(const struct syncml_cmd *c, const char *key,
 }
 
 /*
- * The answer to a user-interaction alert (DM Protocol 1.2 clause 10): from
- * the agent, or by policy.  A confirmation refused is 304, the other
- * questions cancelled are 214.
+ * The answer to a user-interaction alert, from the agent or by policy.
+ * A confirmation refused is 304, the other questions cancelled are 214.
  */
 static struct syncml_cmd *ui_alert(struct dm_session *s,
 				   const struct syncml_cmd *c,
@@ -781,6 +539,7 @@ static struct syncml_cmd *ui_alert(struct dm_session *s,
 	const char *text = c->items && c->items->next && c->items->next->data.p ?
 			   (const char *)c->items->next->data.p : "";
 	struct syncml_cmd *st;
+	struct syncml_item *it;
 	char dr[64];
 
 	log_notice(LOG_DM, "session %s: %s alert %u \"%.80s\" %s%s", s->sid,
@@ -789,15 +548,17 @@ static struct syncml_cmd *ui_alert(struct dm_session *s,
 		   v == DM_UI_POLICY ? " by policy" : " by the UI agent");
 	switch (c->code) {
 	case SYNCML_ALERT_DISPLAY:
-		return add_status(s, c->cmd_id, "Alert", NULL, NULL, ST_OK);
+		return dm_exec_status(s->ex, c->cmd_id, "Alert", NULL, NULL,
+				      DM_ST_OK);
 	case SYNCML_ALERT_CONFIRM:
-		return add_status(s, c->cmd_id, "Alert", NULL, NULL,
-				  yes ? ST_OK : ST_NOT_MODIFIED);
+		return dm_exec_status(s->ex, c->cmd_id, "Alert", NULL, NULL,
+				      yes ? DM_ST_OK : DM_ST_NOT_MODIFIED);
 	default:
 		if (!yes)
-			return add_status(s, c->cmd_id, "Alert", NULL, NULL,
-					  ST_CANCELLED);
-		st = add_status(s, c->cmd_id, "Alert", NULL, NULL, ST_OK);
+			return dm_exec_status(s->ex, c->cmd_id, "Alert", NULL,
+					      NULL, DM_ST_CANCELLED);
+		st = dm_exec_status(s->ex, c->cmd_id, "Alert", NULL, NULL,
+				    DM_ST_OK);
 		if (answer) {
 			snprintf(dr, sizeof(dr), "%s", answer);
 		} else {
@@ -805,7 +566,9 @@ static struct syncml_cmd *ui_alert(struct dm_session *s,
 			if (!*dr && c->code != SYNCML_ALERT_TEXT_INPUT)
 				snprintf(dr, sizeof(dr), "1");
 		}
-		if (st && status_item(s, st, dr) < 0)
+		it = st ? syncml_item_add(s->out, st) : NULL;
+		if (!it || syncml_set_data(s->out, &it->data, dr, strlen(dr),
+					   false) < 0)
 			return NULL;
 		return st;
 	}
@@ -842,494 +605,421 @@ static bool ui_ask(struct dm_session *s, const struct syncml_cmd *c)
 	return true;
 }
 
-static bool ok_code(unsigned st)
-{
-	return st >= 200 && st < 300;
-}
-
-static bool modifies(enum syncml_cmd_type t)
-{
-	return t == SYNCML_ADD || t == SYNCML_REPLACE || t == SYNCML_DELETE ||
-	       t == SYNCML_COPY || t == SYNCML_EXEC;
-}
-
-static unsigned exec_one(struct dm_session *s, const struct syncml_cmd *c,
-			 const struct syncml_item *it,
-			 struct syncml_cmd **results)
-{
-	const char *uri = it->target.uri;
-
-	switch (c->type) {
-	case SYNCML_ADD:
-	case SYNCML_REPLACE:
-		return put_item(s, c, it);
-	case SYNCML_DELETE:
-		return uri ? (unsigned)dm_tree_delete(s->cfg.tree,
-						      s->acc.server_id, uri) :
-			     ST_BAD_REQUEST;
-	case SYNCML_GET:
-		return get_item(s, c, it, results);
-	case SYNCML_COPY:
-		return uri && it->source.uri ?
-		       (unsigned)dm_tree_copy(s->cfg.tree, s->acc.server_id,
-					      uri, it->source.uri) :
-		       ST_BAD_REQUEST;
-	case SYNCML_EXEC:
-		return uri ? (unsigned)dm_tree_exec(s->cfg.tree,
-						    s->acc.server_id, uri,
-						    it->data.p, it->data.len) :
-			     ST_BAD_REQUEST;
-	default:
-		return ST_OPTIONAL;
-	}
-}
-
-/* Statuses made for the commands of one Atomic, to rewrite on rollback. */
-struct atomic_log {
-	struct syncml_cmd *st[SYNCML_MAX_CMDS];
-	size_t n;
-};
-
-/* Remember st (NULL: out of memory) for a rollback; the bound is explicit. */
-static int alog_add(struct atomic_log *alog, struct syncml_cmd *st)
-{
-	if (!st || alog->n == SYNCML_MAX_CMDS)
-		return -ENOMEM;
-	alog->st[alog->n++] = st;
-	return 0;
-}
-
-static int exec_cmd(struct dm_session *s, const struct syncml_cmd *c,
-		    struct atomic_log *alog);
-
-/* Execute a list; in an Atomic, the first failure skips the rest. */
-static int exec_list(struct dm_session *s, const struct syncml_cmd *c,
-		     struct atomic_log *alog, bool *failed)
-{
-	const struct syncml_cmd *k;
-	size_t mark;
-
-	for (k = c; k; k = k->next) {
-		mark = alog ? alog->n : 0;
-		if (alog && *failed) {
-			if (alog_add(alog, add_status(s, k->cmd_id,
-					syncml_cmd_name(k->type), NULL, NULL,
-					ST_NOT_EXECUTED)) < 0)
-				return -ENOMEM;
-			continue;
-		}
-		if (exec_cmd(s, k, alog) < 0)
-			return -ENOMEM;
-		for (size_t i = mark; alog && i < alog->n; i++)
-			if (!ok_code(alog->st[i]->code))
-				*failed = true;
-	}
-	return 0;
-}
-
-static int exec_atomic(struct dm_session *s, const struct syncml_cmd *c)
-{
-	struct atomic_log *alog = calloc(1, sizeof(*alog));
-	struct syncml_cmd *st;
-	bool failed = false;
-	int r;
-
-	if (!alog)
-		return -ENOMEM;
-	st = add_status(s, c->cmd_id, "Atomic", NULL, NULL, ST_OK);
-	if (!st) {
-		free(alog);
-		return -ENOMEM;
-	}
-	if (dm_tree_atomic_begin(s->cfg.tree) != 200) {
-		st->code = ST_FAILED;	/* nested: the tree refuses */
-		free(alog);
-		return 0;
-	}
-	r = exec_list(s, c->children, alog, &failed);
-	if (r < 0 || failed) {
-		dm_tree_atomic_rollback(s->cfg.tree);
-		st->code = ST_ATOMIC_FAILED;
-		for (size_t i = 0; i < alog->n; i++)
-			if (ok_code(alog->st[i]->code) &&
-			    alog->st[i]->code != ST_NOT_EXECUTED &&
-			    strcmp(alog->st[i]->cmd, "Get"))
-				alog->st[i]->code = ST_ROLLED_BACK;
-		log_notice(LOG_DM, "session %s: Atomic %s failed, rolled back",
-			   s->sid, c->cmd_id);
-	} else {
-		dm_tree_atomic_commit(s->cfg.tree);
-	}
-	free(alog);
-	return r;
-}
-
-static int exec_cmd(struct dm_session *s, const struct syncml_cmd *c,
-		    struct atomic_log *alog)
-{
-	const char *name = syncml_cmd_name(c->type);
-	struct syncml_cmd *results = NULL, *st;
-	const struct syncml_item *it;
-	bool failed = false;
-	unsigned code;
-
-	if (c->type != SYNCML_ALERT)
-		s->commands++;
-	if (c->type == SYNCML_ATOMIC && !alog)
-		return exec_atomic(s, c);
-	if (c->type == SYNCML_ATOMIC) {
-		/* DM Protocol 1.2: Atomic does not nest */
-		return alog_add(alog, add_status(s, c->cmd_id, name, NULL,
-						 NULL, ST_FAILED));
-	}
-	if (c->type == SYNCML_SEQUENCE) {
-		st = add_status(s, c->cmd_id, name, NULL, NULL, ST_OK);
-		if (!st || (alog && alog_add(alog, st) < 0))
-			return -ENOMEM;
-		return exec_list(s, c->children, alog, &failed);
-	}
-	if (!c->items) {
-		st = add_status(s, c->cmd_id, name, NULL, NULL, ST_BAD_REQUEST);
-		if (!st || (alog && alog_add(alog, st) < 0))
-			return -ENOMEM;
-		return 0;
-	}
-	for (it = c->items; it; it = it->next) {
-		code = exec_one(s, c, it, &results);
-		if (ok_code(code) && modifies(c->type))
-			s->changed = true;
-		if (!ok_code(code))
-			log_info(LOG_DM, "session %s: %s %s: %u", s->sid, name,
-				 it->target.uri ? it->target.uri : "?", code);
-		else
-			log_debug(LOG_DM, "session %s: %s %s: %u", s->sid, name,
-				  it->target.uri ? it->target.uri : "?", code);
-		st = add_status(s, c->cmd_id, name, it->target.uri,
-				it->source.uri, code);
-		if (!st || (alog && alog_add(alog, st) < 0))
-			return -ENOMEM;
-	}
-	return 0;
-}
-
 /* ------------------------------------------------------------------------ */
 /* The server's messages                                                    */
 
-/* Is the server who it says?  The Status code for its SyncHdr. */
+/*
+ * Is the server who it says?  The Status code for its SyncHdr: 212 the
+ * first time, 200 after, 401 wrong, 407 missing.  HMAC is checked on every
+ * message (DM_Security 5.4: "it MUST be used for all subsequent messages"),
+ * with the nonce we gave it last; Cred once.  After a resync the zero
+ * nonce is also accepted until the server has proven itself
+ * (DM_Notification 5.1).
+ */
 static unsigned check_server(struct dm_session *s, const struct syncml_msg *in,
 			     const struct dm_http_response *resp)
 {
 	const struct dm_account_auth *a = &s->acc.server;
 	const struct syncml_hdr *h = &in->hdr;
+	static const uint8_t zero[DM_NONCE_ZERO_LEN];
 	uint8_t nonce[128];
 	size_t nl = nonce_bytes(a->data, nonce, sizeof(nonce));
+	bool retry_zero = s->cfg.resync && !s->server_authed;
 	struct dm_hmac mac;
 	int r;
 
-	if (s->server_authed)
-		return ST_OK;
 	if (!*a->type) {
-		s->server_authed = true;
-		return ST_OK;
+		s->server_authed = true;	/* nothing to prove */
+		return DM_ST_OK;
 	}
-	if (is_type(a->type, "HMAC")) {
-		if (!resp->hmac)
-			return ST_MISSING_CRED;
-		r = dm_hmac_parse(resp->hmac, &mac);
-		if (!r)
-			r = dm_hmac_verify(&mac, a->name, a->secret, nonce, nl,
-					   resp->body, resp->len);
+	if (s->server_authed && !hmac_account(a))
+		r = 0;
+	else if (hmac_account(a)) {
+		if (!resp->hmac || dm_hmac_parse(resp->hmac, &mac) < 0)
+			return DM_ST_MISSING_CRED;
+		r = dm_hmac_verify(&mac, a->name, a->secret, nonce, nl,
+				   resp->body, resp->len);
+		if (r == -EACCES && retry_zero)
+			r = dm_hmac_verify(&mac, a->name, a->secret, zero,
+					   sizeof(zero), resp->body, resp->len);
 	} else {
 		if (!h->has_cred || !h->cred.data.p)
-			return ST_MISSING_CRED;
+			return DM_ST_MISSING_CRED;
 		r = dm_cred_check(h->cred.meta.type,
 				  (const char *)h->cred.data.p, a->name,
 				  a->secret, nonce, nl);
-		if (r == -EACCES && s->cfg.resync)
+		if (r == -EACCES && retry_zero)
 			r = dm_cred_check(h->cred.meta.type,
 					  (const char *)h->cred.data.p, a->name,
-					  a->secret,
-					  (const uint8_t[DM_NONCE_ZERO_LEN]){ 0 },
-					  DM_NONCE_ZERO_LEN);
+					  a->secret, zero, sizeof(zero));
 	}
 	if (r < 0)
-		return ST_INVALID_CRED;
+		return DM_ST_INVALID_CRED;
+	if (s->server_authed)
+		return DM_ST_OK;
 	s->server_authed = true;
-	return ST_AUTH_ACCEPTED;
+	return DM_ST_AUTH_ACCEPTED;
 }
 
-/* The server's Status for our SyncHdr: are we in? */
-static bool hdr_status(struct dm_session *s, const struct syncml_cmd *c,
-		       bool *resend)
+static const struct syncml_cmd *find_hdr_status(const struct syncml_msg *in)
 {
-	const char *nn = c->has_chal ? c->chal.next_nonce : NULL;
+	for (const struct syncml_cmd *c = in->cmds; c; c = c->next)
+		if (c->type == SYNCML_STATUS && c->cmd_ref &&
+		    !strcmp(c->cmd_ref, "0"))
+			return c;
+	return NULL;
+}
 
-	if (nn) {
-		dm_tree_account_set_nonce(s->cfg.tree, s->acc.server_id,
-					  "CLCRED", nn);
-		snprintf(s->acc.client.data, sizeof(s->acc.client.data), "%s",
-			 nn);
-		s->changed = true;
+/*
+ * The server's Status for our SyncHdr, read before anything is built:
+ * it decides our credentials (DM Protocol 1.2 9.1) and what our message
+ * carries.  trusted: the server proved itself in this message.
+ */
+static enum hdr_verdict hdr_status(struct dm_session *s,
+				   const struct syncml_cmd *c, bool trusted)
+{
+	const char *nn = c && c->has_chal ? c->chal.next_nonce : NULL;
+
+	if (!c) {
+		/* nothing said about our message: taken as accepted */
+		s->package1 = false;
+		dm_outbox_ack(s->ob);
+		return HDR_ACCEPTED;
 	}
-	if (c->code == ST_AUTH_ACCEPTED || c->code == ST_OK) {
-		s->client_authed = true;
-		return true;
-	}
-	if (c->code == ST_INVALID_CRED || c->code == ST_MISSING_CRED) {
-		s->client_authed = false;
+	if (nn && *nn)
+		client_nonce_from(s, nn, trusted);
+	switch (c->code) {
+	case DM_ST_AUTH_ACCEPTED:
+		/* "no further authentication is needed for the remainder
+		 * of the DM session"; a NextNonce is for the next one */
+		s->client_done = true;
+		/* fall through */
+	case DM_ST_OK:
+		/* 200: "the same credentials MUST be sent within the next
+		 * request", with the next nonce */
+		s->package1 = false;
+		dm_outbox_ack(s->ob);
+		return HDR_ACCEPTED;
+	case DM_ST_INVALID_CRED:
+	case DM_ST_MISSING_CRED:
+		s->client_done = false;
 		if (++s->client_fails > s->cfg.auth_retries) {
 			finish(s, DM_RESULT_AUTH,
 			       "the server refused our credentials (%u)",
 			       c->code);
-			return false;
+			return HDR_FATAL;
 		}
-		log_info(LOG_DM, "session %s: server asks for credentials "
-			 "again (%u)", s->sid, c->code);
-		*resend = true;
-		return true;
+		log_info(LOG_DM, "session %s: the server asks for credentials "
+			 "again (%u)%s", s->sid, c->code,
+			 s->package1 ? ": Package#1 again" :
+				       ": the message again");
+		return HDR_CHALLENGED;
+	default:
+		finish(s, DM_RESULT_PROTOCOL,
+		       "the server answered our header with %u", c->code);
+		return HDR_FATAL;
 	}
-	finish(s, DM_RESULT_PROTOCOL, "the server answered our header with %u",
-	       c->code);
-	return false;
+}
+
+/* Our Status for the server's SyncHdr, first in the message. */
+static int answer_hdr(struct dm_session *s, const struct syncml_msg *in,
+		      unsigned code)
+{
+	s->hdr_st = dm_exec_status(s->ex, "0", "SyncHdr", in->hdr.target.uri,
+				   in->hdr.source.uri, code);
+	if (!s->hdr_st)
+		return -ENOMEM;
+	if (!dm_status_ok(code)) {
+		s->want_chal = true;
+	} else if (s->resync_chal_due && !s->package1) {
+		/* DM_Notification 5.1: in Package#3, a success Status with
+		 * a Chal that updates the server nonce */
+		log_info(LOG_DM, "session %s: new server nonce sent "
+			 "(resynchronisation)", s->sid);
+		s->resync_chal_due = false;
+		s->want_chal = true;
+	} else if (hmac_account(&s->acc.server) && !s->package1) {
+		/*
+		 * DM_Security 5.4.4: a new nonce for every message.  Only
+		 * once our own credentials were accepted: a server that is
+		 * still challenging us may, by 5.3.4, use it without
+		 * storing it, and would then sign with the old one.
+		 */
+		s->want_chal = true;
+	}
+	return 0;
+}
+
+/* Send Alert 1223 (with Final) after what s->out holds; then finish. */
+static void abort_session(struct dm_session *s, enum dm_session_result r,
+			  const char *why)
+{
+	struct syncml_cmd *al = dm_exec_cmd(s->ex, SYNCML_ALERT);
+
+	if (!al) {
+		nomem(s);
+		return;
+	}
+	al->code = SYNCML_ALERT_SESSION_ABORT;
+	s->result = r;
+	snprintf(s->error, sizeof(s->error), "%s", why);
+	enter(s, S_ABORTING);
+	send_message(s);
 }
 
 /*
  * Execute the server's commands from s->next_cmd on.  Returns 1 when a UI
- * alert went to the agent (the rest waits for its answer), 0 when done.
+ * alert went to the agent (the rest waits for its answer), 0 when done,
+ * -ENOMEM.
  */
-static int handle_commands(struct dm_session *s)
+static int run_commands(struct dm_session *s)
 {
 	const struct syncml_cmd *c;
+	struct syncml_cmd *st;
 
-	for (c = s->next_cmd; c && s->state != S_DONE; c = c->next) {
+	for (c = s->next_cmd; c; c = c->next) {
 		if (c->type == SYNCML_STATUS) {
-			if (c->cmd_ref && !strcmp(c->cmd_ref, "0")) {
-				if (!hdr_status(s, c, &s->resend))
-					return 0;
-			} else if (!ok_code(c->code)) {
+			if ((!c->cmd_ref || strcmp(c->cmd_ref, "0")) &&
+			    !dm_status_ok(c->code))
 				log_info(LOG_DM, "session %s: server: %s %s: %u",
 					 s->sid, c->cmd ? c->cmd : "?",
 					 c->target_ref ? c->target_ref : "",
 					 c->code);
-			}
 			continue;
 		}
 		if (c->type == SYNCML_RESULTS)
 			continue;
-		s->more = true;
-		if (!s->authed) {
-			/* not executed until the server is authenticated */
-			if (!add_status(s, c->cmd_id, syncml_cmd_name(c->type),
-					NULL, NULL, ST_MISSING_CRED))
+		if (c->type != SYNCML_ALERT) {
+			if (dm_exec_run(s->ex, c) < 0)
 				return -ENOMEM;
 			continue;
 		}
-		if (c->type == SYNCML_ALERT) {
-			struct syncml_cmd *st;
-
-			switch (c->code) {
-			case SYNCML_ALERT_SESSION_ABORT:
-				s->abort = true;
-				return 0;
-			case SYNCML_ALERT_NEXT_MESSAGE:
-				st = add_status(s, c->cmd_id, "Alert", NULL,
-						NULL, ST_OK);
-				break;
-			case SYNCML_ALERT_DISPLAY:
-			case SYNCML_ALERT_CONFIRM:
-			case SYNCML_ALERT_TEXT_INPUT:
-			case SYNCML_ALERT_SINGLE_CHOICE:
-			case SYNCML_ALERT_MULTI_CHOICE:
-				if (ui_ask(s, c)) {
-					s->next_cmd = c->next;
-					return 1;
-				}
-				st = ui_alert(s, c, DM_UI_POLICY, NULL);
-				break;
-			default:
-				st = add_status(s, c->cmd_id, "Alert", NULL,
-						NULL, ST_OPTIONAL);
+		switch (c->code) {
+		case SYNCML_ALERT_SESSION_ABORT:
+			s->next_cmd = c;
+			return 0;
+		case SYNCML_ALERT_DISPLAY:
+		case SYNCML_ALERT_CONFIRM:
+		case SYNCML_ALERT_TEXT_INPUT:
+		case SYNCML_ALERT_SINGLE_CHOICE:
+		case SYNCML_ALERT_MULTI_CHOICE:
+			if (ui_ask(s, c)) {
+				s->next_cmd = c->next;
+				enter(s, S_AWAITING_UI);
+				return 1;
 			}
-			if (!st)
-				return -ENOMEM;
-			continue;
+			st = ui_alert(s, c, DM_UI_POLICY, NULL);
+			break;
+		case SYNCML_ALERT_NEXT_MESSAGE:
+			st = dm_exec_status(s->ex, c->cmd_id, "Alert", NULL,
+					    NULL, DM_ST_OK);
+			break;
+		default:
+			st = dm_exec_status(s->ex, c->cmd_id, "Alert", NULL,
+					    NULL, DM_ST_OPTIONAL);
 		}
-		if (exec_cmd(s, c, NULL) < 0)
+		if (!st)
 			return -ENOMEM;
 	}
 	s->next_cmd = NULL;
 	return 0;
 }
 
-/* Our answer to the server's SyncHdr, with a challenge when needed. */
-static int answer_hdr(struct dm_session *s, const struct syncml_msg *in,
-		      unsigned code)
+/* Commands that need an answer (all but Status and Results). */
+static bool wants_answer(const struct syncml_msg *in)
 {
-	struct syncml_cmd *st;
-
-	st = add_status(s, "0", "SyncHdr", in->hdr.target.uri,
-			in->hdr.source.uri, code);
-	if (!st)
-		return -ENOMEM;
-	if (code == ST_INVALID_CRED || code == ST_MISSING_CRED ||
-	    (s->resync_pending && s->server_authed)) {
-		/* nonce resynchronisation: the server learns a new nonce */
-		if (s->resync_pending && s->server_authed)
-			log_info(LOG_DM, "session %s: new server nonce sent "
-				 "(resynchronisation)", s->sid);
-		s->resync_pending = false;
-		return add_chal(s, st);
-	}
-	return 0;
-}
-
-static void abort_session(struct dm_session *s, const char *why)
-{
-	struct syncml_cmd *al = out_cmd(s, SYNCML_ALERT);
-
-	if (!al) {
-		finish(s, DM_RESULT_PROTOCOL, "out of memory");
-		return;
-	}
-	al->code = SYNCML_ALERT_SESSION_ABORT;
-	snprintf(s->error, sizeof(s->error), "%s", why);
-	s->pending_final = true;
-	set_state(s, S_ABORTING);
-	send_message(s);
-}
-
-static bool next_message_pending(const struct dm_session *s)
-{
-	for (size_t i = 0; i < s->npending; i++)
-		if (s->pending[i]->type == SYNCML_ALERT &&
-		    s->pending[i]->code == SYNCML_ALERT_NEXT_MESSAGE)
+	for (const struct syncml_cmd *c = in->cmds; c; c = c->next)
+		if (c->type != SYNCML_STATUS && c->type != SYNCML_RESULTS)
 			return true;
 	return false;
 }
 
-static void go_on(struct dm_session *s);
+/* Only Status and Alert 1222: the server asks for our next message. */
+static bool next_message_request(const struct syncml_msg *in)
+{
+	bool alert = false;
+
+	for (const struct syncml_cmd *c = in->cmds; c; c = c->next) {
+		if (c->type == SYNCML_ALERT &&
+		    c->code == SYNCML_ALERT_NEXT_MESSAGE)
+			alert = true;
+		else if (c->type != SYNCML_STATUS)
+			return false;
+	}
+	return alert && !in->final;
+}
+
+static bool aborted_by_server(const struct syncml_cmd *c)
+{
+	return c && c->type == SYNCML_ALERT &&
+	       c->code == SYNCML_ALERT_SESSION_ABORT;
+}
+
+/* The server's message is executed: answer it, or end. */
+static void answer(struct dm_session *s)
+{
+	const struct syncml_msg *in = s->in;
+	struct syncml_cmd *al;
+
+	note_changed(s);
+	if (aborted_by_server(s->next_cmd)) {
+		/* clause 8: a client receiving 1223 SHOULD NOT respond */
+		finish(s, DM_RESULT_ABORTED, "aborted by the server");
+		return;
+	}
+	if (s->cancel) {
+		/* our 1223 goes with the Status and Results of what this
+		 * message executed, so the server knows what was done */
+		abort_session(s, DM_RESULT_ABORTED, s->cancel_why);
+		return;
+	}
+	if (!next_message_request(in))
+		s->server_closed = in->final;
+	if (s->server_closed && !s->in_answer && dm_outbox_empty(s->ob) &&
+	    !s->package1) {
+		/*
+		 * Clause 8: when our answer would be only the Status for
+		 * the server's SyncHdr, "the entire response package MUST
+		 * NOT be sent and the protocol ends".
+		 */
+		syncml_msg_free(s->out);
+		s->out = NULL;
+		finish(s, DM_RESULT_OK, NULL);
+		return;
+	}
+	if (!s->server_closed && !next_message_request(in) &&
+	    !dm_outbox_has_alert(s->ob, SYNCML_ALERT_NEXT_MESSAGE)) {
+		/* clause 6.2: the server's package goes on; ask for more */
+		if ((al = dm_exec_cmd(s->ex, SYNCML_ALERT)) == NULL) {
+			nomem(s);
+			return;
+		}
+		al->code = SYNCML_ALERT_NEXT_MESSAGE;
+	}
+	send_message(s);
+}
+
+/* Execute (the rest of) s->in, then answer it. */
+static void go_on(struct dm_session *s)
+{
+	int r = run_commands(s);
+
+	if (r < 0) {
+		nomem(s);
+		return;
+	}
+	if (r > 0)
+		return;		/* the UI agent answers later */
+	answer(s);
+}
+
+/* A later message goes where the server says (RespURI). */
+static bool follow_resp_uri(struct dm_session *s, const char *uri)
+{
+	char err[160];
+	struct dm_http_opts o = {
+		.psk_identity = s->cfg.psk_identity, .psk = s->psk,
+		.psk_len = s->cfg.psk_len, .timeout = s->cfg.timeout,
+	};
+	struct dm_http *h;
+
+	if (!uri || !strcmp(uri, s->url))
+		return true;
+	if (strlen(uri) >= sizeof(s->url) ||
+	    (h = s->tr->open(s->cfg.base, uri, &o, err, sizeof(err))) == NULL) {
+		finish(s, DM_RESULT_PROTOCOL, "RespURI %.100s: %s", uri,
+		       strlen(uri) >= sizeof(s->url) ? "too long" : err);
+		return false;
+	}
+	s->tr->close(s->http);
+	s->http = h;
+	snprintf(s->url, sizeof(s->url), "%s", uri);
+	return true;
+}
 
 static void handle_message(struct dm_session *s, const struct syncml_msg *in,
 			   const struct dm_http_response *resp)
 {
-	bool authed;
 	unsigned code;
+	bool trusted, was_authed = s->server_authed;
+	enum hdr_verdict v;
 
 	snprintf(s->server_msg_id, sizeof(s->server_msg_id), "%s",
 		 in->hdr.msg_id);
 	if (in->hdr.meta.has & SYNCML_META_MAXMSG)
 		s->server_max_msg = in->hdr.meta.max_msg_size < MIN_MSG_SIZE ?
 				    MIN_MSG_SIZE : in->hdr.meta.max_msg_size;
-	if (in->hdr.resp_uri && strcmp(in->hdr.resp_uri, s->url)) {
-		/* later messages go where the server says */
-		char err[160];
-		struct dm_http_opts o = {
-			.psk_identity = s->cfg.psk_identity, .psk = s->psk,
-			.psk_len = s->cfg.psk_len, .timeout = s->cfg.timeout,
-		};
-		struct dm_http *h = dm_http_new(s->cfg.base, in->hdr.resp_uri,
-						&o, err, sizeof(err));
-
-		if (!h) {
-			finish(s, DM_RESULT_PROTOCOL, "RespURI %s: %s",
-			       in->hdr.resp_uri, err);
-			return;
-		}
-		dm_http_free(s->http);
-		s->http = h;
-		snprintf(s->url, sizeof(s->url), "%s", in->hdr.resp_uri);
-	}
+	if (!follow_resp_uri(s, in->hdr.resp_uri))
+		return;
 	code = check_server(s, in, resp);
-	authed = ok_code(code);
-	if (!authed && ++s->server_fails > s->cfg.auth_retries) {
-		if (new_out(s) < 0 || answer_hdr(s, in, code) < 0) {
-			finish(s, DM_RESULT_PROTOCOL, "out of memory");
-			return;
-		}
-		s->result = DM_RESULT_AUTH;
-		abort_session(s, "the server's credentials were refused");
+	trusted = dm_status_ok(code);
+	if (trusted && s->client_nonce_unsaved) {
+		/* the nonce a stranger gave: stored now it is no stranger */
+		store_nonce(s, "CLCRED", s->acc.client.data);
+		s->client_nonce_unsaved = false;
+	}
+	if (code == DM_ST_AUTH_ACCEPTED && s->cfg.resync)
+		s->resync_chal_due = true;
+	v = hdr_status(s, find_hdr_status(in), trusted);
+	if (v == HDR_FATAL)
+		return;
+	if (v == HDR_CHALLENGED && s->package1) {
+		/* clause 9: "revert to pkg 1 and resend the Alert and
+		 * DevInfo along with the credentials requested" */
+		enter(s, S_CHALLENGED);
+		dm_outbox_clear(s->ob);
+	} else if (v == HDR_CHALLENGED) {
+		/* clause 9.1: the same request again, with a Status for
+		 * the new SyncHdr and credentials */
+		enter(s, S_CHALLENGED);
+		dm_outbox_requeue(s->ob);
+	}
+	if (new_out(s) < 0 || answer_hdr(s, in, code) < 0) {
+		nomem(s);
 		return;
 	}
-	if (!authed)
+	if (!trusted) {
 		log_notice(LOG_DM, "session %s: %s credentials refused (%u)",
 			   s->sid, s->acc.server_id, code);
-	if (new_out(s) < 0 || answer_hdr(s, in, code) < 0) {
-		finish(s, DM_RESULT_PROTOCOL, "out of memory");
-		return;
-	}
-	s->authed = authed;
-	s->more = s->resend = s->abort = false;
-	s->next_cmd = in->cmds;
-	go_on(s);
-}
-
-/* Execute (the rest of) s->in, then answer it. */
-static void go_on(struct dm_session *s)
-{
-	const struct syncml_msg *in = s->in;
-	int r = handle_commands(s);
-
-	if (r < 0) {
-		finish(s, DM_RESULT_PROTOCOL, "out of memory");
-		return;
-	}
-	if (r > 0)
-		return;		/* the UI agent answers later */
-	if (s->changed && s->changed_cb)
-		s->changed_cb(s->arg, s);
-	s->changed = false;
-	if (s->state == S_DONE)
-		return;
-	if (s->abort) {
-		finish(s, DM_RESULT_ABORTED, "aborted by the server");
-		return;
-	}
-	if (s->cancel) {
 		/*
-		 * Our Alert 1223 goes with the Status and Results of what this
-		 * message executed, so the server knows what was done.
+		 * DM_Security 5.4: once HMAC is in use a failure ends the
+		 * session; otherwise the server may try again, a bounded
+		 * number of times.  Its commands are not executed.
 		 */
-		s->result = DM_RESULT_ABORTED;
-		abort_session(s, s->cancel_why);
-		return;
+		if ((hmac_account(&s->acc.server) && was_authed) ||
+		    ++s->server_fails > s->cfg.auth_retries) {
+			abort_session(s, DM_RESULT_AUTH,
+				      "the server's credentials were refused");
+			return;
+		}
 	}
-	if (s->resend) {
-		/* our Package#1 again, with fresh credentials */
-		s->npending = 0;
-		s->out->cmds = NULL;
+	if (v == HDR_CHALLENGED && s->package1) {
 		if (package1(s) < 0) {
-			finish(s, DM_RESULT_PROTOCOL, "out of memory");
+			nomem(s);
 			return;
 		}
 		send_message(s);
 		return;
 	}
-	if (!in->final) {
-		/*
-		 * The server's package goes on: ask for its next message
-		 * (once: an Alert 1222 may still be waiting to go out).  Our
-		 * message itself is complete, so it carries Final unless what
-		 * is pending does not fit.
-		 */
-		if (!next_message_pending(s)) {
-			struct syncml_cmd *al = out_cmd(s, SYNCML_ALERT);
-
-			if (!al) {
-				finish(s, DM_RESULT_PROTOCOL, "out of memory");
+	s->in_answer = trusted && wants_answer(in);
+	if (!trusted) {
+		/* not executed: 407 each, the server sends them again */
+		for (const struct syncml_cmd *c = in->cmds; c; c = c->next)
+			if (c->type != SYNCML_STATUS &&
+			    c->type != SYNCML_RESULTS &&
+			    !dm_exec_status(s->ex, c->cmd_id,
+					    syncml_cmd_name(c->type), NULL,
+					    NULL, DM_ST_MISSING_CRED)) {
+				nomem(s);
 				return;
 			}
-			al->code = SYNCML_ALERT_NEXT_MESSAGE;
-		}
-		s->pending_final = true;
-		send_message(s);
+		s->in_answer = true;	/* our Chal must reach it */
+		s->next_cmd = NULL;
+		answer(s);
 		return;
 	}
-	if (!s->more && !s->npending && s->authed) {
-		finish(s, DM_RESULT_OK, NULL);
-		return;
-	}
-	s->pending_final = true;
-	send_message(s);
+	s->next_cmd = in->cmds;
+	go_on(s);
 }
 
 static void post_done(void *arg, int err, const char *msg,
@@ -1358,7 +1048,7 @@ static void post_done(void *arg, int err, const char *msg,
 	else if (!strncasecmp(resp->content_type, CT_XML, strlen(CT_XML)))
 		fmt = SYNCML_XML;
 	else {
-		finish(s, DM_RESULT_PROTOCOL, "unexpected content type '%s'",
+		finish(s, DM_RESULT_PROTOCOL, "unexpected content type '%.60s'",
 		       resp->content_type);
 		return;
 	}
@@ -1369,15 +1059,13 @@ static void post_done(void *arg, int err, const char *msg,
 		       "(%d): %s", perr.status, perr.text);
 		return;
 	}
-	s->server_fmt = fmt;
 	if (!in->hdr.session_id || strcmp(in->hdr.session_id, s->sid)) {
-		finish(s, DM_RESULT_PROTOCOL, "the server's SessionID is %s, "
+		finish(s, DM_RESULT_PROTOCOL, "the server's SessionID is %.32s, "
 		       "not %s", in->hdr.session_id ? in->hdr.session_id : "-",
 		       s->sid);
 		syncml_msg_free(in);
 		return;
 	}
-	set_state(s, S_RUNNING);
 	log_debug(LOG_DM, "session %s: server message %s, %zu bytes%s", s->sid,
 		  in->hdr.msg_id, resp->len, in->final ? ", final" : "");
 	/* kept while its commands run: a UI alert may make them wait */
@@ -1387,15 +1075,16 @@ static void post_done(void *arg, int err, const char *msg,
 }
 
 void dm_session_ui_answer(struct dm_session *s, enum dm_ui_verdict v,
-			  const char *answer)
+			  const char *answer_text)
 {
 	if (!s->ui_cmd || s->state == S_DONE)
 		return;
-	if (!ui_alert(s, s->ui_cmd, v, answer)) {
-		finish(s, DM_RESULT_PROTOCOL, "out of memory");
+	if (!ui_alert(s, s->ui_cmd, v, answer_text)) {
+		nomem(s);
 		return;
 	}
 	s->ui_cmd = NULL;
+	enter(s, S_SENDING);
 	go_on(s);
 }
 
@@ -1415,7 +1104,7 @@ static void kicked(evutil_socket_t fd, short what, void *arg)
 			s->done(s->arg, s);
 		return;
 	}
-	send_message(s);
+	send_message(s);	/* Package#1 */
 }
 
 struct dm_session *dm_session_start(const struct dm_session_cfg *cfg,
@@ -1433,11 +1122,12 @@ struct dm_session *dm_session_start(const struct dm_session_cfg *cfg,
 	s->cfg = *cfg;
 	s->acc = *cfg->acc;
 	s->cfg.acc = &s->acc;
+	s->tr = cfg->transport ? cfg->transport : &http_transport;
 	snprintf(s->devid, sizeof(s->devid), "%s", cfg->devid);
 	s->cfg.devid = s->devid;
 	dm_notification_session_id_str(cfg->session_id, s->sid);
 	snprintf(s->url, sizeof(s->url), "%s", s->acc.addr);
-	s->resync_pending = cfg->resync;
+	s->zero_nonce = cfg->resync;
 	if (cfg->report) {
 		s->report = *cfg->report;
 		s->cfg.report = &s->report;
@@ -1451,12 +1141,17 @@ struct dm_session *dm_session_start(const struct dm_session_cfg *cfg,
 		memcpy(s->psk, cfg->psk, cfg->psk_len);
 		s->cfg.psk = s->psk;
 	}
+	s->ex = dm_exec_new(cfg->tree, s->acc.server_id, s->sid, cfg->format,
+			    cfg->max_obj_size);
+	s->ob = dm_outbox_new();
+	if (!s->ex || !s->ob)
+		goto nomem;
 	memset(&o, 0, sizeof(o));
 	o.psk_identity = cfg->psk_identity;
 	o.psk = s->psk;
 	o.psk_len = cfg->psk_len;
 	o.timeout = cfg->timeout;
-	s->http = dm_http_new(cfg->base, s->url, &o, err, errlen);
+	s->http = s->tr->open(cfg->base, s->url, &o, err, errlen);
 	if (!s->http) {
 		dm_session_free(s);
 		return NULL;
@@ -1492,19 +1187,18 @@ void dm_session_free(struct dm_session *s)
 {
 	if (!s)
 		return;
-	dm_http_free(s->http);
+	if (s->http)
+		s->tr->close(s->http);
 	if (s->kick)
 		event_free(s->kick);
-	for (size_t i = 0; i < s->nmsgs; i++)
-		syncml_msg_free(s->msgs[i]);
-	free(s->msgs);
-	free(s->owner);
-	free(s->lo.buf);
+	syncml_msg_free(s->out);
+	dm_outbox_free(s->ob);
+	dm_exec_free(s->ex);
 	syncml_msg_free(s->in);
-	free(s->pending);
 	if (s->psk) {
 		OPENSSL_cleanse(s->psk, s->cfg.psk_len);
 		free(s->psk);
 	}
+	OPENSSL_cleanse(&s->acc, sizeof(s->acc));
 	free(s);
 }

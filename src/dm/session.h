@@ -8,8 +8,12 @@
  * Authentication both ways (Cred, Chal, NextNonce), multiple messages
  * (MaxMsgSize, Alert 1222), large objects (MoreData), Atomic and Sequence,
  * the user-interaction alerts 1100-1104, session abort (1223).  Every
- * message is handled as a whole, synchronously, so the tree is consistent
- * whenever the loop runs; a transport failure just ends the session.
+ * message is handled as a whole, synchronously (but for a UI alert the
+ * agent answers later), so the tree is consistent whenever the loop runs;
+ * a transport failure just ends the session.
+ *
+ * A session is "ok" only when the server closed it normally after taking
+ * every Status and Results we owed it.
  */
 #ifndef DMSCGW_DM_SESSION_H
 #define DMSCGW_DM_SESSION_H
@@ -23,6 +27,9 @@
 
 struct event_base;
 struct dm_session;
+struct dm_http;
+struct dm_http_opts;
+struct dm_http_response;
 
 /* Session outcome, as shown on D-Bus and by dmscgwctl. */
 enum dm_session_result {
@@ -75,6 +82,23 @@ enum dm_ui_verdict {
 typedef int dm_session_ui_fn(void *arg, struct dm_session *s,
 			     const struct dm_ui_request *r);
 
+/*
+ * How messages travel: dm_http (dm/http.h) unless a test or a fuzzer puts
+ * its own in the configuration.  Same contracts as dm_http_new,
+ * dm_http_post and dm_http_free.
+ */
+struct dm_session_transport {
+	struct dm_http *(*open)(struct event_base *base, const char *url,
+				const struct dm_http_opts *o, char *err,
+				size_t errlen);
+	int (*post)(struct dm_http *h, const char *content_type,
+		    const char *hmac, const uint8_t *body, size_t len,
+		    void (*cb)(void *arg, int err, const char *msg,
+			       const struct dm_http_response *resp),
+		    void *arg);
+	void (*close)(struct dm_http *h);
+};
+
 struct dm_session_cfg {
 	struct event_base *base;
 	struct dm_tree *tree;
@@ -94,6 +118,7 @@ struct dm_session_cfg {
 	const char *psk_identity;	/* https */
 	const uint8_t *psk;
 	size_t psk_len;
+	const struct dm_session_transport *transport;	/* NULL: HTTP */
 };
 
 /* Called once, when the session has ended (it may be freed from there). */

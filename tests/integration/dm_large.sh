@@ -75,7 +75,7 @@ check "the client sent ./Big back in chunks (MoreData: the card answers 213)" \
 	grep -q "dm: -> msg .*Status(Results [0-9/]*)=213" "$T/vuicc.log"
 
 # the card leaves in the middle of the 600 KiB object
-wait_count 30 "$T/dmscgw.log" "session .* with DMSC01: connecting -> running" 2
+wait_count 30 "$T/dmscgw.log" "session .* with DMSC01: connecting -> sending" 2
 wait_count 30 "$T/dmscgw.log" "session .*: server message 3," 2
 stop_vuicc
 wait_for 30 grep -q "session .* with DMSC01 failed (transport-failed)" "$T/dmscgw.log"

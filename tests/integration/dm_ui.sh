@@ -137,7 +137,7 @@ check "dmscgwctl report with an unknown level: exit 1, InvalidArgs, no session (
 wait_for 20 grep -q "hold this one" "$T/agent.log"
 id=$("$CTL" --json sessions | $PY -c '
 import json, sys
-print([s["id"] for s in json.load(sys.stdin)["Sessions"] if s["state"] == "running"][0])')
+print([s["id"] for s in json.load(sys.stdin)["Sessions"] if s["state"] == "awaiting-ui"][0])')
 out=$("$CTL" session cancel "$id" 2>&1); rc=$?
 check "session cancel $id: exit 0 ($out)" test $rc -eq 0
 wait_count 20 "$T/dmscgw.log" "session .* with DMSC01 failed \\(aborted\\)" 1

@@ -1,0 +1,451 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Executing the server's commands.  Every modifying command goes through
+ * the tree's ACL checks with the server's ServerID; Atomic uses the tree's
+ * own rollback, so a failed Atomic leaves no trace (DM Protocol 1.2 6.6.3:
+ * 507 for the Atomic, 216 for what was rolled back, 215 for what was not
+ * executed).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dm/exec.h"
+#include "dm/tree.h"
+#include "log.h"
+
+/* A large object arriving in chunks (DM Protocol 1.2 clause 7). */
+struct large_object {
+	char uri[DM_TREE_MAX_URI + 1];
+	enum syncml_cmd_type type;
+	char format[16];
+	char type_str[DM_TREE_MAX_TYPE + 1];
+	uint8_t *buf;
+	size_t len, size;	/* received so far, announced */
+};
+
+struct dm_exec {
+	struct dm_tree *tree;
+	char server_id[128];
+	char log_id[64];
+	enum syncml_format fmt;
+	uint32_t max_obj_size;
+	struct syncml_msg *out;
+	char msg_ref[32];
+	unsigned cmd_id;
+	unsigned commands;
+	bool changed;
+	struct large_object lo;
+};
+
+struct dm_exec *dm_exec_new(struct dm_tree *tree, const char *server_id,
+			    const char *log_id, enum syncml_format fmt,
+			    uint32_t max_obj_size)
+{
+	struct dm_exec *ex = calloc(1, sizeof(*ex));
+
+	if (!ex)
+		return NULL;
+	ex->tree = tree;
+	snprintf(ex->server_id, sizeof(ex->server_id), "%s", server_id);
+	snprintf(ex->log_id, sizeof(ex->log_id), "%s", log_id);
+	ex->fmt = fmt;
+	ex->max_obj_size = max_obj_size;
+	return ex;
+}
+
+void dm_exec_free(struct dm_exec *ex)
+{
+	if (!ex)
+		return;
+	free(ex->lo.buf);
+	free(ex);
+}
+
+void dm_exec_target(struct dm_exec *ex, struct syncml_msg *out,
+		    const char *msg_ref)
+{
+	ex->out = out;
+	snprintf(ex->msg_ref, sizeof(ex->msg_ref), "%s", msg_ref ? msg_ref : "");
+}
+
+struct syncml_cmd *dm_exec_cmd(struct dm_exec *ex, enum syncml_cmd_type type)
+{
+	char id[16];
+
+	snprintf(id, sizeof(id), "%u", ++ex->cmd_id);
+	return syncml_cmd_add(ex->out, NULL, type, id);
+}
+
+struct syncml_cmd *dm_exec_status(struct dm_exec *ex, const char *cmd_ref,
+				  const char *cmd, const char *target,
+				  const char *source, unsigned code)
+{
+	struct syncml_msg *m = ex->out;
+	struct syncml_cmd *st = dm_exec_cmd(ex, SYNCML_STATUS);
+
+	if (!st || syncml_set_str(m, &st->msg_ref, ex->msg_ref) < 0 ||
+	    syncml_set_str(m, &st->cmd_ref, cmd_ref) < 0 ||
+	    syncml_set_str(m, &st->cmd, cmd) < 0 ||
+	    (target && syncml_set_str(m, &st->target_ref, target) < 0) ||
+	    (source && syncml_set_str(m, &st->source_ref, source) < 0))
+		return NULL;
+	st->code = code;
+	return st;
+}
+
+bool dm_exec_changed(struct dm_exec *ex)
+{
+	bool c = ex->changed;
+
+	ex->changed = false;
+	return c;
+}
+
+unsigned dm_exec_count(const struct dm_exec *ex)
+{
+	return ex->commands;
+}
+
+static const char *item_format(const struct syncml_cmd *c,
+			       const struct syncml_item *it)
+{
+	return it->meta.format ? it->meta.format :
+	       c->meta.format ? c->meta.format : "chr";
+}
+
+static const char *item_type(const struct syncml_cmd *c,
+			     const struct syncml_item *it)
+{
+	return it->meta.type ? it->meta.type : c->meta.type;
+}
+
+static void lo_drop(struct dm_exec *ex, const char *why)
+{
+	if (!ex->lo.buf)
+		return;
+	log_notice(LOG_DM, "session %s: large object %s dropped: %s", ex->log_id,
+		   ex->lo.uri, why);
+	free(ex->lo.buf);
+	memset(&ex->lo, 0, sizeof(ex->lo));
+}
+
+static unsigned put_value(struct dm_exec *ex, enum syncml_cmd_type type,
+			  const char *uri, const char *format,
+			  const char *mime, const uint8_t *p, size_t len)
+{
+	enum dm_tree_format f;
+	char base[DM_TREE_MAX_URI + 1];
+	const char *prop;
+	int st;
+
+	if (dm_tree_format_parse(format, &f) < 0)
+		return DM_TREE_BAD_FORMAT;
+	if (type == SYNCML_REPLACE) {
+		st = dm_tree_split_prop(uri, base, sizeof(base), &prop);
+		if (st != 200)
+			return (unsigned)st;
+		if (prop) {
+			char v[DM_TREE_MAX_ACL + 1];
+
+			if (len >= sizeof(v))
+				return DM_ST_TOO_LARGE;
+			memcpy(v, p, len);
+			v[len] = 0;
+			return (unsigned)dm_tree_prop_replace(ex->tree,
+							      ex->server_id,
+							      base, prop, v);
+		}
+		return (unsigned)dm_tree_replace(ex->tree, ex->server_id,
+						 uri, f, mime, p, len);
+	}
+	return (unsigned)dm_tree_add(ex->tree, ex->server_id, uri, f,
+				     mime, p, len);
+}
+
+/*
+ * Add or Replace of one item, chunked or not (DM Protocol 1.2 clause 7,
+ * large objects: 213 for every chunk but the last, 424 on a size mismatch).
+ */
+static unsigned put_item(struct dm_exec *ex, const struct syncml_cmd *c,
+			 const struct syncml_item *it)
+{
+	const char *uri = it->target.uri;
+	struct large_object *lo = &ex->lo;
+	uint32_t size;
+	unsigned st;
+
+	if (!uri)
+		return DM_ST_BAD_REQUEST;
+	if (lo->buf && strcmp(lo->uri, uri))
+		lo_drop(ex, "another command came first");
+	if (!it->more_data && !lo->buf)
+		return put_value(ex, c->type, uri, item_format(c, it),
+				 item_type(c, it), it->data.p, it->data.len);
+	if (!lo->buf) {
+		/* the first chunk announces the size */
+		size = (it->meta.has & SYNCML_META_SIZE) ? it->meta.size :
+		       (c->meta.has & SYNCML_META_SIZE) ? c->meta.size : 0;
+		if (!size)
+			return DM_ST_BAD_REQUEST;
+		if (size > ex->max_obj_size)
+			return DM_ST_TOO_LARGE;
+		if ((lo->buf = malloc(size)) == NULL)
+			return DM_ST_FAILED;
+		snprintf(lo->uri, sizeof(lo->uri), "%s", uri);
+		snprintf(lo->format, sizeof(lo->format), "%s",
+			 item_format(c, it));
+		snprintf(lo->type_str, sizeof(lo->type_str), "%s",
+			 item_type(c, it) ? item_type(c, it) : "");
+		lo->type = c->type;
+		lo->size = size;
+		lo->len = 0;
+	}
+	if (it->data.len > lo->size - lo->len) {
+		lo_drop(ex, "more data than its Size");
+		return DM_ST_SIZE_MISMATCH;
+	}
+	memcpy(lo->buf + lo->len, it->data.p, it->data.len);
+	lo->len += it->data.len;
+	if (it->more_data)
+		return DM_ST_CHUNK_OK;
+	if (lo->len != lo->size) {
+		log_notice(LOG_DM, "session %s: large object %s: %zu bytes, "
+			   "Size said %zu", ex->log_id, lo->uri, lo->len, lo->size);
+		lo_drop(ex, "size mismatch");
+		return DM_ST_SIZE_MISMATCH;
+	}
+	st = put_value(ex, lo->type, lo->uri, lo->format,
+		       *lo->type_str ? lo->type_str : NULL, lo->buf, lo->len);
+	free(lo->buf);
+	memset(lo, 0, sizeof(*lo));
+	return st;
+}
+
+/* Results of a Get: one Results command per Get, one item per node. */
+static unsigned get_item(struct dm_exec *ex, const struct syncml_cmd *c,
+			 const struct syncml_item *it,
+			 struct syncml_cmd **results)
+{
+	char base[DM_TREE_MAX_URI + 1], *pv = NULL;
+	const char *uri = it->target.uri, *prop;
+	struct dm_tree_value v;
+	struct syncml_item *ri;
+	struct syncml_msg *m = ex->out;
+	int st;
+
+	if (!uri)
+		return DM_ST_BAD_REQUEST;
+	st = dm_tree_split_prop(uri, base, sizeof(base), &prop);
+	if (st != 200)
+		return (unsigned)st;
+	if (prop) {
+		st = dm_tree_prop_get(ex->tree, ex->server_id, base, prop,
+				      &pv);
+		if (st != 200)
+			return (unsigned)st;
+		v.format = DM_TREE_FMT_CHR;
+		v.type = "text/plain";
+		v.data = (const uint8_t *)pv;
+		v.len = strlen(pv);
+	} else {
+		st = dm_tree_get(ex->tree, ex->server_id, uri, &v);
+		if (st != 200)
+			return (unsigned)st;
+	}
+	if (!*results) {
+		*results = dm_exec_cmd(ex, SYNCML_RESULTS);
+		if (!*results ||
+		    syncml_set_str(m, &(*results)->msg_ref, ex->msg_ref) < 0 ||
+		    syncml_set_str(m, &(*results)->cmd_ref, c->cmd_id) < 0)
+			goto nomem;
+	}
+	ri = syncml_item_add(m, *results);
+	if (!ri || syncml_set_str(m, &ri->source.uri, uri) < 0)
+		goto nomem;
+	ri->meta.format = syncml_strdup(m, dm_tree_format_name(v.format));
+	if (v.type && *v.type)
+		ri->meta.type = syncml_strdup(m, v.type);
+	if (v.len && syncml_set_data(m, &ri->data, v.data, v.len,
+				     ex->fmt == SYNCML_WBXML) < 0)
+		goto nomem;
+	free(pv);
+	return DM_ST_OK;
+nomem:
+	free(pv);
+	return DM_ST_FAILED;
+}
+
+static bool modifies(enum syncml_cmd_type t)
+{
+	return t == SYNCML_ADD || t == SYNCML_REPLACE || t == SYNCML_DELETE ||
+	       t == SYNCML_COPY || t == SYNCML_EXEC;
+}
+
+static unsigned exec_one(struct dm_exec *ex, const struct syncml_cmd *c,
+			 const struct syncml_item *it,
+			 struct syncml_cmd **results)
+{
+	const char *uri = it->target.uri;
+
+	switch (c->type) {
+	case SYNCML_ADD:
+	case SYNCML_REPLACE:
+		return put_item(ex, c, it);
+	case SYNCML_DELETE:
+		return uri ? (unsigned)dm_tree_delete(ex->tree,
+						      ex->server_id, uri) :
+			     DM_ST_BAD_REQUEST;
+	case SYNCML_GET:
+		return get_item(ex, c, it, results);
+	case SYNCML_COPY:
+		return uri && it->source.uri ?
+		       (unsigned)dm_tree_copy(ex->tree, ex->server_id,
+					      uri, it->source.uri) :
+		       DM_ST_BAD_REQUEST;
+	case SYNCML_EXEC:
+		return uri ? (unsigned)dm_tree_exec(ex->tree,
+						    ex->server_id, uri,
+						    it->data.p, it->data.len) :
+			     DM_ST_BAD_REQUEST;
+	default:
+		return DM_ST_OPTIONAL;
+	}
+}
+
+/* Statuses made for the commands of one Atomic, to rewrite on rollback. */
+struct atomic_log {
+	struct syncml_cmd *st[SYNCML_MAX_CMDS];
+	size_t n;
+};
+
+/* Remember st (NULL: out of memory) for a rollback; the bound is explicit. */
+static int alog_add(struct atomic_log *alog, struct syncml_cmd *st)
+{
+	if (!st || alog->n == SYNCML_MAX_CMDS)
+		return -ENOMEM;
+	alog->st[alog->n++] = st;
+	return 0;
+}
+
+static int exec_cmd(struct dm_exec *ex, const struct syncml_cmd *c,
+		    struct atomic_log *alog);
+
+/* Execute a list; in an Atomic, the first failure skips the rest. */
+static int exec_list(struct dm_exec *ex, const struct syncml_cmd *c,
+		     struct atomic_log *alog, bool *failed)
+{
+	const struct syncml_cmd *k;
+	size_t mark;
+
+	for (k = c; k; k = k->next) {
+		mark = alog ? alog->n : 0;
+		if (alog && *failed) {
+			if (alog_add(alog, dm_exec_status(ex, k->cmd_id,
+					syncml_cmd_name(k->type), NULL, NULL,
+					DM_ST_NOT_EXECUTED)) < 0)
+				return -ENOMEM;
+			continue;
+		}
+		if (exec_cmd(ex, k, alog) < 0)
+			return -ENOMEM;
+		for (size_t i = mark; alog && i < alog->n; i++)
+			if (!dm_status_ok(alog->st[i]->code))
+				*failed = true;
+	}
+	return 0;
+}
+
+static int exec_atomic(struct dm_exec *ex, const struct syncml_cmd *c)
+{
+	struct atomic_log *alog = calloc(1, sizeof(*alog));
+	struct syncml_cmd *st;
+	bool failed = false;
+	int r;
+
+	if (!alog)
+		return -ENOMEM;
+	st = dm_exec_status(ex, c->cmd_id, "Atomic", NULL, NULL, DM_ST_OK);
+	if (!st) {
+		free(alog);
+		return -ENOMEM;
+	}
+	if (dm_tree_atomic_begin(ex->tree) != 200) {
+		st->code = DM_ST_FAILED;	/* nested: the tree refuses */
+		free(alog);
+		return 0;
+	}
+	r = exec_list(ex, c->children, alog, &failed);
+	if (r < 0 || failed) {
+		dm_tree_atomic_rollback(ex->tree);
+		st->code = DM_ST_ATOMIC_FAILED;
+		for (size_t i = 0; i < alog->n; i++)
+			if (dm_status_ok(alog->st[i]->code) &&
+			    alog->st[i]->code != DM_ST_NOT_EXECUTED &&
+			    strcmp(alog->st[i]->cmd, "Get"))
+				alog->st[i]->code = DM_ST_ROLLED_BACK;
+		log_notice(LOG_DM, "session %s: Atomic %s failed, rolled back",
+			   ex->log_id, c->cmd_id);
+	} else {
+		dm_tree_atomic_commit(ex->tree);
+	}
+	free(alog);
+	return r;
+}
+
+static int exec_cmd(struct dm_exec *ex, const struct syncml_cmd *c,
+		    struct atomic_log *alog)
+{
+	const char *name = syncml_cmd_name(c->type);
+	struct syncml_cmd *results = NULL, *st;
+	const struct syncml_item *it;
+	bool failed = false;
+	unsigned code;
+
+	if (c->type != SYNCML_ALERT)
+		ex->commands++;
+	if (c->type == SYNCML_ATOMIC && !alog)
+		return exec_atomic(ex, c);
+	if (c->type == SYNCML_ATOMIC) {
+		/* DM Protocol 1.2: Atomic does not nest */
+		return alog_add(alog, dm_exec_status(ex, c->cmd_id, name, NULL,
+						 NULL, DM_ST_FAILED));
+	}
+	if (c->type == SYNCML_SEQUENCE) {
+		st = dm_exec_status(ex, c->cmd_id, name, NULL, NULL, DM_ST_OK);
+		if (!st || (alog && alog_add(alog, st) < 0))
+			return -ENOMEM;
+		return exec_list(ex, c->children, alog, &failed);
+	}
+	if (!c->items) {
+		st = dm_exec_status(ex, c->cmd_id, name, NULL, NULL, DM_ST_BAD_REQUEST);
+		if (!st || (alog && alog_add(alog, st) < 0))
+			return -ENOMEM;
+		return 0;
+	}
+	for (it = c->items; it; it = it->next) {
+		code = exec_one(ex, c, it, &results);
+		if (dm_status_ok(code) && modifies(c->type))
+			ex->changed = true;
+		if (!dm_status_ok(code))
+			log_info(LOG_DM, "session %s: %s %s: %u", ex->log_id, name,
+				 it->target.uri ? it->target.uri : "?", code);
+		else
+			log_debug(LOG_DM, "session %s: %s %s: %u", ex->log_id, name,
+				  it->target.uri ? it->target.uri : "?", code);
+		st = dm_exec_status(ex, c->cmd_id, name, it->target.uri,
+				it->source.uri, code);
+		if (!st || (alog && alog_add(alog, st) < 0))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+
+int dm_exec_run(struct dm_exec *ex, const struct syncml_cmd *c)
+{
+	return exec_cmd(ex, c, NULL);
+}
