@@ -105,9 +105,9 @@ class Peer:
             nonce = dmauth.ZERO_NONCE if spec.pkg0_zero else self.server_nonce
             p0 = dmauth.package0(SERVER_ID, SERVER_PW, nonce, spec.session_id)
             self.s.sid = "%X" % spec.session_id
-            path = os.path.join(self.dir, "pkg0-%d.hex" % self.nsessions)
-            with open(path, "w") as f:
-                f.write(p0.hex().upper() + "\n")
+            path = os.path.join(self.dir, "pkg0-%d.bin" % self.nsessions)
+            with open(path, "wb") as f:
+                f.write(p0)
             out.append("notify %s" % path)
         else:
             out.append("start %s" % SERVER_ID)
@@ -140,6 +140,9 @@ class Peer:
                            self.sc.name, e)
             return None
         s = self.s
+        self.nin = getattr(self, "nin", 0) + 1
+        with open(os.path.join(self.dir, "in-%02d.xml" % self.nin), "wb") as f:
+            f.write(syncml.build_xml(m))    # as we understood it, for the log
         if s is None or s.closed or (s.sid and m.session_id != s.sid and
                                      s.client_msg):
             self.tap.check(False, "%s: no client message expected now "
@@ -278,7 +281,7 @@ class Peer:
                    x.msg_ref == str(s.cmds_msg)]
             what = "%s: Status for %s %s (MsgRef %d CmdRef %s)" % (
                 nm, c.name, c.uri or "", s.cmds_msg, c.cmd_id)
-            if st.abort:
+            if st.abort or st.unauth:
                 # DM_Security 5.4: the commands of a message that failed
                 # authentication are not executed
                 t.check(not any(200 <= (x.code or 0) < 300 for x in got),
@@ -340,7 +343,7 @@ class Peer:
                     del s.gets[r.cmd_ref]
                 else:
                     g.chunks += 1
-        if m.final and not st.abort:
+        if m.final and not (st.abort or st.unauth):
             t.check(not s.gets, "%s: every Get answered by the Final "
                     "message" % nm, "missing %r" % [g.uri for g in s.gets.values()])
             s.gets = {}
@@ -454,7 +457,7 @@ class Peer:
             s.cmds_msg = s.server_msg
             s.rejected = None
         for g in sent:
-            if g.name == "Get":
+            if g.name == "Get" and g.code == 200:
                 s.gets[g.cmd_id] = g
         # our credentials in the first message of the session
         if self.sc.auth != "hmac" and rp.cred != "none" and (

@@ -106,16 +106,18 @@ class Step:
     use; hdr_code: the allowed codes of its Status for our SyncHdr; chal:
     that Status must (True) / must not (False) carry a Chal; resend: it
     repeats the Statuses and Results of the message we rejected; abort:
-    the client terminates (no success Status, Alert 1223); optional: it
-    may not come at all."""
+    the client terminates (no success Status, Alert 1223); unauth: our
+    credentials were refused, so our commands got no success Status;
+    optional: it may not come at all."""
 
     def __init__(self, reply, pkg1=False, final=True, alert1222=None,
                  cred=None, cred_nonce=None, hdr_code=None, chal=None,
                  resend=False, abort=False, optional=False, more=False,
-                 min_msgs=1, note=""):
+                 min_msgs=1, unauth=False, note=""):
         self.reply, self.pkg1, self.final, self.alert1222 = reply, pkg1, final, alert1222
         self.cred, self.cred_nonce, self.hdr_code, self.chal = cred, cred_nonce, hdr_code, chal
         self.resend, self.abort, self.optional = resend, abort, optional
+        self.unauth = unauth    # our credentials failed: nothing executed
         self.more, self.min_msgs, self.note = more, min_msgs, note
         if more:
             self.final = None
@@ -276,6 +278,30 @@ for enc in ("xml", "wbxml"):
         ], server_nonce=b"stored-srv-nonce", client_nonce=b"stored-cli-nonce",
             nonce_conf=True)
 
+# -- the client challenges the server, then a resynchronisation without
+# configured nonces: the client's Chal plants a server nonce, Package#0 is
+# signed on 0x00000000 (DM_Security 5.3, DM_Notification 5.1)
+
+for enc in ("xml", "wbxml"):
+    scenario("%s-srv-chal" % enc, enc, "digest", [
+        Session("start", [
+            Step(pkg1=True, reply=Reply([Add("./SrvChal", "v")], cred="bad")),
+            Step(unauth=True, hdr_code=(401,), chal=True,
+                 note="401 and a Chal for our bad Cred",
+                 reply=Reply([Add("./SrvChal", "v")], cred="good")),
+            Step(reply=End()),
+        ], tree={"./SrvChal": "v"}),
+        Session("notify", pkg0_zero=True, session_id=0x2B3C, steps=[
+            Step(pkg1=True, cred_nonce=ZERO, reply=Reply(
+                [Replace("./SrvChal", "w")], code=212, chal=True, cred="zero")),
+            Step(chal=True, reply=End()),
+        ], tree={"./SrvChal": "w"}),
+        Session("start", [
+            Step(pkg1=True, reply=Reply([Get("./SrvChal", "w")])),
+            Step(reply=End()),
+        ]),
+    ])
+
 # -- HMAC on every message (DM_Security 5.4) ----------------------------------
 
 for enc in ("xml", "wbxml"):
@@ -294,6 +320,13 @@ for enc in ("xml", "wbxml"):
             Step(abort=True, optional=True, hdr_code=(401,), note="the abort",
                  reply=End()),
         ], result="auth-failed", tree={"./HOk2": "one", "./HMiss": None}),
+        # a bad MAC on the server's first message: nothing executed, the
+        # session fails; a Chal, if any, is syncml:auth-MAC
+        Session("start", [
+            Step(pkg1=True, reply=Reply([Add("./HFirst", "x")], hmac="bad")),
+            Step(abort=True, optional=True, hdr_code=(401,), note="the abort",
+                 reply=End()),
+        ], result="auth-failed", tree={"./HFirst": None}),
     ])
 
 # -- a server package over two messages (DM_Protocol 6.2) ---------------------
@@ -313,7 +346,7 @@ for enc in ("xml", "wbxml"):
 
 # sizes per encoding: two small Results fill most of a 2048-byte message,
 # the third value only fits in a message of its own
-LO_SIZES = {"xml": (350, 1000), "wbxml": (600, 1500)}
+LO_SIZES = {"xml": (250, 900), "wbxml": (600, 1500)}
 for enc in ("xml", "wbxml"):
     small, fits = LO_SIZES[enc]
     S1, S2, A = "1" * small, "2" * small, "a" * fits

@@ -220,6 +220,9 @@ def _cmd_el(parent, c):
         return e
     if c.name == "Alert":
         _sub(e, "Data", c.code)
+    if c.name == "Results":
+        _sub(e, "MsgRef", c.msg_ref)
+        _sub(e, "CmdRef", c.cmd_ref)
     _meta_el(e, c.meta)
     for ch in c.children:
         _cmd_el(e, ch)
