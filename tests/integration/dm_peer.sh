@@ -45,6 +45,13 @@ idle() { "$CTL" --json sessions 2>/dev/null | $PY -c '
 import json, sys
 sys.exit(any(x["state"] != "finished" for x in json.load(sys.stdin)["Sessions"]))'; }
 
+# daemon_up_or_gone PID LOG
+daemon_up_or_gone() {
+	! kill -0 "$1" 2>/dev/null && return 0
+	grep -qs "DM_SC account for DMSRV added" "$2" &&
+		busctl --system status org.dmscgw1 >/dev/null 2>&1
+}
+
 # merge_tap NAME FILE: the server's checks, renumbered into ours
 merge_tap() {
 	local line
@@ -85,8 +92,9 @@ EOC
 	"$DMSCGW" -f -c "$d/dmscgw.conf" >>"$d/dmscgw.log" 2>&1 &
 	dpid=$!
 	PIDS+=("$dpid")
-	if ! wait_for 10 grep -qs "DM_SC account for DMSRV added" "$d/dmscgw.log" ||
-	   ! wait_for 10 busctl --system status org.dmscgw1 >/dev/null 2>&1; then
+	# up (the account added, the name on the bus), or gone
+	if ! wait_for 10 daemon_up_or_gone "$dpid" "$d/dmscgw.log" ||
+	   ! kill -0 "$dpid" 2>/dev/null; then
 		not_ok "$name: the daemon started with the scenario's configuration"
 		tail -n 5 "$d/dmscgw.log" | diag
 		kill "$dpid" "$srv" 2>/dev/null
