@@ -346,7 +346,7 @@ for enc in ("xml", "wbxml"):
 
 # sizes per encoding: two small Results fill most of a 2048-byte message,
 # the third value only fits in a message of its own
-LO_SIZES = {"xml": (250, 900), "wbxml": (600, 1500)}
+LO_SIZES = {"xml": (150, 900), "wbxml": (600, 1500)}
 for enc in ("xml", "wbxml"):
     small, fits = LO_SIZES[enc]
     S1, S2, A = "1" * small, "2" * small, "a" * fits
