@@ -1,0 +1,382 @@
+# SPDX-License-Identifier: MIT
+"""The scenarios dmserver.py plays against dmscgw's DM client.
+
+A scenario is one daemon configuration (encoding, authentication) and a
+list of sessions; a session is a list of Steps.  A Step says what the
+client's next message must be (besides what every message is checked for:
+MsgID, SessionID, the Status for our SyncHdr and for each of our commands,
+Results, credentials) and what the server answers (Reply)."""
+
+import base64
+
+from syncml import Cmd, Item
+
+# the DM account both sides know (the daemon's [dm_sc], [terminal])
+SERVER_ID = "DMSRV"
+SERVER_PW = "srvpwd"
+CLIENT_NAME = "dmclient"
+CLIENT_PW = "clipwd"
+DEVID = "IMEI:490154203237518"
+DEVINFO = ("./DevInfo/DevId", "./DevInfo/Man", "./DevInfo/Mod",
+           "./DevInfo/DmV", "./DevInfo/Lang")
+
+
+# -- the server's commands -------------------------------------------------
+
+class SCmd:
+    """A server command and the Status code the client must answer."""
+
+    def __init__(self, name, uri, value=None, fmt="chr", code=200,
+                 moredata=False, size=None, chunked=False):
+        self.name, self.uri, self.value, self.fmt = name, uri, value, fmt
+        self.code, self.moredata, self.size = code, moredata, size
+        self.chunked = chunked      # Get: Results expected in chunks
+        self.cmd_id = self.msg = None
+        self.got = None
+        self.chunks = 0
+
+    def to_cmd(self, cmd_id):
+        if self.name == "Alert":
+            return Cmd("Alert", cmd_id, code=self.value)
+        meta = {}
+        if self.name in ("Add", "Replace"):
+            meta["Format"] = self.fmt
+            if self.size is not None:
+                meta["Size"] = str(self.size)   # DM_Protocol 7: first chunk
+        data = None if self.name in ("Get", "Delete") or self.fmt == "node" \
+            else self.value
+        it = Item(target=self.uri, data=data, meta=meta, moredata=self.moredata)
+        return Cmd(self.name, cmd_id, items=[it])
+
+    def bind(self, cmd_id, msg):
+        c = SCmd(self.name, self.uri, self.value, self.fmt, self.code,
+                 self.moredata, self.size, self.chunked)
+        c.cmd_id, c.msg = cmd_id, msg
+        return c
+
+    def __repr__(self):
+        return "%s %s" % (self.name, self.uri)
+
+
+def Get(uri, value=None, code=200, chunked=False):
+    return SCmd("Get", uri, value, code=code, chunked=chunked)
+
+
+def Add(uri, value=None, fmt="chr", **kw):
+    return SCmd("Add", uri, value, "node" if value is None else fmt, **kw)
+
+
+def Replace(uri, value, fmt="chr", **kw):
+    return SCmd("Replace", uri, value, fmt, **kw)
+
+
+def Delete(uri, code=200):
+    return SCmd("Delete", uri, code=code)
+
+
+def Alert1222():
+    return SCmd("Alert", None, 1222)
+
+
+class Reply:
+    """What the server sends.  code: its Status for the client's SyncHdr
+    (None: 212 when the client sent Cred, else 200; HMAC: 200 with a new
+    NextNonce); chal: a Chal with a NextNonce; cred: "auto" (Cred in the
+    first message of a session), "none", "zero" (on 0x00000000), "bad";
+    hmac: "good", "zero", "bad", "missing"."""
+
+    def __init__(self, cmds=(), code=None, chal=False, final=True,
+                 cred="auto", hmac="good"):
+        self.cmds, self.code, self.chal, self.final = list(cmds), code, chal, final
+        self.cred, self.hmac = cred, hmac
+
+
+def End():
+    """Only the Status for the SyncHdr, and Final: the session ends
+    (DM_Protocol 8) and the client must not answer."""
+    return Reply()
+
+
+class Step:
+    """One client message (several with more=True: the client's package
+    may take several messages, each answered with Next Message).
+    pkg1: Package#1 (Alert, DevInfo); final/alert1222: must (True) or must
+    not (False) carry it, None either; cred: None by the authentication
+    state, True/False forced; cred_nonce: the nonce its credentials must
+    use; hdr_code: the allowed codes of its Status for our SyncHdr; chal:
+    that Status must (True) / must not (False) carry a Chal; resend: it
+    repeats the Statuses and Results of the message we rejected; abort:
+    the client terminates (no success Status, Alert 1223); unauth: our
+    credentials were refused, so our commands got no success Status;
+    optional: it may not come at all."""
+
+    def __init__(self, reply, pkg1=False, final=True, alert1222=None,
+                 cred=None, cred_nonce=None, hdr_code=None, chal=None,
+                 resend=False, abort=False, optional=False, more=False,
+                 min_msgs=1, unauth=False, note=""):
+        self.reply, self.pkg1, self.final, self.alert1222 = reply, pkg1, final, alert1222
+        self.cred, self.cred_nonce, self.hdr_code, self.chal = cred, cred_nonce, hdr_code, chal
+        self.resend, self.abort, self.optional = resend, abort, optional
+        self.unauth = unauth    # our credentials failed: nothing executed
+        self.more, self.min_msgs, self.note = more, min_msgs, note
+        if more:
+            self.final = None
+
+    def next_message(self):
+        # DM_Protocol 6.2: Next Message = SyncHdr Status + Alert 1222
+        return Reply([Alert1222()], final=False)
+
+    def what(self):
+        return self.note or ("Package#1" if self.pkg1 else "a client message")
+
+
+class Session:
+    def __init__(self, trigger, steps, result="ok", tree=None,
+                 session_id=0x1A2B, pkg0_zero=False):
+        self.trigger, self.steps, self.result = trigger, steps, result
+        self.tree = tree or {}
+        self.session_id, self.pkg0_zero = session_id, pkg0_zero
+
+
+class Scenario:
+    def __init__(self, name, enc, auth, sessions, server_nonce=b"",
+                 client_nonce=b"", nonce_conf=False, server_max_msg=None):
+        self.name, self.enc, self.auth, self.sessions = name, enc, auth, sessions
+        self.server_nonce, self.client_nonce = server_nonce, client_nonce
+        self.nonce_conf = nonce_conf
+        self.server_max_msg = server_max_msg
+
+    def conf(self, port):
+        """The daemon's [dm] and [dm_sc] lines."""
+        lines = ["encoding = %s" % self.enc, "auth_retries = 2", "",
+                 "[terminal]", "imei = %s" % DEVID[5:], "",
+                 "[dm_sc]", "server_id = %s" % SERVER_ID,
+                 "server_password = %s" % SERVER_PW,
+                 "client_name = %s" % CLIENT_NAME,
+                 "client_password = %s" % CLIENT_PW,
+                 "addr = http://127.0.0.1:%d/dm" % port,
+                 "auth = %s" % self.auth]
+        if self.nonce_conf:
+            lines += ["server_nonce = %s" % base64.b64encode(self.server_nonce).decode(),
+                      "client_nonce = %s" % base64.b64encode(self.client_nonce).decode()]
+        return "\n".join(lines) + "\n"
+
+
+ZERO = b"\0\0\0\0"
+KINDS = [(e, a) for e in ("xml", "wbxml") for a in ("basic", "digest", "hmac")]
+ALL = []
+
+
+def scenario(*a, **kw):
+    ALL.append(Scenario(*a, **kw))
+
+
+def by_name(name):
+    for s in ALL:
+        if s.name == name:
+            return s
+    raise SystemExit("no scenario %s" % name)
+
+
+# -- a normal session each way, per encoding and authentication -------------
+
+for enc, auth in KINDS:
+    scenario("%s-%s" % (enc, auth), enc, auth, [
+        Session("notify", [
+            Step(pkg1=True, reply=Reply([
+                Get("./DevInfo/Man", "dmscgw"),
+                Get("./DevInfo/DevId", DEVID),
+                Add("./Peer"),
+                Add("./Peer/A", "alpha"),
+                Add("./Peer/B", "beta"),
+                Replace("./Peer/A", "alpha2")])),
+            Step(reply=Reply([
+                Get("./Peer/A", "alpha2"),
+                Delete("./Peer/B"),
+                Get("./Peer/B", code=404),
+                Replace("./Peer/A", "alpha3")])),
+            Step(reply=End()),
+        ], tree={"./Peer/A": "alpha3", "./Peer/B": None}),
+        Session("start", [
+            Step(pkg1=True, reply=Reply([
+                Get("./DevInfo/Mod", "dmscgw"),
+                Get("./DevInfo/DmV", "1.2"),
+                Add("./Peer/C", "gamma")])),
+            Step(reply=Reply([Get("./Peer/C", "gamma"), Delete("./Peer/A")])),
+            Step(reply=End()),
+        ], tree={"./Peer/C": "gamma", "./Peer/A": None}),
+    ])
+
+# -- challenges (DM_Protocol 9, 9.1) -----------------------------------------
+
+for enc in ("xml", "wbxml"):
+    # a 401 on Package#1: Package#1 again, with a Status for our SyncHdr
+    scenario("%s-chal-first" % enc, enc, "digest", [
+        Session("notify", [
+            Step(pkg1=True, reply=Reply(code=401, chal=True)),
+            Step(pkg1=True, note="Package#1 again", reply=Reply([
+                Get("./DevInfo/DevId", DEVID), Add("./Chal1", "c")])),
+            Step(reply=End()),
+        ], tree={"./Chal1": "c"}),
+    ])
+    # 200 (not 212), commands, then a 401 on the answer: the same answer
+    # again with fresh Cred, not Package#1
+    scenario("%s-chal-mid" % enc, enc, "digest", [
+        Session("start", [
+            Step(pkg1=True, reply=Reply([
+                Add("./Mid", "m1"), Get("./DevInfo/Man", "dmscgw")], code=200)),
+            Step(note="the answer to package 2", reply=Reply(code=401, chal=True)),
+            Step(resend=True, note="the same answer, with Cred on the new nonce",
+                 reply=Reply([Get("./Mid", "m1"), Replace("./Mid", "m2")])),
+            Step(reply=End()),
+        ], tree={"./Mid": "m2"}),
+    ])
+    # 212 with a NextNonce: no Cred for the rest of the session, the nonce
+    # for the next session's Package#1 (DM_Protocol 9.1)
+    scenario("%s-212-nonce" % enc, enc, "digest", [
+        Session("notify", [
+            Step(pkg1=True, reply=Reply([Add("./N212", "a")], code=212, chal=True)),
+            Step(reply=Reply([Replace("./N212", "b"), Get("./N212", "b")])),
+            Step(reply=End()),
+        ], tree={"./N212": "b"}),
+        Session("start", [
+            Step(pkg1=True, note="Package#1 with Cred on the 212's NextNonce",
+                 reply=Reply([Get("./N212", "b")])),
+            Step(reply=End()),
+        ]),
+    ])
+    # 200 with a NextNonce: Cred again in the next message, on that nonce
+    scenario("%s-200-nonce" % enc, enc, "digest", [
+        Session("notify", [
+            Step(pkg1=True, reply=Reply([Add("./N200", "a")], code=200, chal=True)),
+            Step(note="Cred on the new nonce", reply=Reply([Get("./N200", "a")])),
+            Step(reply=End()),
+        ], tree={"./N200": "a"}),
+    ])
+
+# -- nonce resynchronisation (DM_Notification 5.1) ---------------------------
+
+for enc in ("xml", "wbxml"):
+    for auth in ("digest", "hmac"):
+        scenario("%s-%s-resync" % (enc, auth), enc, auth, [
+            Session("notify", pkg0_zero=True, steps=[
+                # 5.1 (2): Package#1 credentials on 0x00000000
+                Step(pkg1=True, cred_nonce=ZERO, reply=Reply(
+                    # 5.1 (3): our success Status carries a Chal (client nonce)
+                    [Add("./Resync", "r")], code=212 if auth != "hmac" else 200,
+                    chal=True, cred="zero", hmac="zero")),
+                # 5.1 (4): our Cred on 0x00000000 accepted, and a Chal with
+                # the new server nonce on the Status for our SyncHdr
+                Step(chal=True, hdr_code=(200, 212), reply=End()),
+            ], tree={"./Resync": "r"}),
+            Session("start", [
+                Step(pkg1=True, note="Package#1 on the nonce we gave",
+                     reply=Reply([Get("./Resync", "r")])),
+                Step(note="our credentials on the resynchronised nonce accepted",
+                     hdr_code=(200, 212), reply=End()),
+            ]),
+        ], server_nonce=b"stored-srv-nonce", client_nonce=b"stored-cli-nonce",
+            nonce_conf=True)
+
+# -- the client challenges the server, then a resynchronisation without
+# configured nonces: the client's Chal plants a server nonce, Package#0 is
+# signed on 0x00000000 (DM_Security 5.3, DM_Notification 5.1)
+
+for enc in ("xml", "wbxml"):
+    scenario("%s-srv-chal" % enc, enc, "digest", [
+        Session("start", [
+            Step(pkg1=True, reply=Reply([Add("./SrvChal", "v")], cred="bad")),
+            Step(unauth=True, hdr_code=(401,), chal=True,
+                 note="401 and a Chal for our bad Cred",
+                 reply=Reply([Add("./SrvChal", "v")], cred="good")),
+            Step(reply=End()),
+        ], tree={"./SrvChal": "v"}),
+        Session("notify", pkg0_zero=True, session_id=0x2B3C, steps=[
+            Step(pkg1=True, cred_nonce=ZERO, reply=Reply(
+                [Replace("./SrvChal", "w")], code=212, chal=True, cred="zero")),
+            Step(chal=True, reply=End()),
+        ], tree={"./SrvChal": "w"}),
+        Session("start", [
+            Step(pkg1=True, reply=Reply([Get("./SrvChal", "w")])),
+            Step(reply=End()),
+        ]),
+    ])
+
+# -- HMAC on every message (DM_Security 5.4) ----------------------------------
+
+for enc in ("xml", "wbxml"):
+    scenario("%s-hmac-bad" % enc, enc, "hmac", [
+        Session("notify", [
+            Step(pkg1=True, reply=Reply([Add("./HOk", "one")])),
+            Step(reply=Reply([Add("./HBad", "x"), Replace("./HOk", "two")],
+                             hmac="bad")),
+            Step(abort=True, optional=True, hdr_code=(401,), note="the abort",
+                 reply=End()),
+        ], result="auth-failed", tree={"./HOk": "one", "./HBad": None}),
+        Session("start", [
+            Step(pkg1=True, reply=Reply([Add("./HOk2", "one")])),
+            Step(reply=Reply([Add("./HMiss", "x"), Replace("./HOk2", "two")],
+                             hmac="missing")),
+            Step(abort=True, optional=True, hdr_code=(401,), note="the abort",
+                 reply=End()),
+        ], result="auth-failed", tree={"./HOk2": "one", "./HMiss": None}),
+        # a bad MAC on the server's first message: nothing executed, the
+        # session fails; a Chal, if any, is syncml:auth-MAC
+        Session("start", [
+            Step(pkg1=True, reply=Reply([Add("./HFirst", "x")], hmac="bad")),
+            Step(abort=True, optional=True, hdr_code=(401,), note="the abort",
+                 reply=End()),
+        ], result="auth-failed", tree={"./HFirst": None}),
+    ])
+
+# -- a server package over two messages (DM_Protocol 6.2) ---------------------
+
+for enc in ("xml", "wbxml"):
+    scenario("%s-split" % enc, enc, "digest", [
+        Session("notify", [
+            Step(pkg1=True, reply=Reply([Add("./Split"), Add("./Split/A", "a")],
+                                        final=False)),
+            Step(final=False, alert1222=True, note="the answer to message 1 of 2",
+                 reply=Reply([Get("./Split/A", "a"), Add("./Split/B", "b")])),
+            Step(final=True, alert1222=False, reply=End()),
+        ], tree={"./Split/A": "a", "./Split/B": "b"}),
+    ])
+
+# -- large objects around MaxMsgSize (DM_Protocol 7) --------------------------
+
+# sizes per encoding: two small Results fill most of a 2048-byte message,
+# the third value only fits in a message of its own
+LO_SIZES = {"xml": (150, 900), "wbxml": (600, 1500)}
+for enc in ("xml", "wbxml"):
+    small, fits = LO_SIZES[enc]
+    S1, S2, A = "1" * small, "2" * small, "a" * fits
+    L, R, M = "l" * 5000, "r" * 3000, "m" * 2000
+    scenario("%s-large" % enc, enc, "digest", server_max_msg=2048, sessions=[
+        Session("notify", [
+            Step(pkg1=True, reply=Reply([
+                Add("./LO"), Add("./LO/S1", S1), Add("./LO/S2", S2),
+                Add("./LO/A", A), Add("./LO/L", L), Add("./LO/R", "short")])),
+            Step(reply=Reply([Get("./LO/S1", S1), Get("./LO/S2", S2),
+                              Get("./LO/A", A)])),
+            # (a) A does not fit after S1 and S2: whole, in the next message
+            Step(more=True, min_msgs=2, note="S1, S2, then A whole",
+                 reply=Reply([Get("./LO/L", L, chunked=True)])),
+            # (b) L is larger than a message: chunks, 213 and 1222 each
+            Step(more=True, min_msgs=3, note="L in chunks",
+                 reply=Reply([Replace("./LO/R", R[:1000], size=3000,
+                                      moredata=True, code=213)], final=False)),
+            # the server's object in chunks: 213 per chunk, 200 at the end
+            Step(final=False, alert1222=True, note="213 for chunk 1 of R",
+                 reply=Reply([Replace("./LO/R", R[1000:2000], moredata=True,
+                                      code=213)], final=False)),
+            Step(final=False, alert1222=True, note="213 for chunk 2 of R",
+                 reply=Reply([Replace("./LO/R", R[2000:], code=200)])),
+            # a size mismatch: 424, nothing committed
+            Step(note="200 for the last chunk of R",
+                 reply=Reply([Add("./LO/M", M[:1000], size=3000, moredata=True,
+                                  code=213)], final=False)),
+            Step(final=False, alert1222=True, note="213 for chunk 1 of M",
+                 reply=Reply([Add("./LO/M", M[1000:], code=424)])),
+            Step(note="424 for M", reply=End()),
+        ], tree={"./LO/R": R, "./LO/M": None}),
+    ])
