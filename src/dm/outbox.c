@@ -211,6 +211,8 @@ int dm_outbox_encode(struct dm_outbox *ob, struct syncml_msg *hdr,
 		ob->sent.v[cur.cmd].end = e->off + cur.data_off;
 		e->off += cur.data_off;
 	}
+	if (cur.cmd < ob->q.n)
+		ob->q.v[cur.cmd].cmd->no_defer = true;	/* it waited once */
 	memmove(ob->q.v, ob->q.v + cur.cmd,
 		(ob->q.n - cur.cmd) * sizeof(*ob->q.v));
 	ob->q.n -= cur.cmd;

@@ -635,8 +635,10 @@ static unsigned check_server(struct dm_session *s, const struct syncml_msg *in,
 	if (s->server_authed && !hmac_account(a))
 		r = 0;
 	else if (hmac_account(a)) {
+		/* 5.4: a missing header or userid counts as a failed
+		 * authentication */
 		if (!resp->hmac || dm_hmac_parse(resp->hmac, &mac) < 0)
-			return DM_ST_MISSING_CRED;
+			return DM_ST_INVALID_CRED;
 		r = dm_hmac_verify(&mac, a->name, a->secret, nonce, nl,
 				   resp->body, resp->len);
 		if (r == -EACCES && retry_zero)
@@ -941,7 +943,7 @@ static void handle_message(struct dm_session *s, const struct syncml_msg *in,
 			   const struct dm_http_response *resp)
 {
 	unsigned code;
-	bool trusted, was_authed = s->server_authed;
+	bool trusted;
 	enum hdr_verdict v;
 
 	snprintf(s->server_msg_id, sizeof(s->server_msg_id), "%s",
@@ -982,11 +984,12 @@ static void handle_message(struct dm_session *s, const struct syncml_msg *in,
 		log_notice(LOG_DM, "session %s: %s credentials refused (%u)",
 			   s->sid, s->acc.server_id, code);
 		/*
-		 * DM_Security 5.4: once HMAC is in use a failure ends the
-		 * session; otherwise the server may try again, a bounded
-		 * number of times.  Its commands are not executed.
+		 * DM_Security 5.4: with HMAC, "failures terminate the
+		 * session", from the first message on; otherwise the server
+		 * may try again, a bounded number of times.  Its commands
+		 * are not executed either way.
 		 */
-		if ((hmac_account(&s->acc.server) && was_authed) ||
+		if (hmac_account(&s->acc.server) ||
 		    ++s->server_fails > s->cfg.auth_retries) {
 			abort_session(s, DM_RESULT_AUTH,
 				      "the server's credentials were refused");

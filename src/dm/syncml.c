@@ -1408,7 +1408,7 @@ try_cmd(struct syncml_writer *w, const struct syncml_cmd *c, bool last_final,
  * the SyncHdr, with a Chal, and one for an Alert 1222) when judging whether
  * an object would fit whole into a message of its own.
  */
-#define SPLIT_RESERVE	512
+#define SPLIT_RESERVE	256
 
 /*
  * Would c fit whole into a message of hdr_len header bytes, the reserve
@@ -1511,10 +1511,10 @@ syncml_encode_split(const struct syncml_msg *msg, enum syncml_format fmt,
 		 * single message MUST NOT be followed by the <MoreData/>
 		 * element".  An object that would fit whole into the next
 		 * message (its header, a few leading Status commands) waits
-		 * for it.  Only when more than that reserve already precedes
-		 * it here, so the next message makes progress either way.
+		 * for it, once: when more than that reserve precedes it here.
+		 * If the next message still has no room, it is chunked.
 		 */
-		if (cur->data_off == 0 &&
+		if (cur->data_off == 0 && !c->no_defer &&
 		    out->len - hdr_end > SPLIT_RESERVE &&
 		    fits_fresh(&w, c, hdr_end - base, max_size))
 			break;

@@ -123,6 +123,7 @@ struct syncml_cmd {
 	struct syncml_item *items;
 	struct syncml_cmd *children;	/* Atomic, Sequence */
 	struct syncml_cmd *next;
+	bool no_defer;			/* encoder: waited once, chunk it now */
 };
 
 struct syncml_cred {
@@ -291,7 +292,8 @@ int syncml_encode(const struct syncml_msg *msg, enum syncml_format fmt,
  * into max_size bytes, and advances *cur.  An Add, Replace or Results
  * with one item that does not fit in what is left waits for the next
  * message when it would fit whole there (DM Protocol 1.2 clause 7: no
- * MoreData on objects that fit in one message); otherwise its Data is
+ * MoreData on objects that fit in one message) unless it has waited once
+ * already (no_defer, set by the caller); otherwise its Data is
  * chunked with MoreData into the rest of the message (the first chunk
  * carries Meta Size, as RepPro 1.2 6.4.1 requires).  Final is written
  * only when the message is final and nothing is left.  *done tells whether

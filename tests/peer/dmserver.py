@@ -21,6 +21,7 @@ message is one TAP line in the output file.
 """
 
 import base64
+import copy
 import http.server
 import os
 import signal
@@ -81,6 +82,10 @@ class Peer:
         self.tap = tap
         self.dir = workdir
         self.client_nonce = scenario.client_nonce
+        # DM_Security 5.3.4: a nonce from a message whose credentials
+        # failed is used for the client's next Cred in that session, but
+        # not stored: the next session starts from the last trusted one
+        self.stored_client_nonce = scenario.client_nonce
         self.server_nonce = scenario.server_nonce
         self.specs = list(scenario.sessions)
         self.s = None
@@ -97,6 +102,7 @@ class Peer:
             return "end\n"
         spec = self.specs.pop(0)
         self.nsessions += 1
+        self.client_nonce = self.stored_client_nonce
         self.s = SessionState(spec, self.nsessions)
         out = []
         if spec.trigger == "notify":
@@ -158,7 +164,7 @@ class Peer:
             return self.reply_end(ct, m)
         st = s.steps[0]
         s.step_msgs += 1
-        snapshot = dict(s.gets)
+        snapshot = copy.deepcopy(s.gets)  # a rejected answer comes again
         self.check_message(st, m, body, headers)
         if st.more and not m.final:
             # the client's package goes on (DM_Protocol 6.2): Next Message
@@ -428,6 +434,10 @@ class Peer:
                 n = self.new_nonce()
                 chal["NextNonce"] = b64(n)
                 self.client_nonce = n
+                # ... and the answer to an abort is not read at all
+                if rp.hmac not in ("bad", "missing") and \
+                        rp.cred != "bad" and not st.abort:
+                    self.stored_client_nonce = n
         if code == 212:
             s.client_212 = True
         elif code in (401, 407):
