@@ -104,10 +104,14 @@ static int notify_push(struct dm_client *dc, const uint8_t *p, size_t len,
 			   "nor SMS user data for port %u)", WDP_PORT_PUSH);
 		r = -EBADMSG;
 	}
-	if (r > 0)
-		r = push_to_client(dc, &w, source, why, whylen);
-	/* dm_client_notify logs its own refusals; these are the push's */
-	if (r == -EBADMSG || r == -EPROTO)
+	if (r < 0) {
+		log_notice(LOG_SMS, "notification by %s refused: %s", source,
+			   why);
+		return r;
+	}
+	r = push_to_client(dc, &w, source, why, whylen);
+	/* dm_client_notify logs its own refusals, and never says -EPROTO */
+	if (r == -EPROTO)
 		log_notice(LOG_SMS, "notification by %s refused: %s", source,
 			   why);
 	return r;
