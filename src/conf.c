@@ -12,6 +12,7 @@
 #include "conf.h"
 #include "log.h"
 #include "bip/bip.h"
+#include "dm/account.h"
 #include "dm/store.h"
 #include "wakeup/wakeup.h"
 
@@ -105,11 +106,13 @@ static const struct conf_key keys[] = {
 	UINT(dm, auth_retries, 0, 10, "3"),
 	ENUM(dm, alerts, alert_names, "accept"),
 	UINT(dm, client_port, 1, 65535, "4117"),
-	STR(dm, client_name, "dmscgw"),
+	STR(dm, app_name, "dmscgw"),
 	OPT(dm_sc, server_id),
 	OPT(dm_sc, server_password),
 	OPT(dm_sc, client_name),
 	OPT(dm_sc, client_password),
+	CHECKED(dm_sc, client_nonce, dm_account_check_nonce, ""),
+	CHECKED(dm_sc, server_nonce, dm_account_check_nonce, ""),
 	STR(dm_sc, addr, "https://127.0.0.1:4116/OMA/DM"),
 	CHECKED(dm_sc, auth, dm_store_check_auth, "digest"),
 	OPT(dm_sc, psk_identity),
@@ -121,6 +124,18 @@ static const struct conf_key keys[] = {
 	OPT(trace, udp),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+/*
+ * Old names still read, with one warning naming the new key.  [dm]
+ * client_name was the terminal application's name while [dm_sc]
+ * client_name is the client's AAuthName: one meaning per key now.
+ */
+static const struct conf_alias {
+	const char *section, *old, *now, *why;
+} aliases[] = {
+	{ "dm", "client_name", "app_name",
+	  "the DM client's name in the Terminal Applications envelope" },
+};
 
 #define CONF_MAX_LINE 1024
 
@@ -273,6 +288,22 @@ static const struct conf_key *key_find(const char *s, const char *k)
 	return NULL;
 }
 
+/* The key an old name stands for, with its warning; NULL when none. */
+static const struct conf_key *alias_find(const char *s, const char *k,
+					 const struct parser *ps)
+{
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++) {
+		const struct conf_alias *a = &aliases[i];
+
+		if (strcmp(a->section, s) || strcmp(a->old, k))
+			continue;
+		log_warn(LOG_CONF, "%s:%u: [%s] %s is deprecated: use %s (%s)",
+			 ps->name, ps->line, s, k, a->now, a->why);
+		return key_find(s, a->now);
+	}
+	return NULL;
+}
+
 static char *trim(char *s)
 {
 	char *e;
@@ -330,6 +361,8 @@ static int parse_line(struct conf *c, char *line, char *section,
 	if (!*section)
 		return fail(ps, "key '%s' outside of any [section]", key);
 	k = key_find(section, key);
+	if (!k)
+		k = alias_find(section, key, ps);
 	if (!k)
 		return fail(ps, "unknown key '%s' in section [%s]", key, section);
 	if (seen[k - keys])

@@ -69,13 +69,16 @@ struct conf {
 		unsigned auth_retries;	/* challenges taken, each way */
 		int alerts;		/* enum dm_alert_policy */
 		unsigned client_port;	/* BIP port of the DM client (type 07) */
-		char client_name[64];	/* its name in the registry */
+		char app_name[64];	/* its name in the Terminal Applications
+					 * envelope (was [dm] client_name) */
 	} dm;
 	struct {
 		char server_id[128];	/* empty: no DM_SC account bootstrap */
 		char server_password[128];
-		char client_name[128];
+		char client_name[128];	/* the client's AAuthName */
 		char client_password[128];
+		char client_nonce[176];	/* base64, up to 128 bytes; "" none */
+		char server_nonce[176];
 		char addr[200];
 		char auth[8];		/* basic, digest, hmac */
 		char psk_identity[128];	/* TLS-PSK to the SCWS */

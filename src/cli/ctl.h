@@ -128,6 +128,7 @@ int manager_verb_reload(struct ctl *c, int argc, char **argv);
 int manager_verb_sessions(struct ctl *c, int argc, char **argv);
 int manager_verb_session(struct ctl *c, int argc, char **argv);
 int manager_verb_report(struct ctl *c, int argc, char **argv);
+int manager_verb_accounts(struct ctl *c, int argc, char **argv);
 int manager_verb_notify(struct ctl *c, int argc, char **argv);
 int manager_verb_tree(struct ctl *c, int argc, char **argv);
 int card_verb_list(struct ctl *c, int argc, char **argv);

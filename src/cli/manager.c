@@ -508,9 +508,87 @@ int manager_verb_tree(struct ctl *c, int argc, char **argv)
 	return get ? manager_tree_get(c, argv[2]) : manager_tree_ls(c, argv[2]);
 }
 
+/* man/org.dmscgw1.5: the fields of a GetAccounts entry, in order. */
+static const struct ctl_field manager_account_fields[] = {
+	{ "ServerID", CTL_TEXT }, { "Name", CTL_TEXT },
+	{ "ConfiguredBy", CTL_TEXT },
+	{ "AppAddr", CTL_TEXT }, { "AddrType", CTL_TEXT },
+	{ "Port", CTL_TEXT }, { "AAuthPref", CTL_TEXT },
+	{ "ClientAuthType", CTL_TEXT }, { "ClientAuthName", CTL_TEXT },
+	{ "ClientAuthSecret", CTL_TEXT }, { "ClientNonce", CTL_TEXT },
+	{ "ServerAuthType", CTL_TEXT }, { "ServerAuthName", CTL_TEXT },
+	{ "ServerAuthSecret", CTL_TEXT }, { "ServerNonce", CTL_TEXT },
+};
+
+/* One account: "Account: ID" then its "Key: value" lines, or JSON. */
+static void manager_account(const struct ctl *c, const struct value *a,
+			    bool first)
+{
+	const size_t nf = sizeof(manager_account_fields) /
+			  sizeof(manager_account_fields[0]);
+
+	if (c->json) {
+		fputs(first ? "{\"Account\":" : ",{\"Account\":", stdout);
+		value_json(stdout, &a->items[0]);
+		fputs(",\"Fields\":", stdout);
+		ctl_json_props(NULL, &a->items[1], manager_account_fields, nf);
+		fputc('}', stdout);
+		return;
+	}
+	if (!first)
+		fputc('\n', stdout);
+	printf("Account: %s\n", a->items[0].str);
+	ctl_print_props(c, NULL, &a->items[1], manager_account_fields, nf);
+}
+
+/*
+ * accounts: each DM account of the tree as the daemon uses it (passwords
+ * only as "(set)" or "(empty)"), a block of lines per account.
+ */
+int manager_verb_accounts(struct ctl *c, int argc, char **argv)
+{
+	sd_bus_message *reply = NULL;
+	struct value list;
+	bool first = true;
+	int r;
+
+	(void)argc;
+	(void)argv;
+	r = ctl_connect(c);
+	if (!r)
+		r = ctl_call(c, &reply, DMSCGW_MANAGER_PATH,
+			     DMSCGW_MANAGER_IFACE, "GetAccounts", NULL);
+	if (r)
+		return r;
+	r = value_read(reply, &list);
+	sd_bus_message_unref(reply);
+	if (r < 0 || list.kind != VALUE_ARRAY) {
+		value_clear(&list);
+		return ctl_fail("cannot read the reply to GetAccounts");
+	}
+	if (c->json)
+		fputs("{\"Accounts\":[", stdout);
+	for (size_t i = 0; i < list.n; i++) {
+		const struct value *a = &list.items[i];
+
+		if (a->kind != VALUE_STRUCT || a->n != 2 ||
+		    a->items[0].kind != VALUE_STRING ||
+		    a->items[1].kind != VALUE_DICT)
+			continue;
+		manager_account(c, a, first);
+		first = false;
+	}
+	if (c->json)
+		fputs("]}\n", stdout);
+	value_clear(&list);
+	return CTL_OK;
+}
+
 #define MANAGER_NOTIFY_MAX 4096
 
-/* The bytes of notify: HEX, or --file FILE. */
+#define MANAGER_NOTIFY_USAGE "notify takes package0|wap-push HEX | --file FILE"
+
+/* The bytes of notify: HEX after the kind, or --file FILE. */
 static int manager_notify_bytes(struct ctl *c, int argc, char **argv,
 				uint8_t *p, size_t cap, size_t *len)
 {
@@ -518,19 +596,19 @@ static int manager_notify_bytes(struct ctl *c, int argc, char **argv,
 	size_t n;
 	int r;
 
-	if (c->file && argc > 1)
+	if (c->file && argc > 2)
 		return ctl_usage("notify takes HEX or --file FILE, not both");
-	if (!c->file && argc < 2)
-		return ctl_usage("notify takes HEX | --file FILE");
+	if (!c->file && argc < 3)
+		return ctl_usage(MANAGER_NOTIFY_USAGE);
 	if (!c->file) {
-		r = hex_decode(p, cap, argv[1]);
+		r = hex_decode(p, cap, argv[2]);
 		if (r == -ENOSPC)
 			return ctl_usage("a notification is at most %d bytes",
 					 MANAGER_NOTIFY_MAX);
 		if (r <= 0)
 			return ctl_usage("'%s' is not hex (pairs of 0-9 A-F, "
 					 "spaces allowed between bytes)",
-					 argv[1]);
+					 argv[2]);
 		*len = (size_t)r;
 		return CTL_OK;
 	}
@@ -551,7 +629,10 @@ static int manager_notify_bytes(struct ctl *c, int argc, char **argv,
 	return CTL_OK;
 }
 
-/* notify HEX | --file FILE: a Package#0 or WAP push to the DM client. */
+/*
+ * notify package0|wap-push HEX | --file FILE: a Package#0 or a WAP push to
+ * the DM client, decoded as the kind says.
+ */
 int manager_verb_notify(struct ctl *c, int argc, char **argv)
 {
 	sd_bus_error e = SD_BUS_ERROR_NULL;
@@ -560,6 +641,9 @@ int manager_verb_notify(struct ctl *c, int argc, char **argv)
 	size_t len = 0;
 	int r;
 
+	if (strcmp(argv[1], "package0") && strcmp(argv[1], "wap-push"))
+		return ctl_usage("notify: '%s' is not package0 or wap-push; "
+				 MANAGER_NOTIFY_USAGE, argv[1]);
 	r = manager_notify_bytes(c, argc, argv, data, sizeof(data), &len);
 	if (r)
 		return r;
@@ -569,6 +653,8 @@ int manager_verb_notify(struct ctl *c, int argc, char **argv)
 	r = sd_bus_message_new_method_call(c->bus, &m, DMSCGW_SERVICE,
 					   DMSCGW_MANAGER_PATH,
 					   DMSCGW_MANAGER_IFACE, "Notify");
+	if (r >= 0)
+		r = sd_bus_message_append(m, "s", argv[1]);
 	if (r >= 0)
 		r = sd_bus_message_append_array(m, 'y', data, len);
 	if (r >= 0)

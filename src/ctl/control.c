@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "bip/bip.h"
 #include "card/pcsc.h"
 #include "card/tlv.h"
@@ -16,6 +18,7 @@
 #include "ctl/agent.h"
 #include "ctl/control.h"
 #include "sms/sms.h"
+#include "dm/account.h"
 #include "dm/client.h"
 #include "dm/tree.h"
 #include "log.h"
@@ -809,23 +812,50 @@ static int method_start_session(sd_bus_message *m, void *userdata,
 	return privileged(userdata, m, do_start_session, e);
 }
 
-/* Notify(ay): a Package#0 or WAP push, as if it came by SMS. */
+/* man/org.dmscgw1.5: the kinds Notify takes. */
+static int notify_kind(const char *s, enum sms_notify_kind *k)
+{
+	if (!strcmp(s, "package0"))
+		*k = SMS_NOTIFY_PACKAGE0;
+	else if (!strcmp(s, "wap-push"))
+		*k = SMS_NOTIFY_WAP_PUSH;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Notify(kind, data): a Package#0 or a WAP push, decoded as the kind says
+ * (a Package#0 whose digest starts with 06 is no push).
+ */
 static int do_notify(struct control *ctl, sd_bus_message *m, sd_bus_error *e)
 {
+	enum sms_notify_kind kind;
+	const char *ks;
 	const void *p;
 	size_t len;
-	char why[200] = "";
-	int r = sd_bus_message_read_array(m, 'y', &p, &len);
+	char why[200] = "", buf[64];
+	int r = sd_bus_message_read(m, "s", &ks);
 
+	if (r >= 0)
+		r = sd_bus_message_read_array(m, 'y', &p, &len);
 	if (r < 0)
 		return r;
+	if (notify_kind(ks, &kind) < 0) {
+		snprintf(buf, sizeof(buf), "%s", ks);
+		ks = utf8_text(buf, why, sizeof(why));
+		log_notice(LOG_CTL, "notification by dbus refused: kind '%s' is "
+			   "not package0 or wap-push", ks);
+		return sd_bus_error_setf(e, ERR_INVALID, "kind '%s' is not "
+					 "package0 or wap-push", ks);
+	}
 	if (!ctl->dm)
 		return dm_missing(e);
-	r = sms_notify(ctl->dm, p, len, "dbus", why, sizeof(why));
+	r = sms_notify(ctl->dm, kind, p, len, "dbus", why, sizeof(why));
 	switch (r) {
 	case 0:
-		log_info(LOG_CTL, "DM notification (%zu bytes) taken over D-Bus",
-			 len);
+		log_info(LOG_CTL, "DM notification (%s, %zu bytes) taken over "
+			 "D-Bus", ks, len);
 		return sd_bus_reply_method_return(m, "");
 	case -ENOENT:
 		return sd_bus_error_setf(e, ERR_NOTFOUND, "%s", why);
@@ -984,6 +1014,113 @@ static int method_list_node(sd_bus_message *m, void *userdata,
 	return privileged(userdata, m, do_list_node, e);
 }
 
+/* GetAccounts(): each ./DMAcc/<x> as (id, fields); secrets masked. */
+
+static int dict_s(sd_bus_message *r, const char *key, const char *v)
+{
+	char buf[512];
+
+	return sd_bus_message_append(r, "{sv}", key, "s",
+				     utf8_text(v, buf, sizeof(buf)));
+}
+
+/* A password is shown only as whether it is set. */
+static const char *masked(const char *secret)
+{
+	return *secret ? "(set)" : "(empty)";
+}
+
+static int append_auth(sd_bus_message *r, const char *who,
+		       const struct dm_account_auth *au)
+{
+	char key[32];
+	int k = 0;
+
+	snprintf(key, sizeof(key), "%sAuthType", who);
+	k = dict_s(r, key, au->type);
+	snprintf(key, sizeof(key), "%sAuthName", who);
+	if (k >= 0)
+		k = dict_s(r, key, au->name);
+	snprintf(key, sizeof(key), "%sAuthSecret", who);
+	if (k >= 0)
+		k = dict_s(r, key, masked(au->secret));
+	/* AAuthData: nonces are not secret (DM Security 5.3) */
+	snprintf(key, sizeof(key), "%sNonce", who);
+	if (k >= 0)
+		k = dict_s(r, key, au->data);
+	return k;
+}
+
+static int append_account(sd_bus_message *r, const struct dm_account *a)
+{
+	char buf[DM_TREE_MAX_SEG + 8];
+	bool dmsc = !strcmp(a->id, DM_ACCOUNT_DMSC);
+	int k = sd_bus_message_open_container(r, 'r', "sa{sv}");
+
+	if (k >= 0)
+		k = sd_bus_message_append(r, "s", utf8_text(a->id, buf, sizeof(buf)));
+	if (k >= 0)
+		k = sd_bus_message_open_container(r, 'a', "{sv}");
+	if (k >= 0)
+		k = dict_s(r, "ServerID", a->server_id);
+	if (k >= 0)
+		k = dict_s(r, "Name", a->name);
+	if (k >= 0)
+		k = dict_s(r, "AppAddr", a->addr);
+	if (k >= 0)
+		k = dict_s(r, "AddrType", a->addr_type);
+	if (k >= 0)
+		k = sd_bus_message_append(r, "{sv}", "Port", "u", a->port);
+	if (k >= 0)
+		k = dict_s(r, "AAuthPref", a->aauth_pref);
+	if (k >= 0)
+		k = append_auth(r, "Client", &a->client);
+	if (k >= 0)
+		k = append_auth(r, "Server", &a->server);
+	/* [dm_sc] is authoritative for the DM_SC account only (account.h) */
+	if (k >= 0)
+		k = dict_s(r, "ConfiguredBy", dmsc ? "dm_sc" : "server");
+	if (k >= 0)
+		k = sd_bus_message_close_container(r);
+	if (k >= 0)
+		k = sd_bus_message_close_container(r);
+	return k;
+}
+
+static int do_get_accounts(struct control *ctl, sd_bus_message *m,
+			   sd_bus_error *e)
+{
+	struct dm_tree *t = dm_tree_of(ctl);
+	sd_bus_message *reply = NULL;
+	struct dm_account *a = NULL;
+	size_t n = 0;
+	int r;
+
+	if (!t)
+		return dm_missing(e);
+	r = dm_account_list(t, &a, &n);
+	if (r >= 0)
+		r = sd_bus_message_new_method_return(m, &reply);
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'a', "(sa{sv})");
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = append_account(reply, &a[i]);
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	if (r >= 0)
+		r = sd_bus_send(NULL, reply, NULL);
+	sd_bus_message_unref(reply);
+	OPENSSL_cleanse(a, n * sizeof(*a));
+	free(a);
+	return r;
+}
+
+static int method_get_accounts(sd_bus_message *m, void *userdata,
+			       sd_bus_error *e)
+{
+	return privileged(userdata, m, do_get_accounts, e);
+}
+
 /* Manager properties */
 
 static int prop_version(sd_bus *bus, const char *path, const char *iface,
@@ -1132,6 +1269,9 @@ static const sd_bus_vtable manager_vtable[] = {
 	SD_BUS_METHOD_WITH_ARGS("GetNode", SD_BUS_ARGS("s", uri),
 		SD_BUS_RESULT("s", format, "s", type, "ay", value),
 		method_get_node, SD_BUS_VTABLE_UNPRIVILEGED),
+	SD_BUS_METHOD_WITH_ARGS("GetAccounts", SD_BUS_NO_ARGS,
+		SD_BUS_RESULT("a(sa{sv})", accounts), method_get_accounts,
+		SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("ListNode", SD_BUS_ARGS("s", uri),
 		SD_BUS_RESULT("as", children), method_list_node,
 		SD_BUS_VTABLE_UNPRIVILEGED),
@@ -1148,7 +1288,7 @@ static const sd_bus_vtable manager_vtable[] = {
 			    "s", mark, "s", data),
 		SD_BUS_RESULT("u", id), method_report,
 		SD_BUS_VTABLE_UNPRIVILEGED),
-	SD_BUS_METHOD_WITH_ARGS("Notify", SD_BUS_ARGS("ay", data),
+	SD_BUS_METHOD_WITH_ARGS("Notify", SD_BUS_ARGS("s", kind, "ay", data),
 		SD_BUS_NO_RESULT, method_notify, SD_BUS_VTABLE_UNPRIVILEGED),
 	SD_BUS_METHOD_WITH_ARGS("RegisterAgent", SD_BUS_ARGS("o", path),
 		SD_BUS_NO_RESULT, method_register_agent,

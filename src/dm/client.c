@@ -19,6 +19,7 @@
 
 #include "bip/bip.h"
 #include "conf.h"
+#include "dm/account.h"
 #include "dm/auth.h"
 #include "dm/client.h"
 #include "dm/notification.h"
@@ -469,8 +470,11 @@ static int app_open(void *arg, struct cat *c, unsigned channel)
 	struct dm_client *dc = arg;
 
 	(void)c;
-	if (!dc->conf->dm.enable)
+	if (!dc->conf->dm.enable) {
+		log_notice(LOG_DM, "notification by bip refused: the DM client "
+			   "is disabled ([dm] enable = no)");
 		return 0x100;	/* terminal currently unable, no specific cause */
+	}
 	log_debug(LOG_DM, "card opened channel %u to the DM client", channel);
 	return 0;
 }
@@ -516,7 +520,7 @@ struct dm_client *dm_client_new(struct event_base *base,
 			 "it is saved on the event loop");
 	if (bip) {
 		r = bip_register_app(bip, (uint16_t)c->dm.client_port,
-				     APP_TYPE_DM, c->dm.client_name, &app_ops,
+				     APP_TYPE_DM, c->dm.app_name, &app_ops,
 				     dc);
 		if (r < 0)
 			log_err(LOG_DM, "DM client not registered on BIP port "
@@ -525,9 +529,31 @@ struct dm_client *dm_client_new(struct event_base *base,
 	return dc;
 }
 
+/*
+ * [dm_sc] is applied to the DM_SC account (account.h); the tree is on disk
+ * before the applied nonces are recorded.  Sessions running keep the
+ * account they started with: the change is for the next ones.
+ */
+static void apply_dmsc(struct dm_client *dc)
+{
+	int n = dm_account_apply_dmsc(dc->tree, dc->conf), r = 0;
+
+	if (n > 0 && dc->saver) {
+		r = dm_saver_save(dc->saver, dc->conf, dc->tree);
+		if (r == 0)
+			r = dm_saver_flush(dc->saver);
+	} else if (n > 0) {
+		r = dm_store_save(dc->conf, dc->tree);
+	}
+	/* failures are logged; not recorded, the nonces apply again */
+	if (n >= 0 && r == 0)
+		dm_account_dmsc_commit(dc->conf);
+}
+
 void dm_client_reconfigure(struct dm_client *dc, const struct conf *c)
 {
 	dc->conf = c;
+	apply_dmsc(dc);
 }
 
 void dm_client_free(struct dm_client *dc)

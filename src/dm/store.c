@@ -11,6 +11,7 @@
 #include <event2/event.h>
 
 #include "conf.h"
+#include "dm/account.h"
 #include "dm/store.h"
 #include "dm/tree.h"
 #include "log.h"
@@ -43,53 +44,12 @@ int dm_store_check_auth(const char *v, char *why, size_t whylen)
 	return -EINVAL;
 }
 
-/* The DM_SC server's account (spec section 8.1), when [dm_sc] names one. */
-static void bootstrap(const struct conf *c, struct dm_tree *t)
-{
-	static const char *const types[] = { "BASIC", "DIGEST", "HMAC" };
-	struct dm_account a;
-	const char *type = types[1];
-	int st;
-
-	if (!*c->dm_sc.server_id)
-		return;
-	if (!strcmp(c->dm_sc.auth, "basic"))
-		type = types[0];
-	else if (!strcmp(c->dm_sc.auth, "hmac"))
-		type = types[2];
-	memset(&a, 0, sizeof(a));
-	snprintf(a.id, sizeof(a.id), "DMSC");
-	snprintf(a.server_id, sizeof(a.server_id), "%s", c->dm_sc.server_id);
-	snprintf(a.name, sizeof(a.name), "DM_SC server");
-	snprintf(a.addr, sizeof(a.addr), "%s", c->dm_sc.addr);
-	snprintf(a.addr_type, sizeof(a.addr_type), "URI");
-	snprintf(a.aauth_pref, sizeof(a.aauth_pref), "%s", type);
-	snprintf(a.client.type, sizeof(a.client.type), "%s", type);
-	snprintf(a.client.name, sizeof(a.client.name), "%s", c->dm_sc.client_name);
-	snprintf(a.client.secret, sizeof(a.client.secret), "%s", c->dm_sc.client_password);
-	snprintf(a.server.type, sizeof(a.server.type), "%s", type);
-	snprintf(a.server.name, sizeof(a.server.name), "%s", c->dm_sc.server_id);
-	snprintf(a.server.secret, sizeof(a.server.secret), "%s", c->dm_sc.server_password);
-	st = dm_tree_account_add(t, &a);
-	if (st == 200) {
-		char acl[DM_TREE_MAX_ACL + 8];
-
-		/* the DM_SC server provisions accounts for remote servers */
-		snprintf(acl, sizeof(acl), "Get=*&Add=%s", a.server_id);
-		st = dm_tree_prop_replace(t, NULL, "./DMAcc", "ACL", acl);
-		log_info(LOG_DM, "DM_SC account for %s added (%s)", a.server_id, a.addr);
-	}
-	if (st != 200 && st != 418)
-		log_err(LOG_DM, "cannot add the DM_SC account for %s: status %d",
-			a.server_id, st);
-}
-
 struct dm_tree *dm_store_open(const struct conf *c, char *err, size_t errlen)
 {
 	struct dm_tree_config tc;
 	struct dm_tree *t = NULL;
 	char path[300], devid[32], why[256] = "";
-	int r;
+	int r, changed;
 
 	if (mkdir(c->dm.state_dir, 0750) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create %s: %s", c->dm.state_dir,
@@ -117,12 +77,15 @@ struct dm_tree *dm_store_open(const struct conf *c, char *err, size_t errlen)
 			 *why ? why : strerror(-r));
 		return NULL;
 	}
-	bootstrap(c, t);
-	if (r != DM_TREE_LOADED && dm_store_save(c, t) < 0) {
+	/* [dm_sc] is authoritative for the DM_SC account (account.h) */
+	changed = dm_account_apply_dmsc(t, c);
+	if ((r != DM_TREE_LOADED || changed > 0) && dm_store_save(c, t) < 0) {
 		snprintf(err, errlen, "cannot save %s: %s", path, strerror(errno));
 		dm_tree_free(t);
 		return NULL;
 	}
+	if (changed >= 0)
+		dm_account_dmsc_commit(c);
 	return t;
 }
 
@@ -157,6 +120,9 @@ struct dm_saver {
 	/* under lock */
 	struct snapshot next;		/* data NULL: nothing waiting */
 	bool stop;
+	bool writing;			/* a snapshot is being written */
+	int last;			/* result of the last write */
+	pthread_cond_t idle;		/* nothing waiting, nothing being written */
 	int err;			/* of the last write, for the loop */
 	char err_path[300];
 	unsigned failed;		/* writes that failed, not yet logged */
@@ -177,12 +143,17 @@ static void *saver_main(void *arg)
 			break;		/* stopping, nothing left to write */
 		snap = s->next;
 		s->next.data = NULL;
+		s->writing = true;
 		pthread_mutex_unlock(&s->lock);
 
 		r = dm_tree_write(snap.path, snap.data, snap.len);
 		free(snap.data);
 
 		pthread_mutex_lock(&s->lock);
+		s->writing = false;
+		s->last = r;
+		if (!s->next.data)
+			pthread_cond_broadcast(&s->idle);
 		if (r < 0) {
 			s->err = r;
 			snprintf(s->err_path, sizeof(s->err_path), "%s", snap.path);
@@ -228,7 +199,9 @@ struct dm_saver *dm_saver_new(struct event_base *base)
 	}
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
+	pthread_cond_init(&s->idle, NULL);
 	if (pthread_create(&s->thread, NULL, saver_main, s)) {
+		pthread_cond_destroy(&s->idle);
 		pthread_cond_destroy(&s->cond);
 		pthread_mutex_destroy(&s->lock);
 		event_free(s->done);
@@ -260,6 +233,18 @@ int dm_saver_save(struct dm_saver *s, const struct conf *c,
 	return 0;
 }
 
+int dm_saver_flush(struct dm_saver *s)
+{
+	int r;
+
+	pthread_mutex_lock(&s->lock);
+	while (s->next.data || s->writing)
+		pthread_cond_wait(&s->idle, &s->lock);
+	r = s->last;
+	pthread_mutex_unlock(&s->lock);
+	return r < 0 ? -EIO : 0;
+}
+
 void dm_saver_free(struct dm_saver *s)
 {
 	if (!s)
@@ -270,6 +255,7 @@ void dm_saver_free(struct dm_saver *s)
 	pthread_mutex_unlock(&s->lock);
 	pthread_join(s->thread, NULL);	/* what was waiting is written */
 	saver_done(-1, 0, s);		/* and a failure is logged */
+	pthread_cond_destroy(&s->idle);
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);
 	event_free(s->done);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The management tree on disk: loaded at start-up from <state_dir>/tree
- * (or made fresh), bootstrapped with the DM_SC account of [dm_sc], and
+ * (or made fresh), the DM_SC account made what [dm_sc] says, and
  * saved crash-safely (dm_tree_save).
  */
 #ifndef DMSCGW_DM_STORE_H
@@ -33,6 +33,12 @@ struct dm_saver *dm_saver_new(struct event_base *base);
 /* Snapshot t for its file; 0, or -EBUSY inside an Atomic, or -ENOMEM. */
 int dm_saver_save(struct dm_saver *s, const struct conf *c,
 		  const struct dm_tree *t);
+/*
+ * Wait until what was handed over is written (blocks the caller: only for
+ * the rare moments that need the tree on disk, such as a reload that
+ * changed the DM_SC account).  0, or -EIO when a write failed (logged).
+ */
+int dm_saver_flush(struct dm_saver *s);
 /* Finish the writes under way, stop the thread; accepts NULL. */
 void dm_saver_free(struct dm_saver *s);
 

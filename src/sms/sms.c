@@ -92,17 +92,37 @@ static int push_to_client(struct dm_client *dc, const struct wsp_push *w,
 	return dm_client_notify(dc, w->body, w->body_len, source, why, whylen);
 }
 
-int sms_notify(struct dm_client *dc, const uint8_t *p, size_t len,
-	       const char *source, char *why, size_t whylen)
+/* The WAP push in p, exactly: anything else is refused, never guessed. */
+static int notify_push(struct dm_client *dc, const uint8_t *p, size_t len,
+		       const char *source, char *why, size_t whylen)
 {
 	struct wsp_push w;
 	int r = find_push(p, len, &w, why, whylen);
 
-	if (r < 0)
+	if (r == 0) {
+		errbuf_set(why, whylen, "not a WAP push (neither a WSP push PDU "
+			   "nor SMS user data for port %u)", WDP_PORT_PUSH);
+		r = -EBADMSG;
+	}
+	if (r < 0) {
+		log_notice(LOG_SMS, "notification by %s refused: %s", source,
+			   why);
 		return r;
-	if (r > 0)
-		return push_to_client(dc, &w, source, why, whylen);
-	/* the bare Package#0 */
+	}
+	r = push_to_client(dc, &w, source, why, whylen);
+	/* dm_client_notify logs its own refusals, and never says -EPROTO */
+	if (r == -EPROTO)
+		log_notice(LOG_SMS, "notification by %s refused: %s", source,
+			   why);
+	return r;
+}
+
+int sms_notify(struct dm_client *dc, enum sms_notify_kind kind,
+	       const uint8_t *p, size_t len, const char *source, char *why,
+	       size_t whylen)
+{
+	if (kind == SMS_NOTIFY_WAP_PUSH)
+		return notify_push(dc, p, len, source, why, whylen);
 	return dm_client_notify(dc, p, len, source, why, whylen);
 }
 
@@ -122,8 +142,9 @@ static void on_sms(void *arg, const char *path, const uint8_t *data,
 	if (r > 0)
 		r = push_to_client(s->dc, &w, "sms", why, sizeof(why));
 	if (r == -EPROTO) {
-		log_info(LOG_SMS, "SMS %s from %s: %s, left alone", path,
-			 number, why);
+		/* a refused notification is logged at notice, whatever its source */
+		log_notice(LOG_SMS, "SMS %s from %s: %s, left alone", path,
+			   number, why);
 		return;
 	}
 	if (r < 0) {

@@ -28,13 +28,21 @@ void sms_free(struct sms_service *s);
 /* [modem] changed (SIGHUP): the modem is followed again when it must. */
 void sms_reconfigure(struct sms_service *s, const struct conf *c);
 
+/* What the bytes handed to sms_notify() are: said, never guessed. */
+enum sms_notify_kind {
+	SMS_NOTIFY_PACKAGE0,	/* the bare Package#0 */
+	SMS_NOTIFY_WAP_PUSH,	/* a WSP push PDU, or SMS user data starting
+				 * with its header for WDP port 2948 */
+};
+
 /*
- * Hand bytes that carry a DM Notification to the DM client: a WAP push
- * (WSP push PDU, or SMS user data starting with its header, port 2948), or
- * the bare Package#0.  Returns as dm_client_notify(), and -EPROTO (why
- * filled) for a push that is not a DM notification.
+ * Hand a DM Notification of that kind to the DM client.  Returns as
+ * dm_client_notify(); for a WAP push also -EBADMSG (not a push, or a
+ * broken one) and -EPROTO (a push that is no DM notification), why filled.
+ * Every refusal is logged at notice.
  */
-int sms_notify(struct dm_client *dc, const uint8_t *p, size_t len,
-	       const char *source, char *why, size_t whylen);
+int sms_notify(struct dm_client *dc, enum sms_notify_kind kind,
+	       const uint8_t *p, size_t len, const char *source, char *why,
+	       size_t whylen);
 
 #endif

@@ -6,7 +6,7 @@
 # Each scenario gets a fresh daemon (its own state directory) whose
 # [dm_sc] account points at the server over plain HTTP (no card needed);
 # the server checks every client message (TAP lines, merged here) and says
-# which session to trigger next (dmscgwctl notify --file / session start),
+# which session to trigger next (dmscgwctl notify package0 --file / session start),
 # the result dmscgwctl must report, and the tree afterwards.
 . "${top_srcdir:-.}/tests/lib.sh"
 
@@ -111,7 +111,7 @@ EOC
 			case $line in
 			"notify "*)
 				what="notify"
-				out=$("$CTL" notify --file "${line#notify }" 2>&1)
+				out=$("$CTL" notify package0 --file "${line#notify }" 2>&1)
 				check "$name s$n: dmscgwctl notify taken ($out)" \
 					contains "$out" "notification taken" ;;
 			"start "*)

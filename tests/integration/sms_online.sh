@@ -124,12 +124,17 @@ start_mm_mock
 wait_for 10 test "$(count_lines "$T/dmscgw.log" "modem .* in use")" -ge 2
 check "ModemManager coming back is followed" \
 	test "$(count_lines "$T/dmscgw.log" "modem .* in use")" -ge 2
-out=$("$CTL" notify "$(wap_push "$(package0 DMSC01 srvpwd "" 3C4D)")" 2>&1)
+out=$("$CTL" notify wap-push "$(wap_push "$(package0 DMSC01 srvpwd "" 3C4D)")" 2>&1)
 check "dmscgwctl notify takes a WAP push ($out)" contains "$out" "notification taken"
 wait_for 10 grep -q "notification from DMSC01 by dbus: session 3C4D" "$T/dmscgw.log"
 check "... through the same entry point" grep -q "notification from DMSC01 by dbus: session 3C4D" "$T/dmscgw.log"
-out=$("$CTL" notify 0102 2>&1)
+out=$("$CTL" notify package0 0102 2>&1)
 check "dmscgwctl notify: malformed is refused with a reason ($out)" contains "$out" "not a DM notification"
+check "... and the daemon logs it with the reason" \
+	grep -q "notification by dbus refused: not a DM notification" "$T/dmscgw.log"
+out=$("$CTL" notify wap-push "$(package0 DMSC01 srvpwd "" 3C4E)" 2>&1)
+check "a Package#0 given as a WAP push is refused ($out)" contains "$out" "not a WAP push"
+check "... logged with its reason" grep -q "notification by dbus refused: not a WAP push" "$T/dmscgw.log"
 check "the daemon still runs" "$CTL" status
 stop_vuicc
 stop_daemon

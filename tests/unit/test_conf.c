@@ -10,6 +10,11 @@
 
 #include "conf.h"
 
+/* base64 of 129 zero bytes: one more than a nonce may have */
+#define NONCE_129 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" \
+	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" \
+	"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+
 struct bad_case {
 	const char *text;
 	const char *err;
@@ -60,6 +65,16 @@ static const struct bad_case bad_cases[] = {
 	  "t.conf:2: terminal.cell: '268435456' is not a whole number from 0 to 268435455" },
 	{ "[cat]\nbusy_retry = 5\n",
 	  "t.conf:2: cat.busy_retry: '5' is not a whole number from 10 to 60000" },
+	/* the initial nonces: base64 (RFC 4648 4) of 1 to 128 bytes */
+	{ "[dm_sc]\nclient_nonce = not*base64\n",
+	  "t.conf:2: dm_sc.client_nonce: not base64 of 1 to 128 bytes" },
+	{ "[dm_sc]\n\nserver_nonce = QQ=A\n",
+	  "t.conf:3: dm_sc.server_nonce: not base64 of 1 to 128 bytes" },
+	{ "[dm_sc]\nserver_nonce = " NONCE_129 "\n",
+	  "t.conf:2: dm_sc.server_nonce: not base64 of 1 to 128 bytes" },
+	/* the old name and the new one are the same key */
+	{ "[dm]\napp_name = a\nclient_name = b\n",
+	  "t.conf:3: dm.app_name: set twice" },
 };
 
 static void test_defaults(void **state)
@@ -166,6 +181,27 @@ static void test_small_error_buffer(void **state)
 	assert_string_equal(err, "t.conf:");
 }
 
+/* The nonce keys, and [dm] client_name read as app_name. */
+static void test_dm_keys(void **state)
+{
+	static const char text[] =
+		"[dm]\n"
+		"client_name = old-name\n"
+		"[dm_sc]\n"
+		"client_nonce = MTIzNA==\n"
+		"server_nonce = \n";
+	struct conf c;
+	char err[256] = "";
+
+	conf_defaults(&c);
+	assert_string_equal(c.dm.app_name, "dmscgw");
+	assert_int_equal(conf_parse(&c, "t.conf", text, strlen(text), err,
+				    sizeof(err)), 0);
+	assert_string_equal(c.dm.app_name, "old-name");
+	assert_string_equal(c.dm_sc.client_nonce, "MTIzNA==");
+	assert_string_equal(c.dm_sc.server_nonce, "");
+}
+
 static void test_missing_file(void **state)
 {
 	struct conf c;
@@ -186,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_overlong_value),
 		cmocka_unit_test(test_small_error_buffer),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_dm_keys),
 	};
 	static struct CMUnitTest tests[sizeof(fixed) / sizeof(fixed[0]) + NBAD];
 	static char names[NBAD][48];

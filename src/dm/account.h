@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The DM accounts as the device sees them: the DM_SC server's account
+ * (OMA-TS-DM_SC 8.1), ./DMAcc/DMSC, kept as [dm_sc] says, and the list of
+ * every ./DMAcc/<x> for display.  Accounts that servers provisioned are
+ * never changed here.
+ */
+#ifndef DMSCGW_DM_ACCOUNT_H
+#define DMSCGW_DM_ACCOUNT_H
+
+#include <stddef.h>
+
+#include "dm/tree.h"
+
+struct conf;
+
+/* The node name of the DM_SC account under ./DMAcc. */
+#define DM_ACCOUNT_DMSC		"DMSC"
+/* The largest initial nonce [dm_sc] takes (the Package#0 check's bound). */
+#define DM_ACCOUNT_NONCE_MAX	128
+
+/* [dm_sc] client_nonce, server_nonce: base64 of 1 to 128 bytes, or "". */
+int dm_account_check_nonce(const char *v, char *why, size_t whylen);
+
+/*
+ * Make ./DMAcc/DMSC what [dm_sc] says.  Missing: it is created, its
+ * AAuthData seeded with the initial nonces.  Present: every field that
+ * differs (AppAddr, AAuthPref and both AAuthTypes, ServerID, the names and
+ * passwords) is set and logged at info, passwords only as "changed".  An
+ * initial nonce is written only when its value in [dm_sc] differs from the
+ * one last applied (<state_dir>/dmsc-nonces), so that the nonces sessions
+ * store later survive restarts and reloads; an empty value is never
+ * written.  [dm_sc] server_id empty: nothing is done.
+ *
+ * Returns the number of changes to the tree, or a negative errno (logged).
+ * Unless negative, the caller saves the tree when it changed, then calls
+ * dm_account_dmsc_commit().
+ */
+int dm_account_apply_dmsc(struct dm_tree *t, const struct conf *c);
+
+/*
+ * Remember the initial nonces of c as applied (<state_dir>/dmsc-nonces,
+ * replaced atomically), an empty one too: set again later, it applies
+ * again.  Called once the tree that holds them is on disk: a crash in
+ * between applies them once more, never loses them.
+ */
+int dm_account_dmsc_commit(const struct conf *c);
+
+/* Every ./DMAcc/<x> with a ServerID, into *out (malloc'd, *n of them). */
+int dm_account_list(struct dm_tree *t, struct dm_account **out, size_t *n);
+
+#endif
