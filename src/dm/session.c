@@ -3,7 +3,7 @@
  * OMA DM 1.2 session, client side: one explicit state machine.
  *
  *   CONNECTING       Package#1 posted, no answer yet
- *   SENDING          our next message is being built and posted
+ *   SENDING          a server message is executed, our answer built and posted
  *   AWAITING_ANSWER  a message posted, waiting for the server's answer
  *   CHALLENGED       the server refused our credentials: sending again
  *   AWAITING_UI      a user-interaction alert waits for the UI agent
@@ -388,8 +388,6 @@ static void send_message(struct dm_session *s)
 	bool final;
 	int r;
 
-	if (s->state != S_ABORTING && s->state != S_CONNECTING)
-		enter(s, S_SENDING);
 	if ((r = new_out(s)) < 0 || (r = seal_out(s)) < 0) {
 		finish(s, DM_RESULT_PROTOCOL, "cannot build message %u: %s",
 		       s->msg_id, strerror(-r));
@@ -436,7 +434,7 @@ static void send_message(struct dm_session *s)
 		finish(s, DM_RESULT_TRANSPORT, "cannot post: %s", strerror(-r));
 		return;
 	}
-	if (s->state == S_SENDING || s->state == S_CHALLENGED)
+	if (s->state != S_ABORTING && s->state != S_CONNECTING)
 		enter(s, S_AWAITING_ANSWER);
 }
 
@@ -1074,6 +1072,7 @@ static void post_done(void *arg, int err, const char *msg,
 	/* kept while its commands run: a UI alert may make them wait */
 	syncml_msg_free(s->in);
 	s->in = in;
+	enter(s, S_SENDING);	/* executing it is building our answer */
 	handle_message(s, in, resp);
 }
 
