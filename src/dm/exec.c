@@ -97,6 +97,15 @@ struct syncml_cmd *dm_exec_status(struct dm_exec *ex, const char *cmd_ref,
 	return st;
 }
 
+int dm_exec_status_text(struct dm_exec *ex, struct syncml_cmd *st,
+			const char *text)
+{
+	struct syncml_item *it = syncml_item_add(ex->out, st);
+
+	return it ? syncml_set_data(ex->out, &it->data, text, strlen(text),
+				    false) : -ENOMEM;
+}
+
 bool dm_exec_changed(struct dm_exec *ex)
 {
 	bool c = ex->changed;

@@ -67,6 +67,10 @@ struct syncml_cmd *dm_exec_status(struct dm_exec *ex, const char *cmd_ref,
 				  const char *cmd, const char *target,
 				  const char *source, unsigned code);
 
+/* An item with text in Status st (UI alert answers): 0 or -ENOMEM. */
+int dm_exec_status_text(struct dm_exec *ex, struct syncml_cmd *st,
+			const char *text);
+
 /*
  * Execute c (not Alert, Status or Results) and answer it.  0, or -ENOMEM
  * (the tree is then consistent: an Atomic is rolled back).

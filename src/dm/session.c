@@ -28,21 +28,18 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
-#include "dm/auth.h"
+#include "dm/creds.h"
 #include "dm/exec.h"
 #include "dm/http.h"
 #include "dm/notification.h"
 #include "dm/outbox.h"
 #include "dm/session.h"
+#include "dm/ui.h"
 #include "log.h"
 #include "util/errbuf.h"
 
 #define CT_XML		"application/vnd.syncml.dm+xml"
 #define CT_WBXML	"application/vnd.syncml.dm+wbxml"
-#define AUTH_BASIC	"syncml:auth-basic"
-#define AUTH_MD5	"syncml:auth-md5"
-#define AUTH_MAC	"syncml:auth-MAC"	/* DM_Security 5.4 */
-#define NONCE_LEN	16
 #define MIN_MSG_SIZE	512	/* a smaller MaxMsgSize cannot carry a Status */
 
 enum state {
@@ -98,11 +95,8 @@ struct dm_session {
 	const struct syncml_cmd *ui_cmd;
 	bool in_answer;			/* it asked for an answer */
 	/* authentication, DM Protocol 1.2 clause 9 and DM_Security 5 */
+	struct dm_creds cr;
 	bool package1;			/* our last message is Package#1 */
-	bool client_done;		/* 212: no more Cred this session */
-	bool zero_nonce;		/* resync: Cred on 0x00000000 */
-	bool client_nonce_unsaved;	/* from an unauthenticated server */
-	bool server_authed;
 	bool resync_chal_due;		/* resync: the server gets a new nonce */
 	unsigned client_fails, server_fails;
 	bool server_closed;		/* the server's package ended (Final) */
@@ -113,7 +107,6 @@ struct dm_session {
 	dm_session_done_fn *done;
 	dm_session_changed_fn *changed_cb;
 	void *arg;
-	bool changed;			/* a nonce changed in the tree */
 };
 
 static void send_message(struct dm_session *s);
@@ -171,9 +164,10 @@ static void enter(struct dm_session *s, enum state st)
 
 static void note_changed(struct dm_session *s)
 {
-	if ((s->changed | dm_exec_changed(s->ex)) && s->changed_cb)
+	bool changed = dm_creds_stored(&s->cr);
+
+	if ((dm_exec_changed(s->ex) || changed) && s->changed_cb)
 		s->changed_cb(s->arg, s);
-	s->changed = false;
 }
 
 /* End the session; the owner hears of it from the loop, not from here. */
@@ -208,119 +202,6 @@ static void finish(struct dm_session *s, enum dm_session_result r,
 static void nomem(struct dm_session *s)
 {
 	finish(s, DM_RESULT_PROTOCOL, "out of memory");
-}
-
-/* ------------------------------------------------------------------------ */
-/* Nonces and credentials                                                   */
-
-static bool is_type(const char *a, const char *b)
-{
-	return a && !strcasecmp(a, b);
-}
-
-static bool hmac_account(const struct dm_account_auth *a)
-{
-	return is_type(a->type, "HMAC");
-}
-
-static size_t nonce_bytes(const char *b64, uint8_t *out, size_t cap)
-{
-	int n = dm_b64_decode(out, cap, b64, strlen(b64));
-
-	return n > 0 ? (size_t)n : 0;
-}
-
-/* The nonce our credentials use now: 0x00000000 after a resync. */
-static size_t client_nonce(const struct dm_session *s, uint8_t *out,
-			   size_t cap)
-{
-	if (s->zero_nonce) {
-		/* DM_Notification 1.2 5.1: Package#1 "based on nonce
-		 * value 0x00000000" until the server gives a new one */
-		memset(out, 0, DM_NONCE_ZERO_LEN);
-		return DM_NONCE_ZERO_LEN;
-	}
-	return nonce_bytes(s->acc.client.data, out, cap);
-}
-
-static void store_nonce(struct dm_session *s, const char *level,
-			const char *b64)
-{
-	dm_tree_account_set_nonce(s->cfg.tree, s->acc.server_id, level, b64);
-	s->changed = true;
-}
-
-/*
- * A NextNonce for our credentials.  DM_Security 1.2 5.3.4: the latest
- * nonce is used for the next Cred even when the server has not proven who
- * it is, but it is stored only once the server has.
- */
-static void client_nonce_from(struct dm_session *s, const char *b64,
-			      bool trusted)
-{
-	snprintf(s->acc.client.data, sizeof(s->acc.client.data), "%s", b64);
-	s->zero_nonce = false;
-	s->client_nonce_unsaved = !trusted;
-	if (trusted)
-		store_nonce(s, "CLCRED", b64);
-}
-
-/* Our <Cred> (DM Protocol 1.2 9.1: in every request until 212). */
-static int put_cred(struct dm_session *s, struct syncml_hdr *h)
-{
-	struct syncml_msg *m = s->out;
-	const struct dm_account_auth *a = &s->acc.client;
-	char buf[DM_B64_CAP(DM_AUTH_BASIC_MAX)];
-	uint8_t nonce[128];
-	int r;
-
-	if (s->client_done || !*a->type || hmac_account(a))
-		return 0;	/* HMAC travels in a transport header */
-	if (is_type(a->type, "BASIC")) {
-		r = dm_auth_basic(buf, sizeof(buf), a->name, a->secret);
-		h->cred.meta.type = syncml_strdup(m, AUTH_BASIC);
-	} else {
-		r = dm_auth_md5(buf, sizeof(buf), a->name, a->secret, nonce,
-				client_nonce(s, nonce, sizeof(nonce)));
-		h->cred.meta.type = syncml_strdup(m, AUTH_MD5);
-	}
-	OPENSSL_cleanse(nonce, sizeof(nonce));
-	if (r < 0)
-		return r;
-	h->has_cred = true;
-	h->cred.meta.format = syncml_strdup(m, "b64");
-	return syncml_set_data(m, &h->cred.data, buf, (size_t)r, false);
-}
-
-/*
- * Our Chal in the Status for the server's SyncHdr, with a fresh nonce for
- * the server's next credentials (stored now: it is being sent).  The type
- * is the account's: syncml:auth-MAC for HMAC (DM_Security 5.4).
- */
-static int add_chal(struct dm_session *s, struct syncml_cmd *st)
-{
-	const char *type = s->acc.server.type;
-	struct syncml_msg *m = s->out;
-	char b64[DM_B64_CAP(NONCE_LEN)];
-	uint8_t n[NONCE_LEN];
-
-	st->has_chal = true;
-	st->chal.format = syncml_strdup(m, "b64");
-	if (is_type(type, "BASIC")) {
-		st->chal.type = syncml_strdup(m, AUTH_BASIC);
-		return st->chal.type ? 0 : -ENOMEM;
-	}
-	st->chal.type = syncml_strdup(m, is_type(type, "HMAC") ? AUTH_MAC :
-					 AUTH_MD5);
-	if (dm_nonce_generate(n, sizeof(n)) < 0 ||
-	    dm_b64_encode(b64, sizeof(b64), n, sizeof(n)) < 0)
-		return -EIO;
-	st->chal.next_nonce = syncml_strdup(m, b64);
-	if (!st->chal.next_nonce || !st->chal.type)
-		return -ENOMEM;
-	snprintf(s->acc.server.data, sizeof(s->acc.server.data), "%s", b64);
-	store_nonce(s, "SRVCRED", b64);
-	return 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -367,9 +248,10 @@ static int seal_out(struct dm_session *s)
 	snprintf(id, sizeof(id), "%u", ++s->msg_id);
 	if (syncml_set_str(s->out, &s->out->hdr.msg_id, id) < 0)
 		return -ENOMEM;
-	if (s->want_chal && s->hdr_st && (r = add_chal(s, s->hdr_st)) < 0)
+	if (s->want_chal && s->hdr_st &&
+	    (r = dm_creds_chal(&s->cr, s->out, s->hdr_st)) < 0)
 		return r;
-	return put_cred(s, &s->out->hdr);
+	return dm_creds_put(&s->cr, s->out);
 }
 
 static void post_done(void *arg, int err, const char *msg,
@@ -380,11 +262,9 @@ static void send_message(struct dm_session *s)
 {
 	struct syncml_buf buf = { 0 };
 	const char *ct = s->cfg.format == SYNCML_WBXML ? CT_WBXML : CT_XML;
-	const struct dm_account_auth *a = &s->acc.client;
 	size_t max = s->server_max_msg ? s->server_max_msg : SIZE_MAX;
 	char hmac[512];
 	const char *hdr = NULL;
-	uint8_t nonce[128];
 	bool final;
 	int r;
 
@@ -409,12 +289,9 @@ static void send_message(struct dm_session *s)
 		       s->msg_id, strerror(-r));
 		return;
 	}
-	if (hmac_account(a)) {
-		/* DM_Security 5.4: on every message once in use */
-		r = dm_hmac_header(hmac, sizeof(hmac), a->name, a->secret,
-				   nonce, client_nonce(s, nonce, sizeof(nonce)),
-				   buf.p, buf.len);
-		OPENSSL_cleanse(nonce, sizeof(nonce));
+	if (dm_creds_hmac(&s->cr, false)) {
+		r = dm_creds_hmac_header(&s->cr, buf.p, buf.len, hmac,
+					 sizeof(hmac));
 		if (r < 0) {
 			syncml_buf_free(&buf);
 			finish(s, DM_RESULT_AUTH, "cannot make the HMAC: %s",
@@ -502,31 +379,9 @@ static int package1(struct dm_session *s)
 /* ------------------------------------------------------------------------ */
 /* User-interaction alerts (DM Protocol 1.2 clause 10, RepPro 6.6.2)        */
 
-/* Look up option key=value in the first item of a UI alert ("DR=1&..."). */
-static void alert_option(const struct syncml_cmd *c, const char *key,
-			 char *out, size_t cap)
-{
-	const struct syncml_item *it = c->items;
-	const char *p, *e;
-	size_t kl = strlen(key);
-
-	*out = 0;
-	if (!it || !it->data.p)
-		return;
-	for (p = (const char *)it->data.p; p && *p; p = e ? e + 1 : NULL) {
-		e = strchr(p, '&');
-		if (!strncmp(p, key, kl) && p[kl] == '=') {
-			size_t n = e ? (size_t)(e - p) - kl - 1 : strlen(p + kl + 1);
-
-			snprintf(out, cap, "%.*s", (int)n, p + kl + 1);
-			return;
-		}
-	}
-}
-
 /*
- * The answer to a user-interaction alert, from the agent or by policy.
- * A confirmation refused is 304, the other questions cancelled are 214.
+ * The answer to a user-interaction alert, from the agent or by policy
+ * (dm/ui.c builds it).
  */
 static struct syncml_cmd *ui_alert(struct dm_session *s,
 				   const struct syncml_cmd *c,
@@ -534,67 +389,23 @@ static struct syncml_cmd *ui_alert(struct dm_session *s,
 {
 	bool yes = v == DM_UI_POLICY ? s->cfg.alerts == DM_ALERTS_ACCEPT :
 		   v == DM_UI_ACCEPT;
-	const char *text = c->items && c->items->next && c->items->next->data.p ?
-			   (const char *)c->items->next->data.p : "";
-	struct syncml_cmd *st;
-	struct syncml_item *it;
-	char dr[64];
 
 	log_notice(LOG_DM, "session %s: %s alert %u \"%.80s\" %s%s", s->sid,
-		   s->acc.server_id, c->code, text,
+		   s->acc.server_id, c->code, dm_ui_text(c),
 		   yes ? "accepted" : "refused",
 		   v == DM_UI_POLICY ? " by policy" : " by the UI agent");
-	switch (c->code) {
-	case SYNCML_ALERT_DISPLAY:
-		return dm_exec_status(s->ex, c->cmd_id, "Alert", NULL, NULL,
-				      DM_ST_OK);
-	case SYNCML_ALERT_CONFIRM:
-		return dm_exec_status(s->ex, c->cmd_id, "Alert", NULL, NULL,
-				      yes ? DM_ST_OK : DM_ST_NOT_MODIFIED);
-	default:
-		if (!yes)
-			return dm_exec_status(s->ex, c->cmd_id, "Alert", NULL,
-					      NULL, DM_ST_CANCELLED);
-		st = dm_exec_status(s->ex, c->cmd_id, "Alert", NULL, NULL,
-				    DM_ST_OK);
-		if (answer) {
-			snprintf(dr, sizeof(dr), "%s", answer);
-		} else {
-			alert_option(c, "DR", dr, sizeof(dr));
-			if (!*dr && c->code != SYNCML_ALERT_TEXT_INPUT)
-				snprintf(dr, sizeof(dr), "1");
-		}
-		it = st ? syncml_item_add(s->out, st) : NULL;
-		if (!it || syncml_set_data(s->out, &it->data, dr, strlen(dr),
-					   false) < 0)
-			return NULL;
-		return st;
-	}
+	return dm_ui_answer(s->ex, c, yes, answer);
 }
 
 /* Hand a UI alert to the agent: true when its answer will come later. */
 static bool ui_ask(struct dm_session *s, const struct syncml_cmd *c)
 {
-	const char *choices[32];
-	const struct syncml_item *it;
+	const char *choices[DM_UI_MAX_CHOICES];
 	struct dm_ui_request r;
-	char maxdt[16];
-	size_t n = 0;
 
 	if (!s->cfg.ui)
 		return false;
-	memset(&r, 0, sizeof(r));
-	r.code = c->code;
-	it = c->items;
-	r.options = it && it->data.p ? (const char *)it->data.p : "";
-	it = it ? it->next : NULL;
-	r.text = it && it->data.p ? (const char *)it->data.p : "";
-	for (it = it ? it->next : NULL; it && n < 32; it = it->next)
-		choices[n++] = it->data.p ? (const char *)it->data.p : "";
-	r.choices = choices;
-	r.nchoices = n;
-	alert_option(c, "MAXDT", maxdt, sizeof(maxdt));
-	r.timeout = (unsigned)strtoul(maxdt, NULL, 10);
+	dm_ui_request_of(c, &r, choices);
 	if (s->cfg.ui(s->arg, s, &r) < 0)
 		return false;
 	s->ui_cmd = c;
@@ -605,61 +416,6 @@ static bool ui_ask(struct dm_session *s, const struct syncml_cmd *c)
 
 /* ------------------------------------------------------------------------ */
 /* The server's messages                                                    */
-
-/*
- * Is the server who it says?  The Status code for its SyncHdr: 212 the
- * first time, 200 after, 401 wrong, 407 missing.  HMAC is checked on every
- * message (DM_Security 5.4: "it MUST be used for all subsequent messages"),
- * with the nonce we gave it last; Cred once.  After a resync the zero
- * nonce is also accepted until the server has proven itself
- * (DM_Notification 5.1).
- */
-static unsigned check_server(struct dm_session *s, const struct syncml_msg *in,
-			     const struct dm_http_response *resp)
-{
-	const struct dm_account_auth *a = &s->acc.server;
-	const struct syncml_hdr *h = &in->hdr;
-	static const uint8_t zero[DM_NONCE_ZERO_LEN];
-	uint8_t nonce[128];
-	size_t nl = nonce_bytes(a->data, nonce, sizeof(nonce));
-	bool retry_zero = s->cfg.resync && !s->server_authed;
-	struct dm_hmac mac;
-	int r;
-
-	if (!*a->type) {
-		s->server_authed = true;	/* nothing to prove */
-		return DM_ST_OK;
-	}
-	if (s->server_authed && !hmac_account(a))
-		r = 0;
-	else if (hmac_account(a)) {
-		/* 5.4: a missing header or userid counts as a failed
-		 * authentication */
-		if (!resp->hmac || dm_hmac_parse(resp->hmac, &mac) < 0)
-			return DM_ST_INVALID_CRED;
-		r = dm_hmac_verify(&mac, a->name, a->secret, nonce, nl,
-				   resp->body, resp->len);
-		if (r == -EACCES && retry_zero)
-			r = dm_hmac_verify(&mac, a->name, a->secret, zero,
-					   sizeof(zero), resp->body, resp->len);
-	} else {
-		if (!h->has_cred || !h->cred.data.p)
-			return DM_ST_MISSING_CRED;
-		r = dm_cred_check(h->cred.meta.type,
-				  (const char *)h->cred.data.p, a->name,
-				  a->secret, nonce, nl);
-		if (r == -EACCES && retry_zero)
-			r = dm_cred_check(h->cred.meta.type,
-					  (const char *)h->cred.data.p, a->name,
-					  a->secret, zero, sizeof(zero));
-	}
-	if (r < 0)
-		return DM_ST_INVALID_CRED;
-	if (s->server_authed)
-		return DM_ST_OK;
-	s->server_authed = true;
-	return DM_ST_AUTH_ACCEPTED;
-}
 
 static const struct syncml_cmd *find_hdr_status(const struct syncml_msg *in)
 {
@@ -687,12 +443,12 @@ static enum hdr_verdict hdr_status(struct dm_session *s,
 		return HDR_ACCEPTED;
 	}
 	if (nn && *nn)
-		client_nonce_from(s, nn, trusted);
+		dm_creds_next_nonce(&s->cr, nn, trusted);
 	switch (c->code) {
 	case DM_ST_AUTH_ACCEPTED:
 		/* "no further authentication is needed for the remainder
 		 * of the DM session"; a NextNonce is for the next one */
-		s->client_done = true;
+		s->cr.done = true;
 		/* fall through */
 	case DM_ST_OK:
 		/* 200: "the same credentials MUST be sent within the next
@@ -702,7 +458,7 @@ static enum hdr_verdict hdr_status(struct dm_session *s,
 		return HDR_ACCEPTED;
 	case DM_ST_INVALID_CRED:
 	case DM_ST_MISSING_CRED:
-		s->client_done = false;
+		s->cr.done = false;
 		if (++s->client_fails > s->cfg.auth_retries) {
 			finish(s, DM_RESULT_AUTH,
 			       "the server refused our credentials (%u)",
@@ -738,7 +494,7 @@ static int answer_hdr(struct dm_session *s, const struct syncml_msg *in,
 			 "(resynchronisation)", s->sid);
 		s->resync_chal_due = false;
 		s->want_chal = true;
-	} else if (hmac_account(&s->acc.server) && !s->package1) {
+	} else if (dm_creds_hmac(&s->cr, true) && !s->package1) {
 		/*
 		 * DM_Security 5.4.4: a new nonce for every message.  Only
 		 * once our own credentials were accepted: a server that is
@@ -951,13 +707,9 @@ static void handle_message(struct dm_session *s, const struct syncml_msg *in,
 				    MIN_MSG_SIZE : in->hdr.meta.max_msg_size;
 	if (!follow_resp_uri(s, in->hdr.resp_uri))
 		return;
-	code = check_server(s, in, resp);
+	code = dm_creds_check_server(&s->cr, in, resp->hmac, resp->body,
+				     resp->len);
 	trusted = dm_status_ok(code);
-	if (trusted && s->client_nonce_unsaved) {
-		/* the nonce a stranger gave: stored now it is no stranger */
-		store_nonce(s, "CLCRED", s->acc.client.data);
-		s->client_nonce_unsaved = false;
-	}
 	if (code == DM_ST_AUTH_ACCEPTED && s->cfg.resync)
 		s->resync_chal_due = true;
 	v = hdr_status(s, find_hdr_status(in), trusted);
@@ -987,7 +739,7 @@ static void handle_message(struct dm_session *s, const struct syncml_msg *in,
 		 * may try again, a bounded number of times.  Its commands
 		 * are not executed either way.
 		 */
-		if (hmac_account(&s->acc.server) ||
+		if (dm_creds_hmac(&s->cr, true) ||
 		    ++s->server_fails > s->cfg.auth_retries) {
 			abort_session(s, DM_RESULT_AUTH,
 				      "the server's credentials were refused");
@@ -1129,7 +881,7 @@ struct dm_session *dm_session_start(const struct dm_session_cfg *cfg,
 	s->cfg.devid = s->devid;
 	dm_notification_session_id_str(cfg->session_id, s->sid);
 	snprintf(s->url, sizeof(s->url), "%s", s->acc.addr);
-	s->zero_nonce = cfg->resync;
+	dm_creds_init(&s->cr, cfg->tree, &s->acc, cfg->resync);
 	if (cfg->report) {
 		s->report = *cfg->report;
 		s->cfg.report = &s->report;
