@@ -345,6 +345,46 @@ stop_mm_mock() {
 # monitors_agree SIGNAL TEXT JSON: a text and a --json monitor show the same
 # signals (name and path) in the same order from the first SIGNAL on.  Each
 # monitor subscribes on its own, so what came before may differ.
+# start_monitor NAME [OPTIONS...]: dmscgwctl [OPTIONS] monitor writing
+# $T/NAME (stdout) and $T/NAME.err, its pid in MON_PID; returns once it
+# listens (its "monitoring" line), so no signal sent after is missed.
+start_monitor() {
+	local name=$1
+	shift
+	"$CTL" "$@" monitor >"$T/$name" 2>"$T/$name.err" &
+	MON_PID=$!
+	PIDS+=("$MON_PID")
+	wait_for 10 grep -q "^monitoring org.dmscgw1$" "$T/$name.err" ||
+		bail "monitor $name did not start"
+}
+
+# monitor_barrier FILE...: every signal the daemon sent so far has reached
+# these monitors.  A reload with the same file changes nothing but emits
+# State "reloading" then "running"; signals from one sender arrive in
+# order, so once each monitor shows the new "running", all earlier ones
+# are there too.
+monitor_barrier() {
+	local f n=()
+	for f in "$@"; do
+		n+=("$(count_lines "$f" 'State(=|":)"running"')")
+	done
+	"$CTL" reload >/dev/null 2>&1	# a refused file emits them too
+	local i=0
+	for f in "$@"; do
+		wait_count 10 "$f" 'State(=|":)"running"' $((n[i] + 1)) || return 1
+		i=$((i + 1))
+	done
+}
+
+# monitor_quiet NAME...: their stderr holds only the "monitoring" line
+monitor_quiet() {
+	local n
+	for n in "$@"; do
+		[ "$(grep -cv "^monitoring org.dmscgw1$" "$T/$n.err")" -eq 0 ] ||
+			return 1
+	done
+}
+
 monitors_agree() {
 	python3 -c "
 import json,sys

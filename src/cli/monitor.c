@@ -320,6 +320,13 @@ int monitor_verb(struct ctl *c, int argc, char **argv)
 		return r;
 	}
 	c->answered = true;
+	/*
+	 * Ready: every signal the daemon sends from now on is printed.  On
+	 * stderr, so stdout stays one line per signal; scripts wait for it
+	 * instead of guessing how long the match rules take.
+	 */
+	fprintf(stderr, "monitoring %s\n", DMSCGW_SERVICE);
+	fflush(stderr);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = monitor_on_signal;

@@ -15,8 +15,7 @@ start_daemon
 start_vuicc --scws "$SP" --scws "$SP" --www "$T/www"
 wait_listening "$SP"
 CTL=$top_builddir/dmscgwctl
-"$CTL" monitor >"$T/mon.txt" 2>&1 &
-PIDS+=($!)
+start_monitor mon.txt
 
 check "GET / over IPv4 is the card's page, byte-exact" \
 	bash -c "curl -sf http://127.0.0.1:$SP/ -o '$T/got4' && cmp '$T/got4' '$T/www/index.html'"

@@ -28,9 +28,8 @@ check "... says so" contains "$out" "dmscgw is not running"
 check "... says no owner on the system bus" contains "$out" "dmscgw is not running (no owner of org.dmscgw1 on the system bus)"
 start_daemon
 wait_for 10 busctl --system status org.dmscgw1 >/dev/null 2>&1 || bail "no daemon on the bus"
-$CTL monitor >"$T/mon.txt" 2>"$T/mon.err" & MON=$!; PIDS+=($MON)
-$CTL --json monitor >"$T/mon.json" 2>"$T/mon.jerr" & MONJ=$!; PIDS+=($MONJ)
-sleep 0.5
+start_monitor mon.txt; MON=$MON_PID
+start_monitor mon.json --json; MONJ=$MON_PID
 out=$($CTL status); rc=$?
 check "status: exit 0" test $rc -eq 0
 out=$($CTL --json status)
@@ -116,12 +115,12 @@ if id nobody >/dev/null 2>&1; then
 	out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups $CTL reload 2>&1); rc=$?; echo "$out" | diag
 	check "reload as nobody: exit 1, AccessDenied" test $rc -eq 1
 fi
-sleep 0.3
+monitor_barrier "$T/mon.txt" "$T/mon.json" || not_ok "both monitors saw the barrier"
 kill -INT $MON; wait $MON; rc=$?
 check "monitor exits 0 on SIGINT" test $rc -eq 0
 kill -TERM $MONJ; wait $MONJ; rc=$?
 check "monitor --json exits 0 on SIGTERM" test $rc -eq 0
-diag "$T/mon.txt"; diag "$T/mon.err"
+diag "$T/mon.txt"; diag "$T/mon.txt.err"
 check "monitor: CardInserted" grep -q '^CardInserted /org/dmscgw1/card/1 "Virtual PCD 00 00"$' "$T/mon.txt"
 check "monitor: ProactiveCommand 05" grep -q '^ProactiveCommand /org/dmscgw1/card/1 type=05 result=00$' "$T/mon.txt"
 check "monitor: ProactiveCommand 27" grep -q '^ProactiveCommand /org/dmscgw1/card/1 type=27 result=00$' "$T/mon.txt"
@@ -136,7 +135,7 @@ for l in open(sys.argv[1]): json.loads(l); n+=1
 assert n > 5, n" "$T/mon.json"
 check "both monitors show the same signals from CardInserted on" \
 	monitors_agree CardInserted "$T/mon.txt" "$T/mon.json"
-check "monitors were quiet on stderr" test ! -s "$T/mon.err" -a ! -s "$T/mon.jerr"
+check "monitors said only that they listen, on stderr" monitor_quiet mon.txt mon.json
 stop_daemon
 out=$($CTL status 2>&1); rc=$?
 check "status after stop: exit 3" test $rc -eq 3

@@ -33,7 +33,9 @@ path_of() { local p=${1#o \"}; echo "${p%\"}"; }
 # every signal the mock sends, one per line (interface member args)
 dbus-monitor --system "type='signal',sender='$MM'" >"$T/signals.log" 2>>"$T/monitor.log" &
 PIDS+=($!)
-sleep 0.3
+# it prints the bus's NameAcquired only from its main loop, after its
+# match rules (or BecomeMonitor) are in place
+wait_for 10 grep -q "member=NameAcquired" "$T/signals.log" || bail "dbus-monitor did not start"
 sig_count() { count_lines "$T/signals.log" "$1"; }
 # signal_has INTERFACE MEMBER TEXT...: a signal seen with all the TEXTs in it
 signal_has() {
