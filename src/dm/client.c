@@ -150,10 +150,11 @@ static void save(struct dm_client *dc)
 		dm_store_save(dc->conf, dc->tree);
 }
 
-static void session_changed(void *arg, struct dm_session *s)
+static int session_changed(void *arg, struct dm_session *s)
 {
 	(void)s;
 	save(arg);
+	return 0;
 }
 
 static void remember(struct dm_client *dc, const struct dm_session_info *i)

@@ -7,6 +7,8 @@
  *   AWAITING_ANSWER  a message posted, waiting for the server's answer
  *   CHALLENGED       the server refused our credentials: sending again
  *   AWAITING_UI      a user-interaction alert waits for the UI agent
+ *   SAVING           the tree is being made durable before our message
+ *                    (or the end of the session) acknowledges it
  *   ABORTING         our Alert 1223 posted
  *   DONE             finished, with a result
  *
@@ -48,6 +50,7 @@ enum state {
 	S_AWAITING_ANSWER,
 	S_CHALLENGED,
 	S_AWAITING_UI,
+	S_SAVING,
 	S_ABORTING,
 	S_DONE,
 };
@@ -58,6 +61,7 @@ static const char *const state_names[] = {
 	[S_AWAITING_ANSWER] = "awaiting-answer",
 	[S_CHALLENGED] = "challenged",
 	[S_AWAITING_UI] = "awaiting-ui",
+	[S_SAVING] = "saving",
 	[S_ABORTING] = "aborting",
 	[S_DONE] = "finished",
 };
@@ -103,6 +107,13 @@ struct dm_session {
 	bool cancel;			/* dm_session_cancel: abort when we can */
 	char cancel_why[80];
 	struct dm_generic_alert report;
+	/* a message that waits for the tree to be on disk */
+	struct syncml_buf held;
+	char held_hmac[512];
+	bool held_has_hmac;
+	bool finish_when_saved;		/* nothing to send: the end, if saved */
+	enum state saving_from;
+	bool save_failed;
 	struct event *kick;
 	dm_session_done_fn *done;
 	dm_session_changed_fn *changed_cb;
@@ -127,6 +138,7 @@ const char *dm_session_result_name(enum dm_session_result r)
 		[DM_RESULT_TRANSPORT] = "transport-failed",
 		[DM_RESULT_PROTOCOL] = "protocol-error",
 		[DM_RESULT_CANCELLED] = "cancelled",
+		[DM_RESULT_SAVE] = "save-failed",
 	};
 
 	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "?";
@@ -162,12 +174,13 @@ static void enter(struct dm_session *s, enum state st)
 	s->state = st;
 }
 
+/* The tree changed: have it saved, not waiting (the session ends). */
 static void note_changed(struct dm_session *s)
 {
 	bool changed = dm_creds_stored(&s->cr);
 
 	if ((dm_exec_changed(s->ex) || changed) && s->changed_cb)
-		s->changed_cb(s->arg, s);
+		(void)s->changed_cb(s->arg, s);
 }
 
 /* End the session; the owner hears of it from the loop, not from here. */
@@ -257,14 +270,58 @@ static int seal_out(struct dm_session *s)
 static void post_done(void *arg, int err, const char *msg,
 		      const struct dm_http_response *resp);
 
-/* Encode and POST our next message: s->out and what the outbox holds. */
+static void save_failed(struct dm_session *s, const char *why);
+
+/*
+ * Whatever acknowledges a change of the tree waits until it is on disk
+ * (the Status of a command, a nonce given, the end of the session): ask
+ * the owner to save.  True when the session waits for dm_session_saved().
+ */
+static bool wait_for_save(struct dm_session *s)
+{
+	bool changed = dm_creds_stored(&s->cr);
+	int r;
+
+	if (!(dm_exec_changed(s->ex) || changed) || !s->changed_cb ||
+	    s->save_failed)
+		return false;
+	r = s->changed_cb(s->arg, s);
+	if (r == 0)
+		return false;
+	s->saving_from = s->state;
+	enter(s, S_SAVING);
+	if (r < 0)
+		dm_session_saved(s, r, strerror(-r));
+	return true;
+}
+
+/* POST the held message. */
+static void post_held(struct dm_session *s)
+{
+	const char *ct = s->cfg.format == SYNCML_WBXML ? CT_WBXML : CT_XML;
+	int r;
+
+	log_debug(LOG_DM, "session %s: message %u, %zu bytes%s", s->sid,
+		  s->msg_id, s->held.len,
+		  dm_outbox_empty(s->ob) ? "" : " (more to come)");
+	if (log_hexdump_enabled(LOG_DM))
+		log_hex(LOG_DM, "DM out", s->held.p, s->held.len);
+	r = s->tr->post(s->http, ct, s->held_has_hmac ? s->held_hmac : NULL,
+			s->held.p, s->held.len, post_done, s);
+	syncml_buf_free(&s->held);
+	memset(&s->held, 0, sizeof(s->held));
+	if (r < 0) {
+		finish(s, DM_RESULT_TRANSPORT, "cannot post: %s", strerror(-r));
+		return;
+	}
+	if (s->state != S_ABORTING && s->state != S_CONNECTING)
+		enter(s, S_AWAITING_ANSWER);
+}
+
+/* Encode our next message, s->out and what the outbox holds; POST it. */
 static void send_message(struct dm_session *s)
 {
-	struct syncml_buf buf = { 0 };
-	const char *ct = s->cfg.format == SYNCML_WBXML ? CT_WBXML : CT_XML;
 	size_t max = s->server_max_msg ? s->server_max_msg : SIZE_MAX;
-	char hmac[512];
-	const char *hdr = NULL;
 	bool final;
 	int r;
 
@@ -279,40 +336,48 @@ static void send_message(struct dm_session *s)
 	 * sender of Alert 1223 includes Final (clause 8).
 	 */
 	final = s->server_closed || s->state == S_ABORTING;
-	r = dm_outbox_encode(s->ob, s->out, s->cfg.format, max, final, &buf);
+	syncml_buf_free(&s->held);
+	memset(&s->held, 0, sizeof(s->held));
+	r = dm_outbox_encode(s->ob, s->out, s->cfg.format, max, final,
+			     &s->held);
 	s->out = NULL;		/* the outbox's now */
 	s->hdr_st = NULL;
-	note_changed(s);	/* a nonce we just gave the server */
 	if (r < 0) {
-		syncml_buf_free(&buf);
 		finish(s, DM_RESULT_PROTOCOL, "cannot encode message %u: %s",
 		       s->msg_id, strerror(-r));
 		return;
 	}
-	if (dm_creds_hmac(&s->cr, false)) {
-		r = dm_creds_hmac_header(&s->cr, buf.p, buf.len, hmac,
-					 sizeof(hmac));
-		if (r < 0) {
-			syncml_buf_free(&buf);
-			finish(s, DM_RESULT_AUTH, "cannot make the HMAC: %s",
-			       strerror(-r));
-			return;
-		}
-		hdr = hmac;
-	}
-	log_debug(LOG_DM, "session %s: message %u, %zu bytes%s", s->sid,
-		  s->msg_id, buf.len,
-		  dm_outbox_empty(s->ob) ? "" : " (more to come)");
-	if (log_hexdump_enabled(LOG_DM))
-		log_hex(LOG_DM, "DM out", buf.p, buf.len);
-	r = s->tr->post(s->http, ct, hdr, buf.p, buf.len, post_done, s);
-	syncml_buf_free(&buf);
-	if (r < 0) {
-		finish(s, DM_RESULT_TRANSPORT, "cannot post: %s", strerror(-r));
+	s->held_has_hmac = dm_creds_hmac(&s->cr, false);
+	if (s->held_has_hmac &&
+	    (r = dm_creds_hmac_header(&s->cr, s->held.p, s->held.len,
+				      s->held_hmac, sizeof(s->held_hmac))) < 0) {
+		finish(s, DM_RESULT_AUTH, "cannot make the HMAC: %s",
+		       strerror(-r));
 		return;
 	}
-	if (s->state != S_ABORTING && s->state != S_CONNECTING)
-		enter(s, S_AWAITING_ANSWER);
+	s->finish_when_saved = false;
+	if (!wait_for_save(s))
+		post_held(s);
+}
+
+void dm_session_saved(struct dm_session *s, int err, const char *why)
+{
+	if (s->state != S_SAVING)
+		return;
+	enter(s, s->saving_from);
+	if (err) {
+		save_failed(s, why);
+		return;
+	}
+	if (s->finish_when_saved)
+		finish(s, DM_RESULT_OK, NULL);
+	else
+		post_held(s);
+}
+
+bool dm_session_saving(const struct dm_session *s)
+{
+	return s->state == S_SAVING;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -524,6 +589,40 @@ static void abort_session(struct dm_session *s, enum dm_session_result r,
 }
 
 /*
+ * The tree could not be made durable.  The message that would have
+ * acknowledged it is dropped; instead the session ends with Alert 1223
+ * (DM Protocol 1.2 clause 8) and a Status for the server's SyncHdr only,
+ * so the server gets no Status for commands whose effect may be lost: it
+ * must treat them as not done.  Nothing else is saved meanwhile: the
+ * owner retries the save on its own.
+ */
+static void save_failed(struct dm_session *s, const char *why)
+{
+	char err[120];
+
+	snprintf(err, sizeof(err), "the tree could not be saved: %s", why);
+	log_err(LOG_DM, "session %s with %s: %s", s->sid, s->acc.server_id,
+		err);
+	s->save_failed = true;
+	syncml_buf_free(&s->held);
+	memset(&s->held, 0, sizeof(s->held));
+	if (s->finish_when_saved || !s->in || s->state == S_ABORTING) {
+		finish(s, DM_RESULT_SAVE, "%s", err);
+		return;
+	}
+	s->msg_id--;		/* the dropped message never went */
+	dm_outbox_clear(s->ob);
+	syncml_msg_free(s->out);
+	s->out = NULL;
+	if (new_out(s) < 0 || answer_hdr(s, s->in, DM_ST_OK) < 0) {
+		nomem(s);
+		return;
+	}
+	s->want_chal = false;	/* no new nonce that could not be kept */
+	abort_session(s, DM_RESULT_SAVE, err);
+}
+
+/*
  * Execute the server's commands from s->next_cmd on.  Returns 1 when a UI
  * alert went to the agent (the rest waits for its answer), 0 when done,
  * -ENOMEM.
@@ -617,7 +716,6 @@ static void answer(struct dm_session *s)
 	const struct syncml_msg *in = s->in;
 	struct syncml_cmd *al;
 
-	note_changed(s);
 	if (aborted_by_server(s->next_cmd)) {
 		/* clause 8: a client receiving 1223 SHOULD NOT respond */
 		finish(s, DM_RESULT_ABORTED, "aborted by the server");
@@ -640,7 +738,9 @@ static void answer(struct dm_session *s)
 		 */
 		syncml_msg_free(s->out);
 		s->out = NULL;
-		finish(s, DM_RESULT_OK, NULL);
+		s->finish_when_saved = true;
+		if (!wait_for_save(s))
+			finish(s, DM_RESULT_OK, NULL);
 		return;
 	}
 	if (!s->server_closed && !next_message_request(in) &&
@@ -948,6 +1048,7 @@ void dm_session_free(struct dm_session *s)
 	syncml_msg_free(s->out);
 	dm_outbox_free(s->ob);
 	dm_exec_free(s->ex);
+	syncml_buf_free(&s->held);
 	syncml_msg_free(s->in);
 	if (s->psk) {
 		OPENSSL_cleanse(s->psk, s->cfg.psk_len);

@@ -40,6 +40,7 @@ enum dm_session_result {
 	DM_RESULT_TRANSPORT,	/* connection, TLS, HTTP failure or time-out */
 	DM_RESULT_PROTOCOL,	/* malformed or unexpected message */
 	DM_RESULT_CANCELLED,	/* daemon stopping, card gone */
+	DM_RESULT_SAVE,		/* the tree could not be made durable */
 };
 
 const char *dm_session_result_name(enum dm_session_result r);
@@ -123,8 +124,14 @@ struct dm_session_cfg {
 
 /* Called once, when the session has ended (it may be freed from there). */
 typedef void dm_session_done_fn(void *arg, struct dm_session *s);
-/* Called after every server message that changed the tree. */
-typedef void dm_session_changed_fn(void *arg, struct dm_session *s);
+/*
+ * Called when the tree changed (a server message's commands, a nonce),
+ * before anything that acknowledges the change goes to the server: 0 when
+ * it is durable already (or the owner does not keep it), 1 when a save is
+ * under way and dm_session_saved() will say how it went (the session
+ * waits, state "saving"), or a negative errno when it cannot be saved.
+ */
+typedef int dm_session_changed_fn(void *arg, struct dm_session *s);
 
 /* Start: Package#1 goes out from the loop.  NULL with why in err. */
 struct dm_session *dm_session_start(const struct dm_session_cfg *cfg,
@@ -139,6 +146,15 @@ struct dm_session *dm_session_start(const struct dm_session_cfg *cfg,
 void dm_session_ui_answer(struct dm_session *s, enum dm_ui_verdict v,
 			  const char *answer);
 bool dm_session_ui_waiting(const struct dm_session *s);
+
+/*
+ * The save the session waits for is done: err 0, it is on disk; otherwise
+ * why says what failed.  A failed save aborts the session (Alert 1223,
+ * without the Status of what could not be made durable) and it ends as
+ * DM_RESULT_SAVE.  Ignored when the session does not wait.
+ */
+void dm_session_saved(struct dm_session *s, int err, const char *why);
+bool dm_session_saving(const struct dm_session *s);
 
 /*
  * Abort the session as soon as the protocol allows: the Status and
