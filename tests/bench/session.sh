@@ -1,0 +1,205 @@
+#!/bin/bash
+# Benchmark (not a test): one DM session from the notification to its end,
+# provisioning 100 nodes (./Bench, then ./Bench/N1 .. ./Bench/N100: 101
+# Adds), in XML and in WBXML, with the card's DM_SC server over TLS-PSK
+# through BIP (the off-line trigger: the card's Package#0 in terminal server
+# mode, then HTTPS back to the card's --scws-tls channel).
+#
+# One clock, the daemon's CLOCK_REALTIME, for both ends:
+#  start: the pcap APDU trace ([trace] file) record of the FETCH that handed
+#         the daemon the SEND DATA carrying Package#0 (the daemon stamps a
+#         record when the exchange is complete, i.e. when it holds the
+#         notification);
+#  end:   the session's "finished" time in dmscgwctl --json sessions (taken
+#         by the daemon when the session ends).
+# Neither the card log (no timestamps) nor timestamps added by a reader of
+# a growing log (pipe and scheduling delays, two processes) would be as
+# close to the events.
+# APDUs: the trace records from start to end, both included (the Package#0
+# FETCH, its TERMINAL RESPONSE, CLOSE CHANNEL, the TLS session; not the
+# teardown after the end: TLS close_notify, link drop, CLOSE CHANNEL).
+# Bytes: the channel data in the same records, decoded from the trace:
+# "down" = SEND DATA on the SCWS channel (card -> daemon -> HTTPS client),
+# "up" = RECEIVE DATA's TERMINAL RESPONSE channel data (client -> card);
+# TLS bytes only, Package#0 (on its own channel) is not in them.  The
+# daemon's own counters, logged when the link closes ("N bytes in, M out",
+# including the close_notify after the end), are printed to cross-check.
+# Minimum = 2*ceil(down/237) + 2*ceil(up/237) (one FETCH + one TERMINAL
+# RESPONSE per 237 bytes of channel data each way).
+# Runs alternate XML and WBXML BENCH_REPEAT times (3), a fresh pcscd, card
+# and daemon each; medians are printed.  Asserts only that every session
+# finished ok and the card's scenario passed; never timing.
+. "${top_srcdir:-.}/tests/lib.sh"
+
+REPEAT=${BENCH_REPEAT:-3}
+NODES=${BENCH_NODES:-100}
+CTL=$top_builddir/dmscgwctl
+PSK=00112233445566778899aabbccddeeff
+pick_port
+SP=$(another_port)
+start_bus
+: >"$T/results"
+echo "session: load average at start: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs)"
+
+# session_done: the first session in the list has finished
+session_done() {
+	"$CTL" --json sessions 2>/dev/null | python3 -c '
+import json, sys
+s = json.load(sys.stdin)["Sessions"]
+sys.exit(0 if s and s[0]["state"] == "finished" else 1)'
+}
+
+# run FORMAT N: one session, its figures appended to $T/results
+run() {
+	local fmt=$1 n=$2 d i
+	d=$T/$fmt-$n
+	mkdir -p "$d"
+	start_pcscd
+	{
+		echo "dm-server DMSC01 srvpwd"
+		echo "dm-client dmclient clipwd"
+		echo "timeout 120"
+		echo "expect profile *"
+		echo "expect envelope DC*"
+		echo "dm-add ./Bench node - expect 200"
+		for i in $(seq 1 "$NODES"); do
+			echo "dm-add ./Bench/N$i chr value-of-node-number-$i expect 200"
+		done
+		echo "dm-notify"
+		echo "expect tr 8103..4301 82028281 830100 *"
+		echo "expect dm-session alert 1200 format $fmt"
+		echo "expect dm-end completed"
+	} >"$d/card.scn"
+	# no debug logging: a benchmark
+	cat >"$d/dmscgw.conf" <<EOC
+[card]
+reader = Virtual PCD 00 00
+
+[dm]
+state_dir = $d/state
+encoding = $fmt
+
+$(dm_sc_conf "$SP" "$PSK")
+
+[trace]
+file = $d/trace.pcap
+EOC
+	"$DMSCGW" -f -c "$d/dmscgw.conf" >>"$d/dmscgw.log" 2>&1 &
+	DAEMON_PID=$!
+	PIDS+=("$DAEMON_PID")
+	wait_for 10 busctl --system status org.dmscgw1 >/dev/null 2>&1 ||
+		bail "$fmt: the daemon did not come up"
+	"$VUICC" -p "$PORT" -l "$d/card.log" --scws-tls "$SP" --psk-identity dmsc \
+		--psk "$PSK" -v -s "$d/card.scn" >>"$d/vuicc.log" 2>&1 &
+	VUICC_PID=$!
+	PIDS+=("$VUICC_PID")
+	if ! wait_for 180 session_done; then
+		cp "$d"/*.log "$T/"
+		bail "$fmt run $n: the session did not finish"
+	fi
+	"$CTL" --json sessions >"$d/sessions.json"
+	# the card's verdict, and the daemon's counters at the link close
+	wait_for 20 grep -q "all .* steps passed\|failed" "$d/vuicc.log"
+	wait_for 10 grep -q "channel [0-9]*: .*([0-9]* bytes in, [0-9]* out)" "$d/dmscgw.log"
+	stop_vuicc
+	stop_daemon
+	stop_pcscd
+	if ! grep -q "all .* steps passed" "$d/vuicc.log"; then
+		cp "$d"/*.log "$T/"
+		not_ok "$fmt run $n: the card's scenario failed"
+		echo "session: $fmt run $n: FAILED (the card's scenario did not pass)"
+		return
+	fi
+	python3 - "$fmt" "$n" "$d" <<'EOP' >>"$T/results" || { cp "$d"/*.log "$T/"; not_ok "$fmt run $n: the session did not finish ok"; }
+import json, re, struct, sys
+fmt, n, d = sys.argv[1], sys.argv[2], sys.argv[3]
+s = json.load(open(d + "/sessions.json"))["Sessions"][0]
+if s["result"] != "ok":
+    print("session: %s run %s: FAILED: %s %s" % (fmt, n, s["result"], s["error"]), file=sys.stderr)
+    sys.exit(1)
+end = s["finished"]
+
+def ber_len(b, i):
+    if b[i] < 0x80: return b[i], i + 1
+    k = b[i] & 0x7F
+    return int.from_bytes(b[i + 1:i + 1 + k], "big"), i + 1 + k
+
+def tlvs(b):
+    i, out = 0, {}
+    while i + 1 < len(b):
+        t = b[i] & 0x7F
+        l, i = ber_len(b, i + 1)
+        out.setdefault(t, b[i:i + l])
+        i += l
+    return out
+
+raw = open(d + "/trace.pcap", "rb").read()
+magic = struct.unpack_from("=I", raw, 0)[0]
+assert magic == 0xA1B2C3D4, "not a native-order microsecond pcap"
+recs, off = [], 24
+while off + 16 <= len(raw):
+    sec, usec, incl, _ = struct.unpack_from("=IIII", raw, off)
+    p = raw[off + 16 + 20 + 8 + 16:off + 16 + incl]
+    recs.append((sec * 1000000 + usec, p))
+    off += 16 + incl
+
+start = p0ch = None
+down = up = apdus = 0
+for ts, p in recs:
+    ins = p[1]
+    if start is None:
+        if ins == 0x12 and len(p) > 7 and p[5] == 0xD0:
+            l, i = ber_len(p, 6)
+            t = tlvs(p[i:i + l])
+            if t.get(0x01, b"\0\0")[1] == 0x43:	# SEND DATA: Package#0
+                start, p0ch = ts, t[0x02][1]
+        if start is None:
+            continue
+    if ts > end:
+        break
+    apdus += 1
+    if ins == 0x12 and len(p) > 7 and p[5] == 0xD0:
+        l, i = ber_len(p, 6)
+        t = tlvs(p[i:i + l])
+        if t.get(0x01, b"\0\0")[1] == 0x43 and t[0x02][1] != p0ch:
+            down += len(t.get(0x36, b""))
+    elif ins == 0x14:
+        lc = p[4]
+        t = tlvs(p[5:5 + lc])
+        if t.get(0x01, b"\0\0")[1] == 0x42:
+            up += len(t.get(0x36, b""))
+if start is None:
+    print("session: %s run %s: no Package#0 SEND DATA in the trace" % (fmt, n), file=sys.stderr)
+    sys.exit(1)
+log = open(d + "/dmscgw.log").read()
+m = re.findall(r"channel (\d+): [^\n]*\((\d+) bytes in, (\d+) out\)", log)
+daemon = " ".join("channel %s: %s in, %s out" % x for x in m) or "none logged"
+mn = 2 * (-(-down // 237)) + 2 * (-(-up // 237))
+wall = (end - start) / 1e6
+print("session: %s run %s: %.3f s, %d APDUs, %d bytes down (card->client), %d up, "
+      "minimum %d APDUs, ratio %.2f; %s commands; daemon counters at link close: %s"
+      % (fmt, n, wall, apdus, down, up, mn, apdus / mn, s["commands"], daemon), file=sys.stderr)
+print(fmt, wall, apdus, down, up, mn, apdus / mn)
+EOP
+	ok "$fmt run $n: the session finished ok, the card's scenario passed"
+}
+
+for i in $(seq "$REPEAT"); do
+	run xml "$i"
+	run wbxml "$i"
+done
+echo "session: load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+for fmt in xml wbxml; do
+	awk -v f="$fmt" -v nodes="$NODES" '
+	function median(a, k,   i, j, t) {
+		for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++)
+			if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+		return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+	}
+	$1 == f { k++; w[k] = $2; a[k] = $3; dn[k] = $4; u[k] = $5; m[k] = $6; r[k] = $7 }
+	END {
+		if (!k) { printf "session %s: no run finished\n", f; exit }
+		printf "session %s, %d nodes, median of %d: %.3f s, %d APDUs, %d bytes down, %d up, minimum %d APDUs, ratio %.2f\n", f, nodes, k, median(w, k), median(a, k), median(dn, k), median(u, k), median(m, k), median(r, k)
+	}' "$T/results"
+done
+done_testing >/dev/null || { echo "session: $_failed run(s) failed"; exit 1; }
