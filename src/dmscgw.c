@@ -23,7 +23,6 @@
 #include "cat/cat.h"
 #include "cat/terminal.h"
 #include "conf.h"
-#include "ctl/bus.h"
 #include "ctl/control.h"
 #include "dm/client.h"
 #include "dm/store.h"
@@ -31,6 +30,7 @@
 #include "dm/tree.h"
 #include "log.h"
 #include "trace/trace.h"
+#include "util/sdbus.h"
 #include "wakeup/wakeup.h"
 
 struct daemon {
@@ -50,7 +50,7 @@ struct daemon {
 	struct trace *trace;
 	char trace_path[256];		/* "" when the pcap trace is off */
 	const char *bus_spec;
-	struct bus *bus;
+	struct sdbus *bus;
 	struct control *ctl;
 	const char *state;
 	bool pcscd_up;
@@ -467,7 +467,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (strcmp(d.bus_spec, "none")) {
-		d.bus = bus_open(d.base, d.bus_spec, err, sizeof(err));
+		d.bus = sdbus_open(d.base, d.bus_spec, err, sizeof(err));
 		if (!d.bus && bus_given) {
 			log_err(LOG_CTL, "%s", err);
 			goto out;
@@ -513,7 +513,7 @@ out:
 	pcsc_free(d.pcsc);
 	sms_free(d.sms);
 	control_free(d.ctl);
-	bus_free(d.bus);
+	sdbus_free(d.bus);
 	dm_client_free(d.dm);
 	bip_free(d.bip);
 	if (d.tree) {

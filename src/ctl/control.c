@@ -14,7 +14,6 @@
 #include "card/tlv.h"
 #include "cat/cat.h"
 #include "conf.h"
-#include "ctl/bus.h"
 #include "ctl/agent.h"
 #include "ctl/control.h"
 #include "sms/sms.h"
@@ -22,6 +21,7 @@
 #include "dm/client.h"
 #include "dm/tree.h"
 #include "log.h"
+#include "util/sdbus.h"
 #include "wakeup/wakeup.h"
 
 #define BUS_NAME	"org.dmscgw1"
@@ -56,7 +56,7 @@ struct ctl_card {
 };
 
 struct control {
-	struct bus *bus;
+	struct sdbus *bus;
 	sd_bus *sd;
 	struct cat_engine *cat;
 	struct wakeup *wakeup;
@@ -95,8 +95,7 @@ static struct ctl_card *card_by_path(struct control *ctl, const char *path)
 static void emit(struct control *ctl, const char *path, const char *iface,
 		 const char *prop)
 {
-	sd_bus_emit_properties_changed(ctl->sd, path, iface, prop, NULL);
-	bus_kick(ctl->bus);
+	sdbus_emit_properties_changed(ctl->bus, path, iface, prop, NULL);
 }
 
 static int append_bytes(sd_bus_message *reply, const uint8_t *p, size_t n)
@@ -181,9 +180,9 @@ void control_card_added(struct control *ctl, struct cat *c)
 	for (pp = &ctl->cards; *pp; pp = &(*pp)->next)
 		;
 	*pp = k;
-	sd_bus_emit_object_added(ctl->sd, k->path);
-	sd_bus_emit_signal(ctl->sd, MANAGER_PATH, MANAGER_IFACE, "CardInserted",
-			   "os", k->path, cat_name(c));
+	sdbus_emit_object_added(ctl->bus, k->path);
+	sdbus_emit_signal(ctl->bus, MANAGER_PATH, MANAGER_IFACE, "CardInserted",
+			  "os", k->path, cat_name(c));
 	emit(ctl, MANAGER_PATH, MANAGER_IFACE, "Cards");
 }
 
@@ -193,9 +192,9 @@ void control_card_removed(struct control *ctl, struct cat *c)
 
 	if (!k)
 		return;
-	sd_bus_emit_signal(ctl->sd, MANAGER_PATH, MANAGER_IFACE, "CardRemoved",
-			   "os", k->path, cat_name(c));
-	sd_bus_emit_object_removed(ctl->sd, k->path);
+	sdbus_emit_signal(ctl->bus, MANAGER_PATH, MANAGER_IFACE, "CardRemoved",
+			  "os", k->path, cat_name(c));
+	sdbus_emit_object_removed(ctl->bus, k->path);
 	for (struct ctl_card **pp = &ctl->cards; *pp; pp = &(*pp)->next) {
 		if (*pp == k) {
 			*pp = k->next;
@@ -220,9 +219,8 @@ static void obs_command(void *arg, struct cat *c, uint8_t type, uint8_t result)
 
 	if (!k)
 		return;
-	sd_bus_emit_signal(ctl->sd, k->path, CARD_IFACE, "ProactiveCommand",
-			   "yy", type, result);
-	bus_kick(ctl->bus);
+	sdbus_emit_signal(ctl->bus, k->path, CARD_IFACE, "ProactiveCommand",
+			  "yy", type, result);
 }
 
 static void obs_envelope(void *arg, struct cat *c, uint8_t tag, uint16_t sw)
@@ -232,9 +230,8 @@ static void obs_envelope(void *arg, struct cat *c, uint8_t tag, uint16_t sw)
 
 	if (!k)
 		return;
-	sd_bus_emit_signal(ctl->sd, k->path, CARD_IFACE, "EnvelopeSent",
-			   "yq", tag, sw);
-	bus_kick(ctl->bus);
+	sdbus_emit_signal(ctl->bus, k->path, CARD_IFACE, "EnvelopeSent",
+			  "yq", tag, sw);
 }
 
 static void obs_changed(void *arg, struct cat *c)
@@ -244,9 +241,8 @@ static void obs_changed(void *arg, struct cat *c)
 
 	if (!k)
 		return;
-	sd_bus_emit_properties_changed(ctl->sd, k->path, CARD_IFACE, "Events",
-				       "Timers", "PollInterval", NULL);
-	bus_kick(ctl->bus);
+	sdbus_emit_properties_changed(ctl->bus, k->path, CARD_IFACE, "Events",
+				      "Timers", "PollInterval", NULL);
 }
 
 static void obs_card_up(void *arg, struct cat *c)
@@ -273,11 +269,10 @@ static void channel_changed(void *arg, struct cat *c, uint8_t id,
 	 */
 	if (!strcmp(what, "data"))
 		return;
-	sd_bus_emit_signal(ctl->sd, k->path, CARD_IFACE, "ChannelChanged",
-			   "ys", id, what);
-	sd_bus_emit_properties_changed(ctl->sd, k->path, CARD_IFACE, "Channels",
-				       NULL);
-	bus_kick(ctl->bus);
+	sdbus_emit_signal(ctl->bus, k->path, CARD_IFACE, "ChannelChanged",
+			  "ys", id, what);
+	sdbus_emit_properties_changed(ctl->bus, k->path, CARD_IFACE, "Channels",
+				      NULL);
 }
 
 void control_set_bip(struct control *ctl, struct bip *b)
@@ -294,10 +289,10 @@ static void dm_started(void *arg, const struct dm_session_info *s)
 	struct control *ctl = arg;
 	char server[sizeof(s->server_id)];
 
-	sd_bus_emit_signal(ctl->sd, MANAGER_PATH, MANAGER_IFACE,
-			   "SessionStarted", "uss", s->id,
-			   utf8_text(s->server_id, server, sizeof(server)),
-			   s->trigger ? s->trigger : "");
+	sdbus_emit_signal(ctl->bus, MANAGER_PATH, MANAGER_IFACE,
+			  "SessionStarted", "uss", s->id,
+			  utf8_text(s->server_id, server, sizeof(server)),
+			  s->trigger ? s->trigger : "");
 	emit(ctl, MANAGER_PATH, MANAGER_IFACE, "Sessions");
 }
 
@@ -307,12 +302,12 @@ static void dm_finished(void *arg, const struct dm_session_info *s)
 	char server[sizeof(s->server_id)], error[sizeof(s->error)];
 	const char *result = dm_session_result_name(s->result);
 
-	sd_bus_emit_signal(ctl->sd, MANAGER_PATH, MANAGER_IFACE,
-			   "SessionFinished", "usssu", s->id,
-			   utf8_text(s->server_id, server, sizeof(server)),
-			   result ? result : "",
-			   utf8_text(s->error, error, sizeof(error)),
-			   s->commands);
+	sdbus_emit_signal(ctl->bus, MANAGER_PATH, MANAGER_IFACE,
+			  "SessionFinished", "usssu", s->id,
+			  utf8_text(s->server_id, server, sizeof(server)),
+			  result ? result : "",
+			  utf8_text(s->error, error, sizeof(error)),
+			  s->commands);
 	emit(ctl, MANAGER_PATH, MANAGER_IFACE, "Sessions");
 }
 
@@ -1533,7 +1528,7 @@ static const sd_bus_vtable card_vtable[] = {
 
 /* ------------------------------------------------------------------ */
 
-struct control *control_new(struct bus *bus, struct cat_engine *cat,
+struct control *control_new(struct sdbus *bus, struct cat_engine *cat,
 			    struct wakeup *wakeup, const struct control_ops *ops,
 			    void *arg, char *err, size_t errlen)
 {
@@ -1546,7 +1541,7 @@ struct control *control_new(struct bus *bus, struct cat_engine *cat,
 		return NULL;
 	}
 	ctl->bus = bus;
-	ctl->sd = bus_sd(bus);
+	ctl->sd = sdbus_sd(bus);
 	ctl->cat = cat;
 	ctl->wakeup = wakeup;
 	ctl->ops = ops;
@@ -1585,7 +1580,7 @@ struct control *control_new(struct bus *bus, struct cat_engine *cat,
 		return NULL;
 	}
 	cat_engine_set_observer(cat, &observer, ctl);
-	bus_kick(bus);
+	sdbus_kick(bus);
 	log_info(LOG_CTL, "D-Bus service %s ready", BUS_NAME);
 	return ctl;
 }
