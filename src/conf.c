@@ -11,12 +11,13 @@
 
 #include "conf.h"
 #include "log.h"
-#include "bip/bip.h"
-#include "dm/account.h"
-#include "dm/store.h"
-#include "wakeup/wakeup.h"
 
-enum conf_type { T_STR, T_UINT, T_ENUM, T_MODULES, T_DIGITS, T_CHECKED };
+/*
+ * The generic types only: what a value means to a module (a wake-up
+ * source, an application list, a nonce) is checked by that module, after
+ * the parse, through conf_key_error().
+ */
+enum conf_type { T_STR, T_OPT, T_UINT, T_ENUM, T_MODULES, T_DIGITS, T_HEX };
 
 struct conf_key {
 	const char *section;
@@ -24,10 +25,9 @@ struct conf_key {
 	enum conf_type type;
 	size_t off;
 	size_t size;			/* T_STR: buffer size */
-	unsigned min, max;		/* T_UINT */
+	unsigned min, max;		/* T_UINT, T_DIGITS; T_HEX: bytes */
 	const char *const *names;	/* T_ENUM, NULL-terminated */
 	const char *def;		/* default, as written in the file */
-	int (*check)(const char *v, char *why, size_t whylen);	/* T_CHECKED */
 };
 
 static const char *const share_names[] = { "shared", "exclusive", NULL };
@@ -38,36 +38,26 @@ static const char *const encoding_names[] = { "wbxml", "xml", NULL };
 static const char *const alert_names[] = { "accept", "reject", NULL };
 static const char *const locstat_names[] = { "normal", "limited", "no-service", NULL };
 
-/* [dm_sc] psk_key: 1 to 64 bytes in hex, or empty */
-static int check_psk(const char *v, char *why, size_t whylen)
-{
-	size_t n = strlen(v);
-
-	if (n == 0 || (n % 2 == 0 && n <= 128 &&
-		       strspn(v, "0123456789abcdefABCDEF") == n))
-		return 0;
-	snprintf(why, whylen, "not 1 to 64 bytes in hex");
-	return -EINVAL;
-}
-
 #define STR(s, k, d) { #s, #k, T_STR, offsetof(struct conf, s.k), \
-	sizeof(((struct conf *)0)->s.k), 0, 0, NULL, d, NULL }
+	sizeof(((struct conf *)0)->s.k), 0, 0, NULL, d }
 #define UINT(s, k, lo, hi, d) { #s, #k, T_UINT, offsetof(struct conf, s.k), \
-	0, lo, hi, NULL, d, NULL }
+	0, lo, hi, NULL, d }
 #define ENUM(s, k, n, d) { #s, #k, T_ENUM, offsetof(struct conf, s.k), \
-	0, 0, 0, n, d, NULL }
+	0, 0, 0, n, d }
 #define MODS(s, k, d) { #s, #k, T_MODULES, offsetof(struct conf, s.k), \
-	sizeof(((struct conf *)0)->s.k), 0, 0, NULL, d, NULL }
+	sizeof(((struct conf *)0)->s.k), 0, 0, NULL, d }
 
 /* T_DIGITS: a string of min..max decimal digits */
 #define DIGITS(s, k, lo, hi, d) { #s, #k, T_DIGITS, offsetof(struct conf, s.k), \
-	sizeof(((struct conf *)0)->s.k), lo, hi, NULL, d, NULL }
-/* T_CHECKED: a string validated by a function of the module that uses it */
-#define CHECKED(s, k, fn, d) { #s, #k, T_CHECKED, offsetof(struct conf, s.k), \
-	sizeof(((struct conf *)0)->s.k), 0, 0, NULL, d, fn }
-/* A string that may be empty */
-#define OPT(s, k) { #s, #k, T_CHECKED, offsetof(struct conf, s.k), \
-	sizeof(((struct conf *)0)->s.k), 0, 0, NULL, "", NULL }
+	sizeof(((struct conf *)0)->s.k), lo, hi, NULL, d }
+/* T_HEX: 1 to max bytes in hex, or empty */
+#define HEX(s, k, hi) { #s, #k, T_HEX, offsetof(struct conf, s.k), \
+	sizeof(((struct conf *)0)->s.k), 1, hi, NULL, "" }
+/* A string that may be empty; MOD: one its module checks (conf_key_error) */
+#define OPT(s, k) { #s, #k, T_OPT, offsetof(struct conf, s.k), \
+	sizeof(((struct conf *)0)->s.k), 0, 0, NULL, "" }
+#define MOD(s, k, d) { #s, #k, T_OPT, offsetof(struct conf, s.k), \
+	sizeof(((struct conf *)0)->s.k), 0, 0, NULL, d }
 
 static const struct conf_key keys[] = {
 	MODS(daemon, debug, ""),
@@ -79,8 +69,7 @@ static const struct conf_key keys[] = {
 	UINT(cat, busy_retry, 10, 60000, "100"),
 	UINT(cat, busy_retry_max, 10, 600000, "2000"),
 	UINT(cat, busy_retries, 1, 1000, "50"),
-	CHECKED(wakeup, sources, wakeup_check_sources,
-		"profile-download, timer, location, call-control"),
+	MOD(wakeup, sources, "profile-download, timer, location, call-control"),
 	UINT(wakeup, poll_min, 1, 86400, "5"),
 	UINT(wakeup, poll_max, 1, 86400, "3600"),
 	DIGITS(terminal, imei, 15, 15, "000000000000000"),
@@ -93,7 +82,7 @@ static const struct conf_key keys[] = {
 	UINT(bip, buffer_max, 255, 65535, "16384"),
 	UINT(bip, backlog, 0, 64, "4"),
 	UINT(bip, timeout, 1, 3600, "30"),
-	CHECKED(bip, applications, bip_check_apps, ""),
+	MOD(bip, applications, ""),
 	STR(dm, state_dir, "/var/lib/dmscgw"),
 	OPT(dm, devid),
 	STR(dm, manufacturer, "dmscgw"),
@@ -111,12 +100,12 @@ static const struct conf_key keys[] = {
 	OPT(dm_sc, server_password),
 	OPT(dm_sc, client_name),
 	OPT(dm_sc, client_password),
-	CHECKED(dm_sc, client_nonce, dm_account_check_nonce, ""),
-	CHECKED(dm_sc, server_nonce, dm_account_check_nonce, ""),
+	MOD(dm_sc, client_nonce, ""),
+	MOD(dm_sc, server_nonce, ""),
 	STR(dm_sc, addr, "https://127.0.0.1:4116/OMA/DM"),
-	CHECKED(dm_sc, auth, dm_store_check_auth, "digest"),
+	MOD(dm_sc, auth, "digest"),
 	OPT(dm_sc, psk_identity),
-	CHECKED(dm_sc, psk_key, check_psk, ""),
+	HEX(dm_sc, psk_key, 64),
 	ENUM(modem, enable, yesno_names, "yes"),
 	STR(modem, modem, "first"),
 	ENUM(modem, delete_sms, yesno_names, "yes"),
@@ -124,6 +113,7 @@ static const struct conf_key keys[] = {
 	OPT(trace, udp),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
+_Static_assert(NKEYS <= CONF_MAX_KEYS, "raise CONF_MAX_KEYS in conf.h");
 
 /*
  * Old names still read, with one warning naming the new key.  [dm]
@@ -198,14 +188,19 @@ static int set_value(struct conf *c, const struct conf_key *k, const char *v,
 		strcpy(dst, v);
 		return 0;
 	}
-	case T_CHECKED: {
-		char why[160];
-
+	case T_OPT:
 		if (strlen(v) >= k->size)
 			return fail(ps, "%s.%s: value longer than %zu characters",
 				    k->section, k->name, k->size - 1);
-		if (k->check && k->check(v, why, sizeof(why)) < 0)
-			return fail(ps, "%s.%s: %s", k->section, k->name, why);
+		strcpy(dst, v);
+		return 0;
+	case T_HEX: {
+		size_t n = strlen(v);
+
+		if (n && (n % 2 || n > 2 * k->max || n >= k->size ||
+			  strspn(v, "0123456789abcdefABCDEF") != n))
+			return fail(ps, "%s.%s: not %u to %u bytes in hex",
+				    k->section, k->name, k->min, k->max);
 		strcpy(dst, v);
 		return 0;
 	}
@@ -368,6 +363,7 @@ static int parse_line(struct conf *c, char *line, char *section,
 	if (seen[k - keys])
 		return fail(ps, "%s.%s: set twice", k->section, k->name);
 	seen[k - keys] = true;
+	c->origin.line[k - keys] = ps->line;
 	if (unquote(val, ps) < 0)
 		return -1;
 	return set_value(c, k, val, ps);
@@ -382,6 +378,8 @@ int conf_parse(struct conf *c, const char *name, const char *text, size_t len,
 	bool seen[NKEYS] = { false };
 	size_t pos = 0;
 
+	snprintf(tmp.origin.file, sizeof(tmp.origin.file), "%s", name);
+	memset(tmp.origin.line, 0, sizeof(tmp.origin.line));
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
@@ -411,6 +409,28 @@ int conf_parse(struct conf *c, const char *name, const char *text, size_t len,
 			    tmp.wakeup.poll_min, tmp.wakeup.poll_max);
 	*c = tmp;
 	return 0;
+}
+
+int conf_key_error(const struct conf *c, const char *section, const char *key,
+		   char *err, size_t errlen, const char *fmt, ...)
+{
+	const struct conf_key *k = key_find(section, key);
+	unsigned line = k ? c->origin.line[k - keys] : 0;
+	const char *file = *c->origin.file ? c->origin.file : "defaults";
+	va_list ap;
+	int n;
+
+	if (line)
+		n = snprintf(err, errlen, "%s:%u: %s.%s: ", file, line, section,
+			     key);
+	else
+		n = snprintf(err, errlen, "%s: %s.%s: ", file, section, key);
+	if (n < 0 || (size_t)n >= errlen)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(err + n, errlen - n, fmt, ap);
+	va_end(ap);
+	return -1;
 }
 
 #define CONF_MAX_FILE (1 << 20)
@@ -461,9 +481,10 @@ void conf_dump(const struct conf *c, FILE *f)
 		}
 		switch (k->type) {
 		case T_STR:
+		case T_OPT:
 		case T_MODULES:
 		case T_DIGITS:
-		case T_CHECKED:
+		case T_HEX:
 			/* secrets are not shown, only whether they are set */
 			fprintf(f, "%s = %s\n", k->name,
 				is_secret(k->name) && *p ? "********" : p);

@@ -17,6 +17,9 @@
 #endif
 #define CONF_DEFAULT_PATH SYSCONFDIR "/dmscgw.conf"
 
+/* Keys the table in conf.c may hold (checked there at build time). */
+#define CONF_MAX_KEYS 96
+
 enum conf_share { CONF_SHARE_SHARED, CONF_SHARE_EXCLUSIVE };
 enum conf_proto { CONF_PROTO_ANY, CONF_PROTO_T0, CONF_PROTO_T1 };
 
@@ -93,6 +96,11 @@ struct conf {
 		char file[256];		/* pcap file, empty: none */
 		char udp[128];		/* GSMTAP destination, empty: none */
 	} trace;
+	/* Where each key was set, for conf_key_error(). */
+	struct {
+		char file[256];		/* the name given to conf_parse */
+		unsigned short line[CONF_MAX_KEYS];	/* 0: the default */
+	} origin;
 };
 
 void conf_defaults(struct conf *c);
@@ -107,6 +115,16 @@ int conf_parse(struct conf *c, const char *name, const char *text, size_t len,
 
 /* Read and parse a file; a missing file is an error. */
 int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
+
+/*
+ * What a module's own check (bip_conf_check, wakeup_conf_check...) says
+ * about the value of section.key, as the parser says it: "file:line:
+ * section.key: " and the formatted text in err ("file: " for a default).
+ * Returns -1, for "return conf_key_error(...);".
+ */
+int conf_key_error(const struct conf *c, const char *section, const char *key,
+		   char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
 
 /* Write the effective configuration in dmscgw.conf syntax. */
 void conf_dump(const struct conf *c, FILE *f);

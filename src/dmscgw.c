@@ -23,14 +23,15 @@
 #include "cat/cat.h"
 #include "cat/terminal.h"
 #include "conf.h"
-#include "ctl/bus.h"
 #include "ctl/control.h"
+#include "dm/account.h"
 #include "dm/client.h"
 #include "dm/store.h"
 #include "sms/sms.h"
 #include "dm/tree.h"
 #include "log.h"
 #include "trace/trace.h"
+#include "util/sdbus.h"
 #include "wakeup/wakeup.h"
 
 struct daemon {
@@ -50,7 +51,7 @@ struct daemon {
 	struct trace *trace;
 	char trace_path[256];		/* "" when the pcap trace is off */
 	const char *bus_spec;
-	struct bus *bus;
+	struct sdbus *bus;
 	struct control *ctl;
 	const char *state;
 	bool pcscd_up;
@@ -228,6 +229,31 @@ static int apply_debug(struct daemon *d, const struct conf *c)
 	return 0;
 }
 
+/*
+ * conf.c checks the generic types; what a value means is checked by the
+ * module that reads it, each reporting "file:line: section.key: why".
+ */
+static int (*const conf_checks[])(const struct conf *c, char *err,
+				  size_t errlen) = {
+	wakeup_conf_check,
+	bip_conf_check,
+	dm_account_conf_check,
+	dm_store_conf_check,
+};
+
+/* Defaults, then the file, then each module's check: 0 or -1 with err. */
+static int config_read(struct conf *c, const char *path, char *err,
+		       size_t errlen)
+{
+	conf_defaults(c);
+	if (conf_load(c, path, err, errlen) < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(conf_checks) / sizeof(conf_checks[0]); i++)
+		if (conf_checks[i](c, err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
 static void set_state(struct daemon *d, const char *state)
 {
 	d->state = state;
@@ -242,8 +268,7 @@ static int daemon_reload(struct daemon *d, char *err, size_t errlen)
 
 	sd_notify(0, "RELOADING=1");
 	set_state(d, "reloading");
-	conf_defaults(&next);
-	if (conf_load(&next, d->conf_path, err, errlen) < 0) {
+	if (config_read(&next, d->conf_path, err, errlen) < 0) {
 		log_err(LOG_CONF, "reload failed, keeping the running configuration: %s",
 			err);
 		set_state(d, "running");
@@ -396,8 +421,7 @@ int main(int argc, char **argv)
 	}
 
 	log_init("dmscgw");
-	conf_defaults(&d.conf);
-	if (conf_load(&d.conf, d.conf_path, err, sizeof(err)) < 0) {
+	if (config_read(&d.conf, d.conf_path, err, sizeof(err)) < 0) {
 		fprintf(stderr, "dmscgw: %s\n", err);
 		return 1;
 	}
@@ -467,7 +491,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (strcmp(d.bus_spec, "none")) {
-		d.bus = bus_open(d.base, d.bus_spec, err, sizeof(err));
+		d.bus = sdbus_open(d.base, d.bus_spec, err, sizeof(err));
 		if (!d.bus && bus_given) {
 			log_err(LOG_CTL, "%s", err);
 			goto out;
@@ -513,7 +537,7 @@ out:
 	pcsc_free(d.pcsc);
 	sms_free(d.sms);
 	control_free(d.ctl);
-	bus_free(d.bus);
+	sdbus_free(d.bus);
 	dm_client_free(d.dm);
 	bip_free(d.bip);
 	if (d.tree) {

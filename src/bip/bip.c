@@ -1694,9 +1694,14 @@ static int parse_apps(const char *list, struct bip *b, char *why, size_t whylen)
 	return 0;
 }
 
-int bip_check_apps(const char *list, char *why, size_t whylen)
+int bip_conf_check(const struct conf *c, char *err, size_t errlen)
 {
-	return parse_apps(list, NULL, why, whylen);
+	char why[160];
+
+	if (parse_apps(c->bip.applications, NULL, why, sizeof(why)) < 0)
+		return conf_key_error(c, "bip", "applications", err, errlen,
+				      "%s", why);
+	return 0;
 }
 
 void bip_reconfigure(struct bip *b, const struct conf *c)

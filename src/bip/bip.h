@@ -62,7 +62,7 @@ void bip_set_observer(struct bip *b,
 				      const char *what),
 		      void *arg);
 
-/* Validate the applications list of [bip] (conf.c). */
-int bip_check_apps(const char *list, char *why, size_t whylen);
+/* Check [bip] applications: 0, or -1 with "file:line: key: why" in err. */
+int bip_conf_check(const struct conf *c, char *err, size_t errlen);
 
 #endif

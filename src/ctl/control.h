@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct bus;
+struct sdbus;
 struct cat;
 struct cat_engine;
 struct wakeup;
@@ -32,7 +32,7 @@ struct control_ops {
  * Export the objects and take the name.  Returns NULL with err set when the
  * name cannot be owned (another daemon, or the bus policy says no).
  */
-struct control *control_new(struct bus *bus, struct cat_engine *cat,
+struct control *control_new(struct sdbus *bus, struct cat_engine *cat,
 			    struct wakeup *wakeup, const struct control_ops *ops,
 			    void *arg, char *err, size_t errlen);
 void control_free(struct control *ctl);

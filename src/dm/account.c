@@ -26,19 +26,19 @@
 #define DMSC_BASE	"./DMAcc/" DM_ACCOUNT_DMSC
 #define NONCE_FILE	"dmsc-nonces"
 
-int dm_account_check_nonce(const char *v, char *why, size_t whylen)
+int dm_account_conf_check(const struct conf *c, char *err, size_t errlen)
 {
+	static const char *const keys[] = { "client_nonce", "server_nonce" };
+	const char *v[] = { c->dm_sc.client_nonce, c->dm_sc.server_nonce };
 	uint8_t buf[DM_ACCOUNT_NONCE_MAX];
-	int n;
 
-	if (!*v)
-		return 0;
-	n = dm_b64_decode(buf, sizeof(buf), v, strlen(v));
-	if (n > 0)
-		return 0;
-	snprintf(why, whylen, "not base64 of 1 to %d bytes",
-		 DM_ACCOUNT_NONCE_MAX);
-	return -EINVAL;
+	for (size_t i = 0; i < 2; i++)
+		if (*v[i] && dm_b64_decode(buf, sizeof(buf), v[i],
+					   strlen(v[i])) <= 0)
+			return conf_key_error(c, "dm_sc", keys[i], err, errlen,
+					      "not base64 of 1 to %d bytes",
+					      DM_ACCOUNT_NONCE_MAX);
+	return 0;
 }
 
 /* AAuthType of [dm_sc] auth (DM_StdObj 1.2, DMAcc/<x>/AppAuth/<x>/AAuthType) */

@@ -19,8 +19,11 @@ struct conf;
 /* The largest initial nonce [dm_sc] takes (the Package#0 check's bound). */
 #define DM_ACCOUNT_NONCE_MAX	128
 
-/* [dm_sc] client_nonce, server_nonce: base64 of 1 to 128 bytes, or "". */
-int dm_account_check_nonce(const char *v, char *why, size_t whylen);
+/*
+ * Check [dm_sc] client_nonce and server_nonce (base64 of 1 to 128 bytes, or
+ * ""): 0, or -1 with "file:line: key: why" in err.
+ */
+int dm_account_conf_check(const struct conf *c, char *err, size_t errlen);
 
 /*
  * Make ./DMAcc/DMSC what [dm_sc] says.  Missing: it is created, its

@@ -36,12 +36,14 @@ static void tree_config(const struct conf *c, struct dm_tree_config *tc,
 	tc->hwv = "";
 }
 
-int dm_store_check_auth(const char *v, char *why, size_t whylen)
+int dm_store_conf_check(const struct conf *c, char *err, size_t errlen)
 {
+	const char *v = c->dm_sc.auth;
+
 	if (!strcmp(v, "basic") || !strcmp(v, "digest") || !strcmp(v, "hmac"))
 		return 0;
-	snprintf(why, whylen, "'%.32s' is not one of basic, digest, hmac", v);
-	return -EINVAL;
+	return conf_key_error(c, "dm_sc", "auth", err, errlen,
+			      "'%.32s' is not one of basic, digest, hmac", v);
 }
 
 struct dm_tree *dm_store_open(const struct conf *c, char *err, size_t errlen)

@@ -42,7 +42,7 @@ int dm_saver_flush(struct dm_saver *s);
 /* Finish the writes under way, stop the thread; accepts NULL. */
 void dm_saver_free(struct dm_saver *s);
 
-/* Validate [dm_sc] auth (conf.c). */
-int dm_store_check_auth(const char *v, char *why, size_t whylen);
+/* Check [dm_sc] auth: 0, or -1 with "file:line: key: why" in err. */
+int dm_store_conf_check(const struct conf *c, char *err, size_t errlen);
 
 #endif

@@ -16,7 +16,6 @@
 #include "cat/profile.h"
 #include "card/tlv.h"
 #include "conf.h"
-#include "ctl/bus.h"
 #include "dm/client.h"
 #include "log.h"
 #include "sms/mm.h"
@@ -25,10 +24,11 @@
 #include "sms/wsp.h"
 #include "util/errbuf.h"
 #include "util/hex.h"
+#include "util/sdbus.h"
 #include "wakeup/wakeup.h"
 
 struct sms_service {
-	struct bus *bus;
+	struct sdbus *bus;
 	const struct conf *conf;
 	struct cat_engine *e;
 	struct wakeup *w;
@@ -221,7 +221,7 @@ static void call_verdict(void *arg, int err, const struct cat_cc_answer *a)
 			   "card, hanging up", cc->number);
 		if (cc->s->mm) {
 			mm_call_hangup(cc->s->mm, cc->path);
-			bus_kick(cc->s->bus);	/* from a card's answer */
+			sdbus_kick(cc->s->bus);	/* from a card's answer */
 		}
 	} else if (a->verdict == CAT_CC_ALLOWED_MODIFIED) {
 		log_notice(LOG_SMS, "outgoing call to %s: the card would have "
@@ -425,7 +425,7 @@ static void send_short_message(void *arg, struct cat *c,
 		 cat_name(c), sub.da, data ? "8-bit" : "text",
 		 data ? dlen : strlen(text), data ? "bytes" : "bytes of UTF-8");
 	r = mm_sms_send(s->mm, sub.da, data, dlen, data ? NULL : text, sent, p);
-	bus_kick(s->bus);	/* queued from the card's side, not the bus's */
+	sdbus_kick(s->bus);	/* queued from the card's side, not the bus's */
 	if (r < 0) {
 		p->live = false;
 		cat_respond(c, CAT_RES_NETWORK_UNABLE, (const uint8_t[]){ 0 },
@@ -447,14 +447,14 @@ static void follow(struct sms_service *s)
 	}
 	if (want && !s->mm) {
 		snprintf(s->modem, sizeof(s->modem), "%s", c->modem.modem);
-		s->mm = mm_new(bus_sd(s->bus), s->modem, &mm_ops, s);
+		s->mm = mm_new(sdbus_sd(s->bus), s->modem, &mm_ops, s);
 		if (!s->mm)
 			log_err(LOG_SMS, "cannot follow ModemManager: out of memory");
-		bus_kick(s->bus);
+		sdbus_kick(s->bus);
 	}
 }
 
-struct sms_service *sms_new(struct bus *bus, const struct conf *c,
+struct sms_service *sms_new(struct sdbus *bus, const struct conf *c,
 			    struct cat_engine *e, struct wakeup *w,
 			    struct dm_client *dc)
 {

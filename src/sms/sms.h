@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct bus;
+struct sdbus;
 struct cat_engine;
 struct conf;
 struct dm_client;
@@ -21,7 +21,7 @@ struct wakeup;
 struct sms_service;
 
 /* bus NULL or [modem] enable = no: no modem, SEND SHORT MESSAGE refused. */
-struct sms_service *sms_new(struct bus *bus, const struct conf *c,
+struct sms_service *sms_new(struct sdbus *bus, const struct conf *c,
 			    struct cat_engine *e, struct wakeup *w,
 			    struct dm_client *dc);
 void sms_free(struct sms_service *s);

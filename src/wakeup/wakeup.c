@@ -87,11 +87,15 @@ static int check_one(const char *name, size_t n, void *arg)
 	return 0;
 }
 
-int wakeup_check_sources(const char *list, char *why, size_t whylen)
+int wakeup_conf_check(const struct conf *c, char *err, size_t errlen)
 {
-	struct check_ctx cx = { why, whylen, NULL };
+	char why[160];
+	struct check_ctx cx = { why, sizeof(why), NULL };
 
-	return for_each_name(list, check_one, &cx);
+	if (for_each_name(c->wakeup.sources, check_one, &cx) < 0)
+		return conf_key_error(c, "wakeup", "sources", err, errlen, "%s",
+				      why);
+	return 0;
 }
 
 static void source_set(struct wakeup *w, size_t i, bool on,

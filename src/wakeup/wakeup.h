@@ -38,8 +38,8 @@ struct wakeup_source {
 	void (*card_gone)(void *state, struct cat *c);
 };
 
-/* Validate a `sources` list; on error a message in why. */
-int wakeup_check_sources(const char *list, char *why, size_t whylen);
+/* Check [wakeup] sources: 0, or -1 with "file:line: key: why" in err. */
+int wakeup_conf_check(const struct conf *c, char *err, size_t errlen);
 /* Table access, for --help style listings. */
 const struct wakeup_source *wakeup_source_at(size_t i);
 

@@ -36,6 +36,12 @@ bad '[card]\nretry_min = 10\nretry_max = 5\n' " card.retry_min (10) is larger th
 bad '[wakeup]\nsources = timer,nope\n'  "2: wakeup.sources: unknown wake-up source 'nope' (known: profile-download, timer, location, call-control)"
 bad '[bip]\napplications = 80:7\n'       "2: bip.applications: '80:7' is not PORT:TYPE:NAME (port 1-65535, type in hex)"
 bad '[terminal]\nimei = 1234\n'        "2: terminal.imei: '1234' is not 15 digits"
+# the keys their modules check, still at file:line
+bad '[dm_sc]\nclient_nonce = not*base64\n' "2: dm_sc.client_nonce: not base64 of 1 to 128 bytes"
+bad '[dm_sc]\n\nserver_nonce = QQ=A\n'   "3: dm_sc.server_nonce: not base64 of 1 to 128 bytes"
+bad "[dm_sc]\nserver_nonce = $(printf 'A%.0s' $(seq 1 172))\n" "2: dm_sc.server_nonce: not base64 of 1 to 128 bytes"
+bad '[dm_sc]\nauth = plain\n'            "2: dm_sc.auth: 'plain' is not one of basic, digest, hmac"
+bad '[dm_sc]\npsk_key = abc\n'           "2: dm_sc.psk_key: not 1 to 64 bytes in hex"
 
 # a missing file
 out=$("$DMSCGW" -t -c "$T/none.conf" 2>&1); rc=$?

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,10 +11,10 @@
 
 #include <event2/event.h>
 
-#include "ctl/bus.h"
+#include "util/sdbus.h"
 #include "log.h"
 
-struct bus {
+struct sdbus {
 	struct event_base *base;
 	sd_bus *sd;
 	struct event *io;
@@ -23,10 +24,10 @@ struct bus {
 	bool dead;
 };
 
-static void bus_run(evutil_socket_t fd, short what, void *arg);
+static void sdbus_run(evutil_socket_t fd, short what, void *arg);
 
 /* Re-arm the fd and the timer for what sd-bus wants now. */
-static void bus_arm(struct bus *b)
+static void sdbus_arm(struct sdbus *b)
 {
 	int ev = sd_bus_get_events(b->sd);
 	uint64_t until;
@@ -47,7 +48,7 @@ static void bus_arm(struct bus *b)
 	if (want != b->armed || !event_pending(b->io, EV_READ | EV_WRITE, NULL)) {
 		event_del(b->io);
 		event_assign(b->io, b->base, sd_bus_get_fd(b->sd), want,
-			     bus_run, b);
+			     sdbus_run, b);
 		event_add(b->io, NULL);
 		b->armed = want;
 	}
@@ -66,9 +67,9 @@ static void bus_arm(struct bus *b)
 	}
 }
 
-static void bus_run(evutil_socket_t fd, short what, void *arg)
+static void sdbus_run(evutil_socket_t fd, short what, void *arg)
 {
-	struct bus *b = arg;
+	struct sdbus *b = arg;
 	int r;
 
 	if (b->dead)
@@ -81,19 +82,19 @@ static void bus_run(evutil_socket_t fd, short what, void *arg)
 		b->dead = true;
 		return;
 	}
-	bus_arm(b);
+	sdbus_arm(b);
 }
 
-void bus_kick(struct bus *b)
+void sdbus_kick(struct sdbus *b)
 {
 	if (b && !b->dead)
 		event_active(b->kick, EV_READ, 0);
 }
 
-struct bus *bus_open(struct event_base *base, const char *spec, char *err,
-		     size_t errlen)
+struct sdbus *sdbus_open(struct event_base *base, const char *spec, char *err,
+			 size_t errlen)
 {
-	struct bus *b = calloc(1, sizeof(*b));
+	struct sdbus *b = calloc(1, sizeof(*b));
 	int r;
 
 	if (!b) {
@@ -121,19 +122,19 @@ struct bus *bus_open(struct event_base *base, const char *spec, char *err,
 		free(b);
 		return NULL;
 	}
-	b->io = event_new(base, -1, 0, bus_run, b);
-	b->timer = evtimer_new(base, bus_run, b);
-	b->kick = event_new(base, -1, 0, bus_run, b);
+	b->io = event_new(base, -1, 0, sdbus_run, b);
+	b->timer = evtimer_new(base, sdbus_run, b);
+	b->kick = event_new(base, -1, 0, sdbus_run, b);
 	if (!b->io || !b->timer || !b->kick) {
 		snprintf(err, errlen, "out of memory");
-		bus_free(b);
+		sdbus_free(b);
 		return NULL;
 	}
-	bus_arm(b);
+	sdbus_arm(b);
 	return b;
 }
 
-void bus_free(struct bus *b)
+void sdbus_free(struct sdbus *b)
 {
 	if (!b)
 		return;
@@ -147,7 +148,68 @@ void bus_free(struct bus *b)
 	free(b);
 }
 
-sd_bus *bus_sd(const struct bus *b)
+sd_bus *sdbus_sd(const struct sdbus *b)
 {
 	return b->sd;
+}
+
+int sdbus_emit_signal(struct sdbus *b, const char *path, const char *iface,
+		      const char *member, const char *types, ...)
+{
+	va_list ap;
+	int r;
+
+	if (!b)
+		return 0;
+	va_start(ap, types);
+	r = sd_bus_emit_signalv(b->sd, path, iface, member, types, ap);
+	va_end(ap);
+	sdbus_kick(b);
+	return r;
+}
+
+/* The most property names one change carries. */
+#define SDBUS_MAX_PROPS 16
+
+int sdbus_emit_properties_changed(struct sdbus *b, const char *path,
+				  const char *iface, const char *prop, ...)
+{
+	char *names[SDBUS_MAX_PROPS + 1];
+	size_t n = 0;
+	va_list ap;
+	int r;
+
+	if (!b)
+		return 0;
+	va_start(ap, prop);
+	for (const char *p = prop; p && n < SDBUS_MAX_PROPS;
+	     p = va_arg(ap, const char *))
+		names[n++] = (char *)p;
+	va_end(ap);
+	names[n] = NULL;
+	r = sd_bus_emit_properties_changed_strv(b->sd, path, iface, names);
+	sdbus_kick(b);
+	return r;
+}
+
+static int sdbus_emit_object(struct sdbus *b, const char *path,
+			     int (*emit)(sd_bus *sd, const char *path))
+{
+	int r;
+
+	if (!b)
+		return 0;
+	r = emit(b->sd, path);
+	sdbus_kick(b);
+	return r;
+}
+
+int sdbus_emit_object_added(struct sdbus *b, const char *path)
+{
+	return sdbus_emit_object(b, path, sd_bus_emit_object_added);
+}
+
+int sdbus_emit_object_removed(struct sdbus *b, const char *path)
+{
+	return sdbus_emit_object(b, path, sd_bus_emit_object_removed);
 }
