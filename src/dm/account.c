@@ -20,7 +20,7 @@
 
 #include "conf.h"
 #include "dm/account.h"
-#include "dm/auth.h"
+#include "syncml/auth.h"
 #include "log.h"
 
 #define DMSC_BASE	"./DMAcc/" DM_ACCOUNT_DMSC

@@ -28,10 +28,10 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
-#include "dm/auth.h"
+#include "syncml/auth.h"
 #include "dm/exec.h"
 #include "dm/http.h"
-#include "dm/notification.h"
+#include "syncml/notification.h"
 #include "dm/outbox.h"
 #include "dm/session.h"
 #include "log.h"
@@ -378,7 +378,7 @@ static void post_done(void *arg, int err, const char *msg,
 /* Encode and POST our next message: s->out and what the outbox holds. */
 static void send_message(struct dm_session *s)
 {
-	struct syncml_buf buf = { 0 };
+	struct buf buf = { 0 };
 	const char *ct = s->cfg.format == SYNCML_WBXML ? CT_WBXML : CT_XML;
 	const struct dm_account_auth *a = &s->acc.client;
 	size_t max = s->server_max_msg ? s->server_max_msg : SIZE_MAX;
@@ -404,7 +404,7 @@ static void send_message(struct dm_session *s)
 	s->hdr_st = NULL;
 	note_changed(s);	/* a nonce we just gave the server */
 	if (r < 0) {
-		syncml_buf_free(&buf);
+		buf_free(&buf);
 		finish(s, DM_RESULT_PROTOCOL, "cannot encode message %u: %s",
 		       s->msg_id, strerror(-r));
 		return;
@@ -416,7 +416,7 @@ static void send_message(struct dm_session *s)
 				   buf.p, buf.len);
 		OPENSSL_cleanse(nonce, sizeof(nonce));
 		if (r < 0) {
-			syncml_buf_free(&buf);
+			buf_free(&buf);
 			finish(s, DM_RESULT_AUTH, "cannot make the HMAC: %s",
 			       strerror(-r));
 			return;
@@ -429,7 +429,7 @@ static void send_message(struct dm_session *s)
 	if (log_hexdump_enabled(LOG_DM))
 		log_hex(LOG_DM, "DM out", buf.p, buf.len);
 	r = s->tr->post(s->http, ct, hdr, buf.p, buf.len, post_done, s);
-	syncml_buf_free(&buf);
+	buf_free(&buf);
 	if (r < 0) {
 		finish(s, DM_RESULT_TRANSPORT, "cannot post: %s", strerror(-r));
 		return;

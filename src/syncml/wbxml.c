@@ -25,7 +25,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dm/syncml.h"
+#include "syncml/syncml.h"
 
 /* Global tokens, WBXML 1.3 clause 7.1. */
 #define WB_SWITCH_PAGE	0x00
@@ -309,7 +309,7 @@ syncml_parse_wbxml(const uint8_t *p, size_t len, struct syncml_msg **out,
 static void
 put_u8(struct syncml_writer *w, uint8_t c)
 {
-	syncml_buf_put(w->out, &c, 1);
+	buf_put(w->out, &c, 1);
 }
 
 static void
@@ -363,7 +363,7 @@ syncml_wbxml_text(struct syncml_writer *w, const uint8_t *p, size_t len)
 		return;
 	}
 	put_u8(w, WB_STR_I);
-	syncml_buf_put(w->out, p, len);
+	buf_put(w->out, p, len);
 	put_u8(w, 0);
 }
 
@@ -377,5 +377,5 @@ syncml_wbxml_opaque(struct syncml_writer *w, const uint8_t *p, size_t len)
 	}
 	put_u8(w, WB_OPAQUE);
 	put_mb(w, (uint32_t)len);
-	syncml_buf_put(w->out, p, len);
+	buf_put(w->out, p, len);
 }
