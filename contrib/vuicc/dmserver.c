@@ -28,9 +28,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "dm/auth.h"
-#include "dm/notification.h"
-#include "dm/syncml.h"
+#include "syncml/auth.h"
+#include "syncml/notification.h"
+#include "syncml/syncml.h"
 #include "dmserver.h"
 #include "vuicc.h"
 
@@ -1013,7 +1013,7 @@ reply_send(struct dms *d, struct reply *r, bool package, bool final,
 	enum syncml_format fmt = d->format == DMS_FORMAT_XML ? SYNCML_XML :
 				 d->format == DMS_FORMAT_WBXML ? SYNCML_WBXML :
 				 d->in_fmt;
-	struct syncml_buf out = { 0 };
+	struct buf out = { 0 };
 	struct syncml_cursor cur = { 0, 0 };
 	size_t max = d->client_max ? d->client_max : DMS_OUT_MAX;
 	size_t sent_units, i, n_pkg;
@@ -1025,14 +1025,14 @@ reply_send(struct dms *d, struct reply *r, bool package, bool final,
 	if (e == -E2BIG) {
 		dms_fail(d, "the client's MaxMsgSize %zu is too small for a "
 			 "message", max);
-		syncml_buf_free(&out);
-		out = (struct syncml_buf){ 0 };
+		buf_free(&out);
+		out = (struct buf){ 0 };
 		cur = (struct syncml_cursor){ 0, 0 };
 		e = syncml_encode_split(r->m, fmt, DMS_OUT_MAX, &cur, &out,
 					&done);
 	}
 	if (e < 0) {
-		syncml_buf_free(&out);
+		buf_free(&out);
 		return e;
 	}
 	if (cur.cmd < r->n_status && !done)

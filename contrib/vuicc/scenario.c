@@ -32,8 +32,8 @@
 
 #include "bip.h"
 #include "card/tlv.h"
-#include "dm/auth.h"
-#include "dm/notification.h"
+#include "syncml/auth.h"
+#include "syncml/notification.h"
 #include "dmserver.h"
 #include "scws.h"
 #include "util/hex.h"

@@ -191,41 +191,30 @@ tlv_ctlv_find(const uint8_t *p, size_t len, unsigned tag, struct tlv *t)
 void
 tlv_buf_init(struct tlv_buf *b, uint8_t *p, size_t cap)
 {
-	b->p = p;
-	b->len = 0;
-	b->cap = p != NULL ? cap : 0;
-	b->overflow = false;
+	buf_init_fixed(b, p, cap);
 }
 
 bool
 tlv_buf_ok(const struct tlv_buf *b)
 {
-	return !b->overflow;
+	return buf_ok(b);
 }
 
 /*
- * The overflow flag is sticky and also marks objects the writer cannot
+ * The failure flag is sticky and also marks objects the writer cannot
  * encode (bad tag, length above 83 FF FF FF): the caller checks one flag at
  * the end instead of every call, and never sends a half-built message.
  */
 void
 tlv_put_raw(struct tlv_buf *b, const void *p, size_t len)
 {
-	if (b->overflow)
-		return;
-	if (len > b->cap - b->len) {
-		b->overflow = true;
-		return;
-	}
-	if (len > 0)
-		memcpy(b->p + b->len, p, len);
-	b->len += len;
+	buf_put(b, p, len);
 }
 
 void
 tlv_put_u8(struct tlv_buf *b, uint8_t v)
 {
-	tlv_put_raw(b, &v, 1);
+	buf_put_u8(b, v);
 }
 
 void
@@ -236,7 +225,7 @@ tlv_put_len(struct tlv_buf *b, size_t len)
 
 	n = tlv_len_encode(enc, len);
 	if (n == 0) {
-		b->overflow = true;
+		buf_fail(b);
 		return;
 	}
 	tlv_put_raw(b, enc, n);
@@ -260,7 +249,7 @@ void
 tlv_put_ber(struct tlv_buf *b, uint8_t tag, const void *val, size_t len)
 {
 	if (!tlv_ber_tag_ok(tag)) {
-		b->overflow = true;
+		buf_fail(b);
 		return;
 	}
 	tlv_put_u8(b, tag);
@@ -272,7 +261,7 @@ void
 tlv_put_ctlv(struct tlv_buf *b, uint8_t tag, const void *val, size_t len)
 {
 	if (!tlv_ctlv_tag_ok(tag)) {
-		b->overflow = true;
+		buf_fail(b);
 		return;
 	}
 	tlv_put_u8(b, tag);
@@ -291,7 +280,7 @@ tlv_begin(struct tlv_buf *b, uint8_t tag)
 	size_t mark = b->len;
 
 	if (!tlv_ber_tag_ok(tag)) {
-		b->overflow = true;
+		buf_fail(b);
 		return mark;
 	}
 	tlv_put_u8(b, tag);
@@ -305,28 +294,25 @@ tlv_end(struct tlv_buf *b, size_t mark)
 	size_t start, clen, n, extra;
 	uint8_t enc[4];
 
-	if (b->overflow)
+	if (!buf_ok(b))
 		return;
 	/* A mark that is no open object is a caller bug: fail, do not write. */
 	if (mark > b->len || b->len - mark < 2) {
-		b->overflow = true;
+		buf_fail(b);
 		return;
 	}
 	start = mark + 2;
 	clen = b->len - start;
 	n = tlv_len_encode(enc, clen);
 	if (n == 0) {
-		b->overflow = true;
+		buf_fail(b);
 		return;
 	}
 	extra = n - 1;
 	if (extra > 0) {
-		if (extra > b->cap - b->len) {
-			b->overflow = true;
+		if (buf_extend(b, extra) == NULL)
 			return;
-		}
 		memmove(b->p + start + extra, b->p + start, clen);
-		b->len += extra;
 	}
 	memcpy(b->p + mark + 1, enc, n);
 }

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/buf.h"
+
 struct tlv {
 	unsigned tag;		/* BER: the tag byte(s); C-TLV: tag without CR bit */
 	bool cr;		/* C-TLV only: comprehension required */
@@ -45,15 +47,12 @@ int tlv_len_decode(const uint8_t *p, size_t avail, size_t *len);
 size_t tlv_len_size(size_t len);
 
 /*
- * Writer into a caller-owned buffer.  Writing past cap sets overflow and
- * writes nothing further; check tlv_buf_ok() once at the end.
+ * Writer into a caller-owned array: a fixed util/buf.  Writing past cap, or
+ * an object the writer cannot encode, fails the buffer and writes nothing
+ * further; check tlv_buf_ok() once at the end.  The name struct tlv_buf is
+ * kept for the card and toolkit callers; it is struct buf.
  */
-struct tlv_buf {
-	uint8_t *p;
-	size_t len;
-	size_t cap;
-	bool overflow;
-};
+#define tlv_buf buf
 
 void tlv_buf_init(struct tlv_buf *b, uint8_t *p, size_t cap);
 bool tlv_buf_ok(const struct tlv_buf *b);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The DM_SC account as [dm_sc] says, and the account list.  See account.h.
+ * DM accounts: the DMAcc helpers of the management tree (DM_StdObj 1.2
+ * DMAcc, application w7: dm_tree_account_*, declared in tree.h), then the
+ * DM_SC account as [dm_sc] says and the account list (account.h).
  *
  * [dm_sc] is authoritative for ./DMAcc/DMSC: the administrator's file is
  * the one place its address and credentials are set (OMA-TS-DM_SC 8.1: the
@@ -20,11 +22,236 @@
 
 #include "conf.h"
 #include "dm/account.h"
-#include "dm/auth.h"
+#include "dm/tree_int.h"
+#include "syncml/auth.h"
 #include "log.h"
 
 #define DMSC_BASE	"./DMAcc/" DM_ACCOUNT_DMSC
 #define NONCE_FILE	"dmsc-nonces"
+
+/* ---- DM account (DM_StdObj 1.2 DMAcc, application w7) ---- */
+
+static int
+add_leaf(struct dm_tree *t, const char *base, const char *rel,
+	 enum dm_tree_format format, const char *value)
+{
+	char uri[DM_TREE_MAX_URI + 1];
+	int n = snprintf(uri, sizeof(uri), "%s/%s", base, rel);
+
+	if (n < 0 || (size_t)n >= sizeof(uri))
+		return DM_TREE_URI_TOO_LONG;
+	return tree_add_local(t, uri, format,
+			 format == DM_TREE_FMT_NODE ? NULL : value, NULL);
+}
+
+static int
+account_add_auth(struct dm_tree *t, const char *base, const char *level,
+		 const struct dm_account_auth *au)
+{
+	char b[DM_TREE_MAX_URI + 1];
+	int st, n;
+
+	if (au->type[0] == '\0')
+		return DM_TREE_OK;
+	n = snprintf(b, sizeof(b), "%s/AppAuth/%s", base, level);
+	if (n < 0 || (size_t)n >= sizeof(b))
+		return DM_TREE_URI_TOO_LONG;
+	if ((st = tree_add_local(t, b, DM_TREE_FMT_NODE, NULL, NULL)) != DM_TREE_OK ||
+	    (st = add_leaf(t, b, "AAuthLevel", DM_TREE_FMT_CHR, level)) != DM_TREE_OK ||
+	    (st = add_leaf(t, b, "AAuthType", DM_TREE_FMT_CHR, au->type)) != DM_TREE_OK ||
+	    (st = add_leaf(t, b, "AAuthName", DM_TREE_FMT_CHR, au->name)) != DM_TREE_OK ||
+	    (st = add_leaf(t, b, "AAuthSecret", DM_TREE_FMT_CHR, au->secret)) != DM_TREE_OK)
+		return st;
+	return add_leaf(t, b, "AAuthData", DM_TREE_FMT_B64, au->data);
+}
+
+static int
+account_build(struct dm_tree *t, const char *b, const struct dm_account *a)
+{
+	char port[16];
+	int st;
+
+	if ((st = add_leaf(t, b, "AppID", DM_TREE_FMT_CHR, "w7")) != DM_TREE_OK ||
+	    (st = add_leaf(t, b, "ServerID", DM_TREE_FMT_CHR, a->server_id)) != DM_TREE_OK ||
+	    (st = add_leaf(t, b, "Name", DM_TREE_FMT_CHR, a->name)) != DM_TREE_OK ||
+	    (st = add_leaf(t, b, "PrefConRef", DM_TREE_FMT_CHR, a->pref_con_ref)) != DM_TREE_OK ||
+	    (st = add_leaf(t, b, "AppAddr", DM_TREE_FMT_NODE, NULL)) != DM_TREE_OK ||
+	    (st = add_leaf(t, b, "AppAddr/1", DM_TREE_FMT_NODE, NULL)) != DM_TREE_OK ||
+	    (st = add_leaf(t, b, "AppAddr/1/Addr", DM_TREE_FMT_CHR, a->addr)) != DM_TREE_OK ||
+	    (st = add_leaf(t, b, "AppAddr/1/AddrType", DM_TREE_FMT_CHR,
+			   a->addr_type[0] != '\0' ? a->addr_type : "URI")) != DM_TREE_OK)
+		return st;
+	if (a->port != 0) {
+		snprintf(port, sizeof(port), "%u", a->port);
+		if ((st = add_leaf(t, b, "AppAddr/1/Port", DM_TREE_FMT_NODE, NULL)) != DM_TREE_OK ||
+		    (st = add_leaf(t, b, "AppAddr/1/Port/1", DM_TREE_FMT_NODE, NULL)) != DM_TREE_OK ||
+		    (st = add_leaf(t, b, "AppAddr/1/Port/1/PortNbr", DM_TREE_FMT_INT, port)) != DM_TREE_OK)
+			return st;
+	}
+	if ((st = add_leaf(t, b, "AAuthPref", DM_TREE_FMT_CHR, a->aauth_pref)) != DM_TREE_OK ||
+	    (st = add_leaf(t, b, "AppAuth", DM_TREE_FMT_NODE, NULL)) != DM_TREE_OK ||
+	    (st = account_add_auth(t, b, "CLCRED", &a->client)) != DM_TREE_OK)
+		return st;
+	return account_add_auth(t, b, "SRVCRED", &a->server);
+}
+
+int
+dm_tree_account_add(struct dm_tree *t, const struct dm_account *a)
+{
+	char base[DM_TREE_MAX_URI + 1];
+	struct dm_node *n;
+	char *acl;
+	int st;
+
+	if (tree_name_check(a->id, strnlen(a->id, sizeof(a->id))) != DM_TREE_OK ||
+	    !tree_server_id_valid(a->server_id) || a->port > 65535)
+		return DM_TREE_BAD_REQUEST;
+	snprintf(base, sizeof(base), "./DMAcc/%s", a->id);
+	if ((st = tree_add_local(t, base, DM_TREE_FMT_NODE, NULL, &n)) != DM_TREE_OK)
+		return st;
+	if ((acl = tree_str_fmt("Get=%s&Replace=%s", a->server_id, a->server_id)) == NULL) {
+		st = DM_TREE_FAILED;
+	} else {
+		n->acl = acl;
+		st = account_build(t, base, a);
+	}
+	if (st != DM_TREE_OK) {		/* all or nothing */
+		struct dm_node *parent = n->parent;
+
+		tree_node_unlink(n);
+		t->nodes -= tree_node_free(n);
+		tree_node_touch(parent);
+	}
+	return st;
+}
+
+/* Copy a leaf's text into buf; absent leaves read as "". */
+static int
+leaf_text(const struct dm_node *dir, const char *name, char *buf, size_t cap)
+{
+	const struct dm_node *n = dir != NULL ? tree_child_find(dir, name, strlen(name))
+					      : NULL;
+
+	buf[0] = '\0';
+	if (n == NULL || n->format == DM_TREE_FMT_NODE)
+		return DM_TREE_OK;
+	if (n->len >= cap)
+		return DM_TREE_TOO_LARGE;
+	if (n->len > 0 && memchr(n->value, '\0', n->len) != NULL)
+		return DM_TREE_BAD_REQUEST;
+	if (n->len > 0)
+		memcpy(buf, n->value, n->len);
+	buf[n->len] = '\0';
+	return DM_TREE_OK;
+}
+
+static struct dm_node *
+account_node(const struct dm_tree *t, const char *server_id)
+{
+	struct dm_node *acc = tree_child_find(t->root, "DMAcc", 5), *a, *sid;
+	size_t len = strlen(server_id);
+
+	for (a = acc != NULL ? acc->first : NULL; a != NULL; a = a->next) {
+		sid = tree_child_find(a, "ServerID", 8);
+		if (sid != NULL && sid->len == len &&
+		    memcmp(sid->value, server_id, len) == 0)
+			return a;
+	}
+	return NULL;
+}
+
+static struct dm_node *
+auth_node(const struct dm_node *acc, const char *level)
+{
+	struct dm_node *aa = tree_child_find(acc, "AppAuth", 7), *c, *l;
+	size_t len = strlen(level);
+
+	for (c = aa != NULL ? aa->first : NULL; c != NULL; c = c->next) {
+		l = tree_child_find(c, "AAuthLevel", 10);
+		if (l != NULL && l->len == len && memcmp(l->value, level, len) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+static int
+read_auth(const struct dm_node *acc, const char *level,
+	  struct dm_account_auth *au)
+{
+	const struct dm_node *n = auth_node(acc, level);
+	int st;
+
+	if ((st = leaf_text(n, "AAuthType", au->type, sizeof(au->type))) != DM_TREE_OK ||
+	    (st = leaf_text(n, "AAuthName", au->name, sizeof(au->name))) != DM_TREE_OK ||
+	    (st = leaf_text(n, "AAuthSecret", au->secret, sizeof(au->secret))) != DM_TREE_OK)
+		return st;
+	return leaf_text(n, "AAuthData", au->data, sizeof(au->data));
+}
+
+int
+dm_tree_account_find(struct dm_tree *t, const char *server_id,
+		     struct dm_account *out)
+{
+	const struct dm_node *a, *addr, *port = NULL;
+	char portbuf[16];
+	char *end;
+	unsigned long p;
+	int st;
+
+	memset(out, 0, sizeof(*out));
+	if ((a = account_node(t, server_id)) == NULL)
+		return DM_TREE_NOT_FOUND;
+	addr = tree_child_find(a, "AppAddr", 7);
+	addr = addr != NULL ? addr->first : NULL;
+	if (addr != NULL && (port = tree_child_find(addr, "Port", 4)) != NULL)
+		port = port->first;
+	if (strlen(a->name) >= sizeof(out->id))
+		return DM_TREE_TOO_LARGE;
+	strcpy(out->id, a->name);
+	if ((st = leaf_text(a, "ServerID", out->server_id, sizeof(out->server_id))) != DM_TREE_OK ||
+	    (st = leaf_text(a, "Name", out->name, sizeof(out->name))) != DM_TREE_OK ||
+	    (st = leaf_text(a, "PrefConRef", out->pref_con_ref, sizeof(out->pref_con_ref))) != DM_TREE_OK ||
+	    (st = leaf_text(addr, "Addr", out->addr, sizeof(out->addr))) != DM_TREE_OK ||
+	    (st = leaf_text(addr, "AddrType", out->addr_type, sizeof(out->addr_type))) != DM_TREE_OK ||
+	    (st = leaf_text(port, "PortNbr", portbuf, sizeof(portbuf))) != DM_TREE_OK ||
+	    (st = leaf_text(a, "AAuthPref", out->aauth_pref, sizeof(out->aauth_pref))) != DM_TREE_OK ||
+	    (st = read_auth(a, "CLCRED", &out->client)) != DM_TREE_OK ||
+	    (st = read_auth(a, "SRVCRED", &out->server)) != DM_TREE_OK)
+		return st;
+	if (portbuf[0] != '\0') {
+		errno = 0;
+		p = strtoul(portbuf, &end, 10);
+		if (*end != '\0' || errno != 0 || p > 65535 || portbuf[0] == '-')
+			return DM_TREE_BAD_REQUEST;
+		out->port = (unsigned)p;
+	}
+	return DM_TREE_OK;
+}
+
+int
+dm_tree_account_set_nonce(struct dm_tree *t, const char *server_id,
+			  const char *level, const char *nonce_b64)
+{
+	struct dm_node *a, *au, *d;
+	size_t len = strlen(nonce_b64);
+	int st;
+
+	if ((a = account_node(t, server_id)) == NULL ||
+	    (au = auth_node(a, level)) == NULL)
+		return DM_TREE_NOT_FOUND;
+	if ((d = tree_child_find(au, "AAuthData", 9)) == NULL)
+		return tree_add_node(t, au, "AAuthData", 9, DM_TREE_FMT_B64, NULL,
+				(const uint8_t *)nonce_b64, len, NULL);
+	if ((st = tree_value_check(DM_TREE_FMT_B64, (const uint8_t *)nonce_b64, len)) != DM_TREE_OK)
+		return st;
+	if (tree_set_value(d, (const uint8_t *)nonce_b64, len) < 0)
+		return DM_TREE_FAILED;
+	d->format = DM_TREE_FMT_B64;
+	tree_node_touch(d);
+	return DM_TREE_OK;
+}
+
+/* ---- the DM_SC account ([dm_sc]) and the account list ---- */
 
 int dm_account_conf_check(const struct conf *c, char *err, size_t errlen)
 {

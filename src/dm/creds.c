@@ -8,7 +8,7 @@
 
 #include <openssl/crypto.h>
 
-#include "dm/auth.h"
+#include "syncml/auth.h"
 #include "dm/creds.h"
 #include "dm/exec.h"
 #include "dm/tree.h"

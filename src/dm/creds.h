@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dm/syncml.h"
+#include "syncml/syncml.h"
 
 struct dm_tree;
 struct dm_account;

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "dm/syncml.h"
+#include "syncml/syncml.h"
 
 struct dm_tree;
 struct dm_exec;

@@ -49,6 +49,7 @@
 #include "dm/http.h"
 #include "log.h"
 #include "util/errbuf.h"
+#include "util/hostport.h"
 
 #define DEFAULT_TIMEOUT		30
 #define MAX_TIMEOUT		86400
@@ -127,33 +128,15 @@ static bool path_ok(const char *p, size_t n)
 	return true;
 }
 
-static int parse_port(const char *p, const char *end, uint16_t *port)
-{
-	unsigned long v = 0;
-
-	if (p == end)
-		return 0;		/* "host:" keeps the default */
-	for (; p < end; p++) {
-		if (!isdigit((unsigned char)*p))
-			return -EINVAL;
-		v = v * 10 + (unsigned long)(*p - '0');
-		if (v > 65535)
-			return -EINVAL;
-	}
-	if (v == 0)
-		return -EINVAL;
-	*port = (uint16_t)v;
-	return 0;
-}
-
 /*
  * http[s]://HOST[:PORT][/PATH][?QUERY][#FRAGMENT], HOST a name, an IPv4
  * address or a [v6] literal.  Fills tls, addr, port, hostport, peer, path.
  */
 static int parse_url(struct dm_http *h, const char *url, const char **why)
 {
-	const char *p, *end, *hend, *colon, *frag;
-	char host[260];
+	const char *p, *end, *hend, *frag;
+	struct hostport hp;
+	struct in6_addr a6;
 	size_t n;
 
 	h->port = 80;
@@ -172,53 +155,45 @@ static int parse_url(struct dm_http *h, const char *url, const char **why)
 		*why = "user information in the URL is not supported";
 		return -EINVAL;
 	}
-	if (*p == '[') {
-		struct in6_addr a6;
-
-		hend = memchr(p, ']', (size_t)(end - p));
-		if (!hend || (hend + 1 < end && hend[1] != ':')) {
+	switch (hostport_parse(p, (size_t)(end - p), HOSTPORT_EMPTY_PORT, &hp)) {
+	case HOSTPORT_OK:
+		break;
+	case HOSTPORT_NO_HOST:
+		*why = *p == '[' ? "bad IPv6 literal" : "no host";
+		return -EINVAL;
+	case HOSTPORT_NO_CLOSE_BRACKET:
+	case HOSTPORT_AFTER_BRACKET:
+		*why = "bad IPv6 literal";
+		return -EINVAL;
+	case HOSTPORT_HOST_TOO_LONG:
+		*why = *p == '[' ? "bad IPv6 literal" : "host name too long";
+		return -EINVAL;
+	case HOSTPORT_V6_UNBRACKETED:
+	case HOSTPORT_BAD_PORT:
+		*why = "bad port";
+		return -EINVAL;
+	}
+	if (hp.bracketed) {
+		if (inet_pton(AF_INET6, hp.host, &a6) != 1) {
 			*why = "bad IPv6 literal";
 			return -EINVAL;
 		}
-		n = (size_t)(hend - p - 1);
-		if (n == 0 || n >= sizeof(host)) {
-			*why = "bad IPv6 literal";
-			return -EINVAL;
-		}
-		memcpy(host, p + 1, n);
-		host[n] = '\0';
-		if (inet_pton(AF_INET6, host, &a6) != 1) {
-			*why = "bad IPv6 literal";
-			return -EINVAL;
-		}
-		hend++;
-		colon = hend < end ? hend : NULL;
 	} else {
-		colon = memchr(p, ':', (size_t)(end - p));
-		hend = colon ? colon : end;
-		n = (size_t)(hend - p);
-		if (n == 0 || n >= sizeof(host)) {
-			*why = n ? "host name too long" : "no host";
-			return -EINVAL;
-		}
-		for (const char *c = p; c < hend; c++)
+		for (const char *c = hp.host; *c != '\0'; c++)
 			if (!host_char_ok((unsigned char)*c)) {
 				*why = "bad character in the host name";
 				return -EINVAL;
 			}
-		memcpy(host, p, n);
-		host[n] = '\0';
 	}
-	if (colon && parse_port(colon + 1, end, &h->port) < 0) {
-		*why = "bad port";
-		return -EINVAL;
-	}
+	if (hp.has_port)
+		h->port = hp.port;
+	hend = p + hp.host_span;
 	frag = end + strcspn(end, "#");
 	if (!path_ok(end, (size_t)(frag - end))) {
 		*why = "bad character in the path";
 		return -EINVAL;
 	}
-	h->addr = strdup(host);
+	h->addr = strdup(hp.host);
 	h->hostport = malloc((size_t)(hend - p) + 8);
 	h->peer = malloc((size_t)(hend - p) + 8);
 	/* "?q" alone has an empty path, which HTTP spells "/" */

@@ -166,7 +166,7 @@ static struct syncml_cmd *encoded_cmd(struct dm_outbox *ob,
 
 int dm_outbox_encode(struct dm_outbox *ob, struct syncml_msg *hdr,
 		     enum syncml_format fmt, size_t max, bool final,
-		     struct syncml_buf *out)
+		     struct buf *out)
 {
 	struct syncml_cursor cur = { 0, 0 };
 	struct syncml_cmd **tail, *c;

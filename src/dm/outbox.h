@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "dm/syncml.h"
+#include "syncml/syncml.h"
 
 struct dm_outbox;
 
@@ -41,7 +41,7 @@ int dm_outbox_take(struct dm_outbox *ob, struct syncml_msg *m);
  */
 int dm_outbox_encode(struct dm_outbox *ob, struct syncml_msg *hdr,
 		     enum syncml_format fmt, size_t max, bool final,
-		     struct syncml_buf *out);
+		     struct buf *out);
 
 /* The server took the last message: forget its content. */
 void dm_outbox_ack(struct dm_outbox *ob);

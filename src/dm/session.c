@@ -33,7 +33,7 @@
 #include "dm/creds.h"
 #include "dm/exec.h"
 #include "dm/http.h"
-#include "dm/notification.h"
+#include "syncml/notification.h"
 #include "dm/outbox.h"
 #include "dm/session.h"
 #include "dm/ui.h"
@@ -108,7 +108,7 @@ struct dm_session {
 	char cancel_why[80];
 	struct dm_generic_alert report;
 	/* a message that waits for the tree to be on disk */
-	struct syncml_buf held;
+	struct buf held;
 	char held_hmac[512];
 	bool held_has_hmac;
 	bool finish_when_saved;		/* nothing to send: the end, if saved */
@@ -308,7 +308,7 @@ static void post_held(struct dm_session *s)
 		log_hex(LOG_DM, "DM out", s->held.p, s->held.len);
 	r = s->tr->post(s->http, ct, s->held_has_hmac ? s->held_hmac : NULL,
 			s->held.p, s->held.len, post_done, s);
-	syncml_buf_free(&s->held);
+	buf_free(&s->held);
 	memset(&s->held, 0, sizeof(s->held));
 	if (r < 0) {
 		finish(s, DM_RESULT_TRANSPORT, "cannot post: %s", strerror(-r));
@@ -336,7 +336,7 @@ static void send_message(struct dm_session *s)
 	 * sender of Alert 1223 includes Final (clause 8).
 	 */
 	final = s->server_closed || s->state == S_ABORTING;
-	syncml_buf_free(&s->held);
+	buf_free(&s->held);
 	memset(&s->held, 0, sizeof(s->held));
 	r = dm_outbox_encode(s->ob, s->out, s->cfg.format, max, final,
 			     &s->held);
@@ -604,7 +604,7 @@ static void save_failed(struct dm_session *s, const char *why)
 	log_err(LOG_DM, "session %s with %s: %s", s->sid, s->acc.server_id,
 		err);
 	s->save_failed = true;
-	syncml_buf_free(&s->held);
+	buf_free(&s->held);
 	memset(&s->held, 0, sizeof(s->held));
 	if (s->finish_when_saved || !s->in || s->state == S_ABORTING) {
 		finish(s, DM_RESULT_SAVE, "%s", err);
@@ -1048,7 +1048,7 @@ void dm_session_free(struct dm_session *s)
 	syncml_msg_free(s->out);
 	dm_outbox_free(s->ob);
 	dm_exec_free(s->ex);
-	syncml_buf_free(&s->held);
+	buf_free(&s->held);
 	syncml_msg_free(s->in);
 	if (s->psk) {
 		OPENSSL_cleanse(s->psk, s->cfg.psk_len);

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dm/syncml.h"
+#include "syncml/syncml.h"
 #include "dm/tree.h"
 
 struct event_base;

@@ -96,10 +96,21 @@ struct dm_tree_config {
 };
 
 /* What a Get returns. */
+/*
+ * What dm_tree_get() hands out is borrowed, never copied: type and data
+ * point into the tree (a node's Type and value, or a children list the tree
+ * keeps), or to a constant.  They stay valid until the next call on the
+ * same tree that changes it (Add, Replace, Delete, Copy, Exec, property
+ * Replace, Atomic rollback, the DMAcc helpers, dm_tree_free) or that is
+ * another dm_tree_get / dm_tree_get_for_display (an interior node's list
+ * is replaced by the next Get).  A caller that keeps a value longer, or
+ * interleaves two Gets, copies it first.
+ */
 struct dm_tree_value {
 	enum dm_tree_format format;
 	const char *type;		/* MIME type, "" when none */
-	const uint8_t *data;		/* leaf value; interior: children "a/b/c" */
+	const uint8_t *data;		/* leaf value; interior: children "a/b/c";
+					   not NUL-terminated */
 	size_t len;
 };
 
@@ -124,7 +135,10 @@ int dm_tree_get(struct dm_tree *t, const char *server, const char *uri,
 /* As dm_tree_get, but AAuthSecret leaves read as "********" (for display). */
 int dm_tree_get_for_display(struct dm_tree *t, const char *server,
 			    const char *uri, struct dm_tree_value *out);
-/* Child names joined by '/', malloc'd NUL-terminated into *out; a leaf is 405. */
+/*
+ * Child names joined by '/', malloc'd NUL-terminated into *out (the
+ * caller's, unlike dm_tree_get's list); a leaf is 405.
+ */
 int dm_tree_children(struct dm_tree *t, const char *server, const char *uri,
 		     char **out);
 /*
@@ -189,7 +203,7 @@ int dm_tree_atomic_rollback(struct dm_tree *t);
 bool dm_tree_in_atomic(const struct dm_tree *t);
 
 /*
- * DM account (DM_StdObj 1.2 DMAcc, w7).  The subtree ./DMAcc/<id> gets the
+ * DM account (DM_StdObj 1.2 DMAcc, w7), in account.c.  The subtree ./DMAcc/<id> gets the
  * ACL "Get=<server_id>&Replace=<server_id>".  Secrets are plain text;
  * the nonces (AAuthData) are kept as the base64 text stored in the tree,
  * callers decode them.
@@ -224,8 +238,8 @@ int dm_tree_account_set_nonce(struct dm_tree *t, const char *server_id,
 			      const char *level, const char *nonce_b64);
 
 /*
- * The canonical serialisation (the body of the persistence format); *out is
- * malloc'd.  0 or -ENOMEM.
+ * The file (tree_file.c).  The canonical serialisation (the body of the
+ * persistence format); *out is malloc'd.  0 or -ENOMEM.
  */
 int dm_tree_serialize(const struct dm_tree *t, uint8_t **out, size_t *len);
 

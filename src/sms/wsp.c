@@ -26,6 +26,7 @@
 #include <strings.h>
 
 #include "sms/wsp.h"
+#include "util/cursor.h"
 
 #define WSP_PDU_CONFIRMED_PUSH	0x07
 #define WSP_SHORT_LENGTH_MAX	30	/* 0-30: Short-length */
@@ -33,7 +34,6 @@
 #define WSP_TEXT_MIN		32	/* 32-127: text */
 #define WSP_SHORT_INT		0x80	/* 128-255: Short-integer */
 #define WSP_QUOTE		127	/* Text-string: text >= 128 follows */
-#define WSP_UINTVAR_MAX		5	/* octets, 8.1.2: 32 bits at most */
 
 /* 8.4.2.1: Shift-delimiter, then the page; 1-31 shift to that page. */
 #define WSP_SHIFT_DELIMITER	127
@@ -53,65 +53,11 @@
 /* 140 octets of 8-bit user data fill one SMS, UDH included. */
 #define WSP_SEG_MAX		(WSP_REASM_MAX / 255)
 
-/* Bytes p[pos..len): len is the end of the construct being read. */
-struct wsp_cur {
-	const uint8_t *p;
-	size_t pos, len;
-};
-
-static size_t
-cur_left(const struct wsp_cur *c)
-{
-	return c->len - c->pos;
-}
-
-static int
-cur_byte(struct wsp_cur *c, uint8_t *b)
-{
-	if (c->pos >= c->len)
-		return -EBADMSG;
-	*b = c->p[c->pos++];
-	return 0;
-}
-
-/* The next n bytes as a cursor of their own, and past them here. */
-static int
-cur_sub(struct wsp_cur *c, size_t n, struct wsp_cur *sub)
-{
-	if (n > cur_left(c))
-		return -EBADMSG;
-	sub->p = c->p + c->pos;
-	sub->pos = 0;
-	sub->len = n;
-	c->pos += n;
-	return 0;
-}
-
 /*
- * 8.1.2: 7 bits an octet, most significant first, the top bit set on all
- * but the last.  Six octets, or more than 32 bits, are refused: nothing in
- * a PDU that fits an SMS needs them.
+ * Every read goes through util/cursor.  8.1.2 uintvar is its
+ * cursor_get_uintvar: five octets or 32 bits at most, as nothing in a PDU
+ * that fits an SMS needs more.
  */
-static int
-cur_uintvar(struct wsp_cur *c, uint32_t *out)
-{
-	uint64_t v = 0;
-	uint8_t b;
-	int i;
-
-	for (i = 0; i < WSP_UINTVAR_MAX; i++) {
-		if (cur_byte(c, &b) < 0)
-			return -EBADMSG;
-		v = v << 7 | (b & 0x7Fu);
-		if ((b & 0x80) == 0) {
-			if (v > UINT32_MAX)
-				return -EBADMSG;
-			*out = (uint32_t)v;
-			return 0;
-		}
-	}
-	return -EBADMSG;
-}
 
 /*
  * A NUL-terminated text, into buf (NULL: only skipped).  A text that does
@@ -119,36 +65,32 @@ cur_uintvar(struct wsp_cur *c, uint32_t *out)
  * another.
  */
 static int
-cur_text(struct wsp_cur *c, char *buf, size_t cap)
+cur_text(struct cursor *c, char *buf, size_t cap)
 {
-	const uint8_t *s = c->p + c->pos;
-	const uint8_t *nul = memchr(s, '\0', cur_left(c));
+	const char *s;
 	size_t n;
 
-	if (nul == NULL)
+	if (!cursor_get_cstr(c, &s, &n))
 		return -EBADMSG;
-	n = (size_t)(nul - s);
 	if (buf != NULL) {
 		if (n >= cap)
 			return -EBADMSG;
 		memcpy(buf, s, n + 1);
 	}
-	c->pos += n + 1;
 	return 0;
 }
 
 /* Multi-octet-integer of n (1-30) octets; over 32 bits is refused. */
 static int
-cur_multi_octet(struct wsp_cur *c, size_t n, unsigned *out)
+cur_multi_octet(struct cursor *c, size_t n, unsigned *out)
 {
+	const uint8_t *p;
 	uint64_t v = 0;
-	uint8_t b = 0;
 
-	if (n == 0 || n > cur_left(c))
+	if (n == 0 || !cursor_get_bytes(c, n, &p))
 		return -EBADMSG;
-	while (n-- > 0) {
-		(void)cur_byte(c, &b);
-		v = v << 8 | b;
+	for (size_t i = 0; i < n; i++) {
+		v = v << 8 | p[i];
 		if (v > UINT_MAX)
 			return -EBADMSG;
 	}
@@ -161,13 +103,13 @@ cur_multi_octet(struct wsp_cur *c, size_t n, unsigned *out)
  * Short-length, or Length-quote and a uintvar.  It must fit in c.
  */
 static int
-cur_value_length(struct wsp_cur *c, uint8_t b, size_t *n)
+cur_value_length(struct cursor *c, uint8_t b, size_t *n)
 {
 	uint32_t v = b;
 
-	if (b == WSP_LENGTH_QUOTE && cur_uintvar(c, &v) < 0)
+	if (b == WSP_LENGTH_QUOTE && !cursor_get_uintvar(c, &v))
 		return -EBADMSG;
-	if (v > cur_left(c))
+	if (v > cursor_left(c))
 		return -EBADMSG;
 	*n = v;
 	return 0;
@@ -179,23 +121,24 @@ cur_value_length(struct wsp_cur *c, uint8_t b, size_t *n)
  * Uri-value may start with a Quote, which is not part of it.
  */
 static int
-cur_code_or_text(struct wsp_cur *c, unsigned *code, char *text, size_t cap,
+cur_code_or_text(struct cursor *c, unsigned *code, char *text, size_t cap,
 		 bool quoted)
 {
 	uint8_t b;
 
 	*code = 0;
 	text[0] = '\0';
-	if (cur_byte(c, &b) < 0)
+	if (!cursor_peek_u8(c, &b))
 		return -EBADMSG;
+	if (b >= WSP_TEXT_MIN && b < WSP_SHORT_INT) {
+		if (quoted && b == WSP_QUOTE)
+			cursor_skip(c, 1);
+		return cur_text(c, text, cap);
+	}
+	cursor_skip(c, 1);
 	if (b >= WSP_SHORT_INT) {
 		*code = b & 0x7Fu;
 		return 0;
-	}
-	if (b >= WSP_TEXT_MIN) {
-		if (!quoted || b != WSP_QUOTE)
-			c->pos--;
-		return cur_text(c, text, cap);
 	}
 	if (b > WSP_SHORT_LENGTH_MAX)
 		return -EBADMSG;	/* Length-quote: no integer form */
@@ -204,23 +147,21 @@ cur_code_or_text(struct wsp_cur *c, unsigned *code, char *text, size_t cap,
 
 /* Any value, of any header, in any of the four forms. */
 static int
-cur_skip_value(struct wsp_cur *c)
+cur_skip_value(struct cursor *c)
 {
-	struct wsp_cur sub;
 	size_t n;
 	uint8_t b;
 
-	if (cur_byte(c, &b) < 0)
+	if (!cursor_peek_u8(c, &b))
 		return -EBADMSG;
+	if (b >= WSP_TEXT_MIN && b < WSP_SHORT_INT)
+		return cur_text(c, NULL, 0);
+	cursor_skip(c, 1);
 	if (b >= WSP_SHORT_INT)
 		return 0;
-	if (b >= WSP_TEXT_MIN) {
-		c->pos--;
-		return cur_text(c, NULL, 0);
-	}
-	if (cur_value_length(c, b, &n) < 0)
+	if (cur_value_length(c, b, &n) < 0 || !cursor_skip(c, n))
 		return -EBADMSG;
-	return cur_sub(c, n, &sub);
+	return 0;
 }
 
 /*
@@ -229,24 +170,23 @@ cur_skip_value(struct wsp_cur *c)
  * then parameters, which are skipped with the rest of the value.
  */
 static int
-wsp_content_type(struct wsp_cur *c, struct wsp_push *w)
+wsp_content_type(struct cursor *c, struct wsp_push *w)
 {
-	struct wsp_cur sub;
+	struct cursor sub;
 	size_t n;
 	uint8_t b;
 
-	if (cur_byte(c, &b) < 0)
+	if (!cursor_peek_u8(c, &b))
 		return -EBADMSG;
+	if (b >= WSP_TEXT_MIN && b < WSP_SHORT_INT)
+		return cur_text(c, w->content_type_text,
+				sizeof(w->content_type_text));
+	cursor_skip(c, 1);
 	if (b >= WSP_SHORT_INT) {
 		w->content_type = b & 0x7Fu;
 		return 0;
 	}
-	if (b >= WSP_TEXT_MIN) {
-		c->pos--;
-		return cur_text(c, w->content_type_text,
-				sizeof(w->content_type_text));
-	}
-	if (cur_value_length(c, b, &n) < 0 || cur_sub(c, n, &sub) < 0)
+	if (cur_value_length(c, b, &n) < 0 || !cursor_sub(c, n, &sub))
 		return -EBADMSG;
 	return cur_code_or_text(&sub, &w->content_type, w->content_type_text,
 				sizeof(w->content_type_text), false);
@@ -254,7 +194,7 @@ wsp_content_type(struct wsp_cur *c, struct wsp_push *w)
 
 /* Of several application ids the first counts; the others are skipped. */
 static int
-wsp_app_id(struct wsp_cur *c, struct wsp_push *w)
+wsp_app_id(struct cursor *c, struct wsp_push *w)
 {
 	if (w->has_app_id)
 		return cur_skip_value(c);
@@ -268,17 +208,19 @@ wsp_app_id(struct wsp_cur *c, struct wsp_push *w)
  * application id may come this way too, header name in letters.
  */
 static int
-wsp_app_header(struct wsp_cur *c, struct wsp_push *w)
+wsp_app_header(struct cursor *c, struct wsp_push *w)
 {
-	const char *name = (const char *)c->p + c->pos;
+	const char *name;
+	size_t len;
+	uint8_t b;
 
-	if (cur_text(c, NULL, 0) < 0)
+	if (!cursor_get_cstr(c, &name, &len))
 		return -EBADMSG;
 	if (strcasecmp(name, WSP_HDR_APP_ID_TEXT) == 0 && !w->has_app_id) {
 		w->has_app_id = true;
 		w->app_id = 0;
-		if (c->pos < c->len && c->p[c->pos] == WSP_QUOTE)
-			c->pos++;
+		if (cursor_peek_u8(c, &b) && b == WSP_QUOTE)
+			cursor_skip(c, 1);
 		return cur_text(c, w->app_id_text, sizeof(w->app_id_text));
 	}
 	return cur_text(c, NULL, 0);
@@ -287,18 +229,25 @@ wsp_app_header(struct wsp_cur *c, struct wsp_push *w)
 /*
  * 8.4.2.1 Headers until the end of c.  Codes name header fields of the
  * current code page; only the default page's 0x2F is the application id.
+ * Token-text (32-126) starts an Application-header; 127 is the Shift.
  */
 static int
-wsp_headers(struct wsp_cur *c, struct wsp_push *w)
+wsp_headers(struct cursor *c, struct wsp_push *w)
 {
 	unsigned page = WSP_PAGE_DEFAULT;
 	uint8_t b = 0;
 	int r;
 
-	while (cur_left(c) > 0) {
-		(void)cur_byte(c, &b);
+	while (cursor_peek_u8(c, &b)) {
+		if (b >= WSP_TEXT_MIN && b < WSP_SHIFT_DELIMITER) {
+			r = wsp_app_header(c, w);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		cursor_skip(c, 1);
 		if (b == WSP_SHIFT_DELIMITER) {
-			if (cur_byte(c, &b) < 0 || b == 0)
+			if (!cursor_get_u8(c, &b) || b == 0)
 				return -EBADMSG;
 			page = b;
 			continue;
@@ -309,15 +258,10 @@ wsp_headers(struct wsp_cur *c, struct wsp_push *w)
 		}
 		if (b == 0)
 			return -EBADMSG;	/* no header starts so */
-		if (b < WSP_SHORT_INT) {
-			c->pos--;
-			r = wsp_app_header(c, w);
-		} else if (page == WSP_PAGE_DEFAULT &&
-			   (b & 0x7Fu) == WSP_HDR_APP_ID) {
+		if (page == WSP_PAGE_DEFAULT && (b & 0x7Fu) == WSP_HDR_APP_ID)
 			r = wsp_app_id(c, w);
-		} else {
+		else
 			r = cur_skip_value(c);
-		}
 		if (r < 0)
 			return r;
 	}
@@ -332,7 +276,7 @@ wsp_headers(struct wsp_cur *c, struct wsp_push *w)
 int
 wsp_push_decode(const uint8_t *p, size_t len, struct wsp_push *out)
 {
-	struct wsp_cur c = { p, 0, len }, hdr;
+	struct cursor c, hdr;
 	uint32_t hlen;
 
 	memset(out, 0, sizeof(*out));
@@ -343,13 +287,13 @@ wsp_push_decode(const uint8_t *p, size_t len, struct wsp_push *out)
 	if (out->pdu_type != WSP_PDU_PUSH &&
 	    out->pdu_type != WSP_PDU_CONFIRMED_PUSH)
 		return -EPROTO;
-	c.pos = 2;
-	if (cur_uintvar(&c, &hlen) < 0 || cur_sub(&c, hlen, &hdr) < 0)
+	cursor_init(&c, p + 2, len - 2);
+	if (!cursor_get_uintvar(&c, &hlen) || !cursor_sub(&c, hlen, &hdr))
 		return -EBADMSG;
 	if (wsp_content_type(&hdr, out) < 0 || wsp_headers(&hdr, out) < 0)
 		return -EBADMSG;
-	out->body = p + c.pos;
-	out->body_len = cur_left(&c);
+	out->body = c.pos;
+	out->body_len = cursor_left(&c);
 	return 0;
 }
 

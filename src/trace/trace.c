@@ -40,6 +40,8 @@
 
 #include "trace/trace.h"
 #include "util/errbuf.h"
+#include "util/hostport.h"
+#include "util/io.h"
 
 #define GSMTAP_VERSION		2
 #define GSMTAP_HDR_WORDS	4		/* 16 bytes */
@@ -225,25 +227,6 @@ pcap_hdr_ours(const uint8_t *h)
 }
 
 static int
-write_full(int fd, const uint8_t *p, size_t len, size_t *done)
-{
-	ssize_t n;
-
-	*done = 0;
-	while (*done < len) {
-		n = write(fd, p + *done, len - *done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		*done += (size_t)n;
-	}
-	return 0;
-}
-
-static int
 pread_full(int fd, uint8_t *p, size_t len, off_t off)
 {
 	size_t done = 0;
@@ -359,7 +342,7 @@ trace_pcap_open(struct trace *t, const char *path, char *err, size_t errlen)
 	put32_host(h + 12, 0);			/* sigfigs */
 	put32_host(h + 16, PCAP_SNAPLEN);
 	put32_host(h + 20, LINKTYPE_IPV4);
-	rc = write_full(t->pcap_fd, h, sizeof(h), &done);
+	rc = io_write_all(t->pcap_fd, h, sizeof(h), &done);
 	if (rc < 0) {
 		errbuf_set(err, errlen, "%s: %s", path, strerror(-rc));
 		if (done > 0 && ftruncate(t->pcap_fd, 0) < 0) {
@@ -377,7 +360,7 @@ trace_pcap_write(struct trace *t, const uint8_t *rec, size_t len)
 	size_t done;
 	int rc;
 
-	rc = write_full(t->pcap_fd, rec, len, &done);
+	rc = io_write_all(t->pcap_fd, rec, len, &done);
 	if (rc == 0) {
 		t->pcap_end += (off_t)len;
 		return;
@@ -398,26 +381,6 @@ trace_pcap_write(struct trace *t, const uint8_t *rec, size_t len)
 
 /* --- UDP ----------------------------------------------------------------- */
 
-static int
-trace_parse_port(const char *s, uint16_t *port)
-{
-	unsigned long v = 0;
-
-	if (*s == '\0')
-		return -EINVAL;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		v = v * 10 + (unsigned long)(*s - '0');
-		if (v > 65535)
-			return -EINVAL;
-	}
-	if (v == 0)
-		return -EINVAL;
-	*port = (uint16_t)v;
-	return 0;
-}
-
 /*
  * "A.B.C.D", "A.B.C.D:PORT", "[IPv6]", "[IPv6]:PORT"; numeric only (no name
  * lookup that could block), an IPv6 address always in brackets so that
@@ -427,53 +390,27 @@ static int
 trace_parse_udp(const char *s, struct sockaddr_storage *ss, socklen_t *sslen,
 		char *err, size_t errlen)
 {
-	char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 1];
-	const char *start, *end, *port = NULL, *colon;
+	struct hostport hp;
+	enum hostport_error e;
 	uint16_t pnum = TRACE_GSMTAP_PORT;
-	bool v6 = s[0] == '[';
-	size_t hlen;
+	const char *host = hp.host;
+	bool v6;
 
-	if (v6) {
-		start = s + 1;
-		end = strchr(start, ']');
-		if (end == NULL) {
-			errbuf_set(err, errlen, "UDP address \"%s\": missing "
-				  "']'", s);
-			return -EINVAL;
-		}
-		if (end[1] == ':')
-			port = end + 2;
-		else if (end[1] != '\0') {
-			errbuf_set(err, errlen, "UDP address \"%s\": expected "
-				  "':PORT' after ']'", s);
-			return -EINVAL;
-		}
-	} else {
-		start = s;
-		colon = strchr(s, ':');
-		if (colon != NULL && strchr(colon + 1, ':') != NULL) {
-			errbuf_set(err, errlen, "UDP address \"%s\": an IPv6 "
-				  "address goes in brackets, as in [::1]:%d",
-				  s, TRACE_GSMTAP_PORT);
-			return -EINVAL;
-		}
-		end = colon != NULL ? colon : s + strlen(s);
-		if (colon != NULL)
-			port = colon + 1;
+	e = hostport_parse(s, strlen(s), 0, &hp);
+	if (e == HOSTPORT_V6_UNBRACKETED) {
+		errbuf_set(err, errlen, "UDP address \"%s\": an IPv6 "
+			  "address goes in brackets, as in [::1]:%d",
+			  s, TRACE_GSMTAP_PORT);
+		return -EINVAL;
 	}
-	hlen = (size_t)(end - start);
-	if (hlen == 0 || hlen >= sizeof(host)) {
+	if (e != HOSTPORT_OK) {
 		errbuf_set(err, errlen, "UDP address \"%s\": %s", s,
-			  hlen == 0 ? "no address" : "address too long");
+			  hostport_strerror(e));
 		return -EINVAL;
 	}
-	memcpy(host, start, hlen);
-	host[hlen] = '\0';
-	if (port != NULL && trace_parse_port(port, &pnum) < 0) {
-		errbuf_set(err, errlen, "UDP address \"%s\": the port must be a "
-			  "number from 1 to 65535", s);
-		return -EINVAL;
-	}
+	v6 = hp.bracketed;
+	if (hp.has_port)
+		pnum = hp.port;
 
 	memset(ss, 0, sizeof(*ss));
 	if (!v6) {

@@ -12,19 +12,29 @@
 
 #include "util/hex.h"
 
-static const char hex_digits[] = "0123456789ABCDEF";
-
-char *
-hex_encode(char *out, const uint8_t *p, size_t len)
+static char *
+hex_encode_with(char *out, const uint8_t *p, size_t len, const char *digits)
 {
 	size_t i;
 
 	for (i = 0; i < len; i++) {
-		out[2 * i] = hex_digits[p[i] >> 4];
-		out[2 * i + 1] = hex_digits[p[i] & 0x0F];
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 0x0F];
 	}
 	out[2 * len] = '\0';
 	return out;
+}
+
+char *
+hex_encode(char *out, const uint8_t *p, size_t len)
+{
+	return hex_encode_with(out, p, len, "0123456789ABCDEF");
+}
+
+char *
+hex_encode_lower(char *out, const uint8_t *p, size_t len)
+{
+	return hex_encode_with(out, p, len, "0123456789abcdef");
 }
 
 static int

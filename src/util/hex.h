@@ -10,6 +10,8 @@
  * Returns out.
  */
 char *hex_encode(char *out, const uint8_t *p, size_t len);
+/* The same in lower case, as sha256sum prints digests. */
+char *hex_encode_lower(char *out, const uint8_t *p, size_t len);
 
 /*
  * Decode hex; spaces, tabs and ':' between byte pairs are ignored.  Returns

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "dm/syncml.h"
+#include "syncml/syncml.h"
 
 static double
 now(void)
@@ -86,7 +86,7 @@ static void
 bench(const char *name, const struct syncml_msg *m, enum syncml_format f,
       long iters)
 {
-	struct syncml_buf b = { 0 };
+	struct buf b = { 0 };
 	struct syncml_msg *d;
 	struct syncml_error err;
 	double t0, enc, dec;
@@ -112,7 +112,7 @@ bench(const char *name, const struct syncml_msg *m, enum syncml_format f,
 	       enc * 1e6, (double)len / enc / 1e6, len);
 	printf("%s decode: %.1f \xc2\xb5s/msg (%.1f MB/s)\n", name, dec * 1e6,
 	       (double)len / dec / 1e6);
-	syncml_buf_free(&b);
+	buf_free(&b);
 }
 
 int

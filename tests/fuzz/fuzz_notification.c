@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dm/auth.h"
-#include "dm/notification.h"
+#include "syncml/auth.h"
+#include "syncml/notification.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

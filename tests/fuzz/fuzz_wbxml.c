@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dm/syncml.h"
+#include "syncml/syncml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct syncml_buf w1 = { 0 }, w2 = { 0 }, x = { 0 };
+	struct buf w1 = { 0 }, w2 = { 0 }, x = { 0 };
 	struct syncml_msg *m = NULL, *m2 = NULL, *m3 = NULL;
 	struct syncml_cursor cur = { 0, 0 };
 	struct syncml_error err;
@@ -55,8 +55,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	syncml_msg_free(m);
 	syncml_msg_free(m2);
-	syncml_buf_free(&w1);
-	syncml_buf_free(&w2);
-	syncml_buf_free(&x);
+	buf_free(&w1);
+	buf_free(&w2);
+	buf_free(&x);
 	return 0;
 }

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dm/syncml.h"
+#include "syncml/syncml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct syncml_buf x1 = { 0 }, wb = { 0 }, x2 = { 0 };
+	struct buf x1 = { 0 }, wb = { 0 }, x2 = { 0 };
 	struct syncml_msg *m = NULL, *m2 = NULL;
 	struct syncml_error err;
 	int r;
@@ -37,8 +37,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(x1.len == x2.len && memcmp(x1.p, x2.p, x1.len) == 0);
 	syncml_msg_free(m);
 	syncml_msg_free(m2);
-	syncml_buf_free(&x1);
-	syncml_buf_free(&x2);
-	syncml_buf_free(&wb);
+	buf_free(&x1);
+	buf_free(&x2);
+	buf_free(&wb);
 	return 0;
 }

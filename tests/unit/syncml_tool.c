@@ -15,11 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dm/syncml.h"
+#include "syncml/syncml.h"
 #include "slurp.h"
 
 static int
-spill(const char *path, const struct syncml_buf *b)
+spill(const char *path, const struct buf *b)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "wb");
 
@@ -49,7 +49,7 @@ sniff(const uint8_t *p, size_t len)
 int
 main(int argc, char **argv)
 {
-	struct syncml_buf out = { 0 };
+	struct buf out = { 0 };
 	struct syncml_error err;
 	struct syncml_msg *msg;
 	enum syncml_format in_fmt, out_fmt;
@@ -91,12 +91,12 @@ main(int argc, char **argv)
 	r = syncml_encode(msg, out_fmt, &out);
 	syncml_msg_free(msg);
 	if (r == 0 && out_fmt == SYNCML_XML)
-		syncml_buf_put(&out, "\n", 1);
+		buf_put(&out, "\n", 1);
 	if (r == 0 && out.failed)
 		r = -ENOMEM;
 	if (r == 0)
 		r = spill(dst, &out);
-	syncml_buf_free(&out);
+	buf_free(&out);
 	if (r < 0) {
 		fprintf(stderr, "syncml_tool: %s: %s\n", dst, strerror(-r));
 		return 1;

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dm/auth.h"
+#include "syncml/auth.h"
 #include "util/hex.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dm/notification.h"
+#include "syncml/notification.h"
 #include "util/hex.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))

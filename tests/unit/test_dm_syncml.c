@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dm/syncml.h"
+#include "syncml/syncml.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -145,7 +145,7 @@ static const struct rt_vec rt_vecs[] = {
 
 static void
 encode_ok(const struct syncml_msg *m, enum syncml_format f,
-	  struct syncml_buf *b)
+	  struct buf *b)
 {
 	assert_int_equal(syncml_encode(m, f, b), 0);
 	assert_false(b->failed);
@@ -170,7 +170,7 @@ static void
 test_round_trip(void **state)
 {
 	const struct rt_vec *v = *state;
-	struct syncml_buf x1 = { 0 }, wb = { 0 }, x2 = { 0 }, wb2 = { 0 };
+	struct buf x1 = { 0 }, wb = { 0 }, x2 = { 0 }, wb2 = { 0 };
 	struct syncml_msg *m1, *m2, *m3;
 
 	m1 = parse_ok(SYNCML_XML, v->xml, strlen(v->xml));
@@ -192,10 +192,10 @@ test_round_trip(void **state)
 	syncml_msg_free(m1);
 	syncml_msg_free(m2);
 	syncml_msg_free(m3);
-	syncml_buf_free(&x1);
-	syncml_buf_free(&x2);
-	syncml_buf_free(&wb);
-	syncml_buf_free(&wb2);
+	buf_free(&x1);
+	buf_free(&x2);
+	buf_free(&wb);
+	buf_free(&wb2);
 }
 
 /* Field-level checks on two of the vectors. */
@@ -247,7 +247,7 @@ static void
 test_binary_data(void **state)
 {
 	static const uint8_t bin[] = { 0x00, 0xFF, 0x01, 0x80, 0x3C, 0x00 };
-	struct syncml_buf wb = { 0 }, x = { 0 };
+	struct buf wb = { 0 }, x = { 0 };
 	struct syncml_msg *m = new_msg(), *m2;
 	struct syncml_cmd *c;
 	struct syncml_item *it;
@@ -275,8 +275,8 @@ test_binary_data(void **state)
 	assert_int_equal(syncml_encode(m, SYNCML_WBXML, &x), -EINVAL);
 	syncml_msg_free(m);
 	syncml_msg_free(m2);
-	syncml_buf_free(&wb);
-	syncml_buf_free(&x);
+	buf_free(&wb);
+	buf_free(&x);
 	syncml_msg_free(NULL);
 }
 
@@ -363,7 +363,7 @@ split_all(enum syncml_format f, size_t max, size_t ncmds)
 {
 	struct syncml_msg *m = big_msg(ncmds), *p;
 	struct syncml_cursor cur = { 0, 0 };
-	struct syncml_buf b = { 0 };
+	struct buf b = { 0 };
 	struct syncml_cmd *c;
 	size_t got = 0, msgs = 0, status_seen = 0, nstatus = ncmds / 4;
 	bool done = false, other_seen = false;
@@ -393,7 +393,7 @@ split_all(enum syncml_format f, size_t max, size_t ncmds)
 	assert_int_equal(status_seen, nstatus);
 	assert_true(msgs > 1);
 	assert_int_equal(cur.cmd, syncml_cmd_count(m));
-	syncml_buf_free(&b);
+	buf_free(&b);
 	syncml_msg_free(m);
 }
 
@@ -414,7 +414,7 @@ test_split_fits_one(void **state)
 {
 	struct syncml_msg *m = big_msg(10);
 	struct syncml_cursor cur = { 0, 0 };
-	struct syncml_buf b = { 0 }, whole = { 0 };
+	struct buf b = { 0 }, whole = { 0 };
 	bool done = false;
 
 	encode_ok(m, SYNCML_WBXML, &whole);
@@ -435,8 +435,8 @@ test_split_fits_one(void **state)
 	assert_int_equal(syncml_encode_split(m, SYNCML_WBXML, 40, &cur, &b,
 					     &done), -E2BIG);
 	assert_int_equal(b.len, 0);
-	syncml_buf_free(&b);
-	syncml_buf_free(&whole);
+	buf_free(&b);
+	buf_free(&whole);
 	syncml_msg_free(m);
 }
 
@@ -450,7 +450,7 @@ no_moredata_when_fits(enum syncml_format f, size_t room)
 {
 	struct syncml_msg *m = new_msg(), *p;
 	struct syncml_cursor cur = { 0, 0 };
-	struct syncml_buf b = { 0 }, statuses = { 0 };
+	struct buf b = { 0 }, statuses = { 0 };
 	size_t max;
 	struct syncml_cmd *c;
 	struct syncml_item *it;
@@ -472,7 +472,7 @@ no_moredata_when_fits(enum syncml_format f, size_t room)
 	m->final = true;
 	encode_ok(m, f, &statuses);
 	max = statuses.len + room;
-	syncml_buf_free(&statuses);
+	buf_free(&statuses);
 	c = syncml_cmd_add(m, NULL, SYNCML_RESULTS, "61");
 	c->msg_ref = syncml_strdup(m, "2");
 	c->cmd_ref = syncml_strdup(m, "7");
@@ -499,7 +499,7 @@ no_moredata_when_fits(enum syncml_format f, size_t room)
 	}
 	assert_int_equal(results, 1);
 	assert_int_equal(msgs, 2);
-	syncml_buf_free(&b);
+	buf_free(&b);
 	syncml_msg_free(m);
 }
 
@@ -522,7 +522,7 @@ chunk_object(enum syncml_format f, bool opaque)
 {
 	struct syncml_msg *m = new_msg(), *p;
 	struct syncml_cursor cur = { 0, 0 };
-	struct syncml_buf b = { 0 };
+	struct buf b = { 0 };
 	struct syncml_item *it;
 	struct syncml_cmd *c;
 	uint8_t *obj, *got;
@@ -578,7 +578,7 @@ chunk_object(enum syncml_format f, bool opaque)
 	assert_memory_equal(got, obj, len);
 	free(obj);
 	free(got);
-	syncml_buf_free(&b);
+	buf_free(&b);
 	syncml_msg_free(m);
 }
 
@@ -753,7 +753,7 @@ expect_status(const char *xml, int status)
 {
 	struct syncml_error err;
 	struct syncml_msg *m;
-	struct syncml_buf wb = { 0 };
+	struct buf wb = { 0 };
 
 	assert_int_equal(syncml_parse_xml(xml, strlen(xml), &m, &err),
 			 -EBADMSG);

@@ -21,6 +21,8 @@ test_encode(void **state)
 	assert_string_equal(out, "0001ABCDEFFF");
 	assert_string_equal(hex_encode(out, in, 0), "");
 	assert_string_equal(hex_encode(out, NULL, 0), "");
+	assert_string_equal(hex_encode_lower(out, in, sizeof(in)), "0001abcdefff");
+	assert_string_equal(hex_encode_lower(out, in, 0), "");
 }
 
 static void

@@ -24,8 +24,8 @@
 
 #include <openssl/crypto.h>
 
-#include "dm/auth.h"
-#include "dm/notification.h"
+#include "syncml/auth.h"
+#include "syncml/notification.h"
 
 #define NOTI_VERSION_MAX	0x3FFu		/* 10 bits */
 #define NOTI_UI_MODE_MAX	3u		/* 2 bits */

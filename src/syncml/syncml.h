@@ -12,12 +12,14 @@
  * Ownership: everything hanging off a struct syncml_msg lives in the
  * message's arena and is released by syncml_msg_free().
  */
-#ifndef DMSCGW_DM_SYNCML_H
-#define DMSCGW_DM_SYNCML_H
+#ifndef DMSCGW_SYNCML_SYNCML_H
+#define DMSCGW_SYNCML_SYNCML_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "util/buf.h"
 
 /* Bounds; exceeding one is status 413 (request entity too large). */
 #define SYNCML_MAX_NEST		8	/* Atomic/Sequence nesting */
@@ -262,23 +264,14 @@ int syncml_parse_wbxml(const uint8_t *p, size_t len, struct syncml_msg **out,
 int syncml_parse(enum syncml_format fmt, const uint8_t *p, size_t len,
 		 struct syncml_msg **out, struct syncml_error *err);
 
-/* Growable output buffer; free with syncml_buf_free(). */
-struct syncml_buf {
-	uint8_t *p;
-	size_t len;
-	size_t cap;
-	bool failed;		/* out of memory */
-};
-
-void syncml_buf_free(struct syncml_buf *b);
-
 /*
- * Encode the whole message, appending to out.  0, -ENOMEM, or -EINVAL when
+ * Encode the whole message, appending to out (a util/buf; an empty one
+ * is { 0 }, released with buf_free()).  0, -ENOMEM, or -EINVAL when
  * the message cannot be represented (missing mandatory field; in XML, Data
  * bytes that are not UTF-8 text).
  */
 int syncml_encode(const struct syncml_msg *msg, enum syncml_format fmt,
-		  struct syncml_buf *out);
+		  struct buf *out);
 
 /*
  * MaxMsgSize splitting (DM Protocol 1.2 clause 8.1 / RepPro 1.2 6.4).
@@ -307,21 +300,20 @@ struct syncml_cursor {
 
 int syncml_encode_split(const struct syncml_msg *msg, enum syncml_format fmt,
 			size_t max_size, struct syncml_cursor *cur,
-			struct syncml_buf *out, bool *done);
+			struct buf *out, bool *done);
 
 /* Total commands in send order (top level only). */
 size_t syncml_cmd_count(const struct syncml_msg *msg);
 
-/* ---- encoder back ends (internal to syncml.c, xml.c, wbxml.c) --------- */
+/* ---- encoder back ends (internal to encode.c, xml.c, wbxml.c) --------- */
 
 struct syncml_writer {
-	struct syncml_buf *out;
+	struct buf *out;
 	enum syncml_format fmt;
 	unsigned page;		/* WBXML: current code page */
 	int err;		/* sticky: -ENOMEM or -EINVAL */
 };
 
-void syncml_buf_put(struct syncml_buf *b, const void *p, size_t len);
 void syncml_w_start(struct syncml_writer *w, enum syncml_tag tag);
 void syncml_w_end(struct syncml_writer *w, enum syncml_tag tag);
 void syncml_w_empty(struct syncml_writer *w, enum syncml_tag tag);
@@ -342,4 +334,4 @@ void syncml_wbxml_opaque(struct syncml_writer *w, const uint8_t *p,
 			 size_t len);
 void syncml_wbxml_prolog(struct syncml_writer *w);
 
-#endif /* DMSCGW_DM_SYNCML_H */
+#endif /* DMSCGW_SYNCML_SYNCML_H */

@@ -25,7 +25,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dm/syncml.h"
+#include "syncml/syncml.h"
+#include "util/cursor.h"
 
 /* Global tokens, WBXML 1.3 clause 7.1. */
 #define WB_SWITCH_PAGE	0x00
@@ -47,8 +48,8 @@ static const char *const pubid_strings[] = {
 };
 
 struct wb_reader {
-	const uint8_t *p;
-	size_t len, pos;
+	const uint8_t *base;	/* for the error offset */
+	struct cursor c;
 	const uint8_t *strtbl;
 	size_t strtbl_len;
 	struct syncml_builder *b;
@@ -58,23 +59,7 @@ struct wb_reader {
 static bool
 rd_mb(struct wb_reader *r, uint32_t *v)
 {
-	uint64_t x = 0;
-	size_t n;
-	uint8_t c;
-
-	for (n = 0; n < 5; n++) {
-		if (r->pos >= r->len)
-			return false;
-		c = r->p[r->pos++];
-		x = x << 7 | (c & 0x7F);
-		if (!(c & 0x80)) {
-			if (x > UINT32_MAX)
-				return false;
-			*v = (uint32_t)x;
-			return true;
-		}
-	}
-	return false;
+	return cursor_get_uintvar(&r->c, v);
 }
 
 /* A NUL-terminated string inside [p, p + len); its length, or false. */
@@ -122,12 +107,13 @@ rd_header(struct wb_reader *r)
 	uint32_t version, pubid, index = 0, charset, tlen;
 	size_t i, slen;
 	bool ok = false;
+	uint8_t v8;
 
-	version = r->len > 0 ? r->p[r->pos++] : 0xFFu;
-	if (r->len == 0) {
+	if (!cursor_get_u8(&r->c, &v8)) {
 		FAIL(r, 400, "empty message");
 		return;
 	}
+	version = v8;
 	if (version < 0x01 || version > 0x03) {
 		FAIL(r, 415, "WBXML version 0x%02x", (unsigned)version);
 		return;
@@ -137,14 +123,12 @@ rd_header(struct wb_reader *r)
 		FAIL(r, 400, "truncated or overlong WBXML header");
 		return;
 	}
-	if (tlen > r->len - r->pos) {
+	if (!cursor_get_bytes(&r->c, tlen, &r->strtbl)) {
 		FAIL(r, 400, "string table of %lu bytes past the end",
 		     (unsigned long)tlen);
 		return;
 	}
-	r->strtbl = r->p + r->pos;
 	r->strtbl_len = tlen;
-	r->pos += tlen;
 	if (charset != WB_CHARSET_UTF8 && charset != 0) {
 		FAIL(r, 415, "charset %lu is not UTF-8",
 		     (unsigned long)charset);
@@ -179,18 +163,19 @@ rd_body(struct wb_reader *r)
 	size_t open = 0, slen;
 	bool root_done = false;
 	enum syncml_tag tag;
-	uint8_t t, u[4];
+	uint8_t t, pg, u[4];
+	const char *str;
+	const uint8_t *op;
 	uint32_t v;
 
-	while (r->pos < r->len && !syncml_builder_failed(r->b)) {
-		t = r->p[r->pos++];
+	while (!syncml_builder_failed(r->b) && cursor_get_u8(&r->c, &t)) {
 		switch (t) {
 		case WB_SWITCH_PAGE:
-			if (r->pos >= r->len) {
+			if (!cursor_get_u8(&r->c, &pg)) {
 				FAIL(r, 400, "truncated SWITCH_PAGE");
 				break;
 			}
-			page = r->p[r->pos++];
+			page = pg;
 			if (page > 1)
 				FAIL(r, 400, "unknown code page %u", page);
 			break;
@@ -217,12 +202,11 @@ rd_body(struct wb_reader *r)
 			syncml_builder_text(r->b, u, utf8_put(u, v));
 			break;
 		case WB_STR_I:
-			if (!str_in(r->p + r->pos, r->len - r->pos, &slen)) {
+			if (!cursor_get_cstr(&r->c, &str, &slen)) {
 				FAIL(r, 400, "unterminated STR_I");
 				break;
 			}
-			syncml_builder_text(r->b, r->p + r->pos, slen);
-			r->pos += slen + 1;
+			syncml_builder_text(r->b, str, slen);
 			break;
 		case WB_STR_T:
 			if (!rd_mb(r, &v) || v >= r->strtbl_len ||
@@ -233,12 +217,11 @@ rd_body(struct wb_reader *r)
 			syncml_builder_text(r->b, r->strtbl + v, slen);
 			break;
 		case WB_OPAQUE:
-			if (!rd_mb(r, &v) || v > r->len - r->pos) {
+			if (!rd_mb(r, &v) || !cursor_get_bytes(&r->c, v, &op)) {
 				FAIL(r, 400, "OPAQUE length past the end");
 				break;
 			}
-			syncml_builder_opaque(r->b, r->p + r->pos, v);
-			r->pos += v;
+			syncml_builder_opaque(r->b, op, v);
 			break;
 		default:
 			/* LITERAL*, EXT*, PI: 0x04, 0x40-0x44, 0x80-0x84, 0xC0-0xC4 */
@@ -274,7 +257,7 @@ int
 syncml_parse_wbxml(const uint8_t *p, size_t len, struct syncml_msg **out,
 		   struct syncml_error *err)
 {
-	struct wb_reader r = { .p = p, .len = len };
+	struct wb_reader r = { .base = p };
 	char msg[sizeof(err->text)];
 	size_t at = 0;
 
@@ -284,13 +267,14 @@ syncml_parse_wbxml(const uint8_t *p, size_t len, struct syncml_msg **out,
 		snprintf(err->text, sizeof(err->text), "out of memory");
 		return -ENOMEM;
 	}
+	cursor_init(&r.c, p, len);
 	rd_header(&r);
 	if (!syncml_builder_failed(r.b))
 		rd_body(&r);
 	if (!syncml_builder_failed(r.b))
 		*out = syncml_builder_finish(r.b);
-	/* pos is just past the token that failed. */
-	at = r.pos;
+	/* pos is just past the token that failed (a failed read does not move). */
+	at = r.c.pos != NULL ? (size_t)(r.c.pos - r.base) : 0;
 	if (*out == NULL) {
 		err->line = 0;
 		err->column = at;
@@ -309,7 +293,7 @@ syncml_parse_wbxml(const uint8_t *p, size_t len, struct syncml_msg **out,
 static void
 put_u8(struct syncml_writer *w, uint8_t c)
 {
-	syncml_buf_put(w->out, &c, 1);
+	buf_put(w->out, &c, 1);
 }
 
 static void
@@ -363,7 +347,7 @@ syncml_wbxml_text(struct syncml_writer *w, const uint8_t *p, size_t len)
 		return;
 	}
 	put_u8(w, WB_STR_I);
-	syncml_buf_put(w->out, p, len);
+	buf_put(w->out, p, len);
 	put_u8(w, 0);
 }
 
@@ -377,5 +361,5 @@ syncml_wbxml_opaque(struct syncml_writer *w, const uint8_t *p, size_t len)
 	}
 	put_u8(w, WB_OPAQUE);
 	put_mb(w, (uint32_t)len);
-	syncml_buf_put(w->out, p, len);
+	buf_put(w->out, p, len);
 }

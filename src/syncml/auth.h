@@ -10,8 +10,8 @@
  * and dm_b64_decode() turns them back.  Output goes to caller buffers with
  * explicit capacities; errors are negative errno values.
  */
-#ifndef DMSCGW_DM_AUTH_H
-#define DMSCGW_DM_AUTH_H
+#ifndef DMSCGW_SYNCML_AUTH_H
+#define DMSCGW_SYNCML_AUTH_H
 
 #include <stdbool.h>
 #include <stddef.h>

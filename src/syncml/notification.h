@@ -10,8 +10,8 @@
  * Bit fields are big-endian, most significant bit first.  The "trigger" is
  * everything after the digest; the digest covers it.  Pure functions.
  */
-#ifndef DMSCGW_DM_NOTIFICATION_H
-#define DMSCGW_DM_NOTIFICATION_H
+#ifndef DMSCGW_SYNCML_NOTIFICATION_H
+#define DMSCGW_SYNCML_NOTIFICATION_H
 
 #include <stdbool.h>
 #include <stddef.h>

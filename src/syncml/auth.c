@@ -23,7 +23,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "dm/auth.h"
+#include "syncml/auth.h"
 
 /* Input bytes per EVP_EncodeBlock() call: a multiple of 3. */
 #define B64_ENC_BLOCK	(3 * 4096)

@@ -28,7 +28,7 @@
 
 #include <expat.h>
 
-#include "dm/syncml.h"
+#include "syncml/syncml.h"
 
 #define NS_SEP		'|'
 #define NS_SYNCML	"SYNCML:SYNCML1.2"
@@ -184,7 +184,7 @@ out:
 
 /* ---- writer ------------------------------------------------------------- */
 
-#define PUTS(w, s)	syncml_buf_put((w)->out, s, sizeof(s) - 1)
+#define PUTS(w, s)	buf_put((w)->out, s, sizeof(s) - 1)
 
 void
 syncml_xml_prolog(struct syncml_writer *w)
@@ -197,8 +197,8 @@ syncml_xml_start(struct syncml_writer *w, enum syncml_tag tag, bool empty)
 {
 	const char *name = syncml_tags[tag].name;
 
-	syncml_buf_put(w->out, "<", 1);
-	syncml_buf_put(w->out, name, strlen(name));
+	buf_put(w->out, "<", 1);
+	buf_put(w->out, name, strlen(name));
 	if (tag == SYNCML_T_SYNCML)
 		PUTS(w, " xmlns=\"" NS_SYNCML "\"");
 	else if (syncml_tags[tag].page == 1)
@@ -206,7 +206,7 @@ syncml_xml_start(struct syncml_writer *w, enum syncml_tag tag, bool empty)
 	if (empty)
 		PUTS(w, "/>");
 	else
-		syncml_buf_put(w->out, ">", 1);
+		buf_put(w->out, ">", 1);
 }
 
 void
@@ -215,8 +215,8 @@ syncml_xml_end(struct syncml_writer *w, enum syncml_tag tag)
 	const char *name = syncml_tags[tag].name;
 
 	PUTS(w, "</");
-	syncml_buf_put(w->out, name, strlen(name));
-	syncml_buf_put(w->out, ">", 1);
+	buf_put(w->out, name, strlen(name));
+	buf_put(w->out, ">", 1);
 }
 
 /*
@@ -273,8 +273,8 @@ syncml_xml_text(struct syncml_writer *w, const uint8_t *p, size_t len)
 		default: esc = NULL; break;
 		}
 		if (esc != NULL) {
-			syncml_buf_put(w->out, p + run, i - run);
-			syncml_buf_put(w->out, esc, strlen(esc));
+			buf_put(w->out, p + run, i - run);
+			buf_put(w->out, esc, strlen(esc));
 			run = ++i;
 			continue;
 		}
@@ -285,5 +285,5 @@ syncml_xml_text(struct syncml_writer *w, const uint8_t *p, size_t len)
 		}
 		i += n;
 	}
-	syncml_buf_put(w->out, p + run, len - run);
+	buf_put(w->out, p + run, len - run);
 }
