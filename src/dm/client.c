@@ -39,6 +39,7 @@ struct entry {
 	bool resync;
 	bool has_report;
 	struct dm_generic_alert report;
+	uint64_t wait_gen;		/* the save its session waits for */
 	struct entry *next;
 };
 
@@ -55,7 +56,12 @@ struct dm_client {
 	struct dm_client_ui ui;
 	struct event *kick;		/* start what can start */
 	struct dm_saver *saver;		/* NULL: saves on the loop */
+	struct event *retry;		/* a failed save, tried again */
+	unsigned retry_s;		/* its back-off, 0 when all is saved */
 };
+
+#define SAVE_RETRY_MIN	1	/* seconds, doubled up to */
+#define SAVE_RETRY_MAX	60
 
 static uint64_t now_usec(void)
 {
@@ -142,19 +148,87 @@ static size_t queued(struct dm_client *dc)
 	return n;
 }
 
-static void save(struct dm_client *dc)
+/*
+ * Have the tree saved: 1 with *gen to wait for (the writer thread), 0
+ * when it is on disk already (no writer: saved on the loop), or < 0.
+ */
+static int save(struct dm_client *dc, uint64_t *gen)
 {
-	if (dc->saver)
-		dm_saver_save(dc->saver, dc->conf, dc->tree);
-	else
-		dm_store_save(dc->conf, dc->tree);
+	int r;
+
+	if (dc->saver) {
+		r = dm_saver_save(dc->saver, dc->conf, dc->tree, gen);
+		return r < 0 ? r : 1;
+	}
+	r = dm_store_save(dc->conf, dc->tree);
+	return r < 0 ? r : 0;
 }
 
+/*
+ * A session's change waits for the disk before the server hears of it
+ * (dm_session_saved from saved()).
+ */
 static int session_changed(void *arg, struct dm_session *s)
 {
-	(void)s;
-	save(arg);
-	return 0;
+	struct dm_client *dc = arg;
+	struct entry *e;
+	uint64_t gen = 0;
+	int r = save(dc, &gen);
+
+	for (e = dc->active; e && e->s != s; e = e->next)
+		;
+	if (r > 0 && e)
+		e->wait_gen = gen;
+	return r;
+}
+
+static void saved(void *arg, uint64_t gen, int err);
+
+static void retry_save(evutil_socket_t fd, short what, void *arg)
+{
+	struct dm_client *dc = arg;
+
+	(void)fd;
+	(void)what;
+	log_info(LOG_DM, "saving the management tree again");
+	if (save(dc, NULL) < 0)
+		saved(dc, 0, -EIO);
+}
+
+/*
+ * The writer's outcome for generation gen.  Sessions waiting for it (or an
+ * older one) go on, or abort on a failure.  A failure is tried again with
+ * back-off until a save succeeds: the tree in memory is the truth.
+ */
+static void saved(void *arg, uint64_t gen, int err)
+{
+	struct dm_client *dc = arg;
+	struct timeval tv = { 0, 0 };
+
+	for (struct entry *e = dc->active; e; e = e->next) {
+		if (!e->s || !e->wait_gen || e->wait_gen > gen)
+			continue;
+		e->wait_gen = 0;
+		dm_session_saved(e->s, err, err ? strerror(-err) : NULL);
+	}
+	if (!err) {
+		if (dc->retry_s)
+			log_notice(LOG_DM, "management tree saved after an "
+				   "earlier failure");
+		dc->retry_s = 0;
+		if (dc->retry)
+			event_del(dc->retry);
+		return;
+	}
+	dc->retry_s = !dc->retry_s ? SAVE_RETRY_MIN :
+		      dc->retry_s * 2 > SAVE_RETRY_MAX ? SAVE_RETRY_MAX :
+		      dc->retry_s * 2;
+	tv.tv_sec = dc->retry_s;
+	if (dc->retry && !evtimer_pending(dc->retry, NULL)) {
+		log_notice(LOG_DM, "saving the management tree again in %u s",
+			   dc->retry_s);
+		evtimer_add(dc->retry, &tv);
+	}
 }
 
 static void remember(struct dm_client *dc, const struct dm_session_info *i)
@@ -515,7 +589,8 @@ struct dm_client *dm_client_new(struct event_base *base,
 		free(dc);
 		return NULL;
 	}
-	dc->saver = dm_saver_new(base);
+	dc->retry = evtimer_new(base, retry_save, dc);
+	dc->saver = dm_saver_new(base, saved, dc);
 	if (!dc->saver)
 		log_warn(LOG_DM, "no writer thread for the management tree: "
 			 "it is saved on the event loop");
@@ -540,7 +615,7 @@ static void apply_dmsc(struct dm_client *dc)
 	int n = dm_account_apply_dmsc(dc->tree, dc->conf), r = 0;
 
 	if (n > 0 && dc->saver) {
-		r = dm_saver_save(dc->saver, dc->conf, dc->tree);
+		r = dm_saver_save(dc->saver, dc->conf, dc->tree, NULL);
 		if (r == 0)
 			r = dm_saver_flush(dc->saver);
 	} else if (n > 0) {
@@ -572,6 +647,8 @@ void dm_client_free(struct dm_client *dc)
 		free(e);
 	}
 	dm_saver_free(dc->saver);	/* what the sessions changed is on disk */
+	if (dc->retry)
+		event_free(dc->retry);
 	event_free(dc->kick);
 	free(dc);
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "dm/exec.h"
+#include "dm/session.h"
 #include "dm/tree.h"
 #include "log.h"
 
@@ -457,4 +458,63 @@ static int exec_cmd(struct dm_exec *ex, const struct syncml_cmd *c,
 int dm_exec_run(struct dm_exec *ex, const struct syncml_cmd *c)
 {
 	return exec_cmd(ex, c, NULL);
+}
+
+/* ---- Package#1 (DM Protocol 1.2 8.2.1) ---- */
+
+static int devinfo_item(struct dm_exec *ex, struct syncml_cmd *rep,
+			const char *uri)
+{
+	struct dm_tree_value v;
+	struct syncml_item *it;
+
+	if (dm_tree_get(ex->tree, NULL, uri, &v) != 200)
+		return 0;	/* not in this tree: left out */
+	it = syncml_item_add(ex->out, rep);
+	if (!it || syncml_set_str(ex->out, &it->source.uri, uri) < 0)
+		return -ENOMEM;
+	it->meta.format = syncml_strdup(ex->out, "chr");
+	return syncml_set_data(ex->out, &it->data, v.data, v.len, false);
+}
+
+/* Generic Alert 1226 (DM Protocol 1.2 8.7): one item, its Meta and Data. */
+static int generic_alert(struct dm_exec *ex, const struct dm_generic_alert *g)
+{
+	struct syncml_msg *m = ex->out;
+	struct syncml_cmd *al = dm_exec_cmd(ex, SYNCML_ALERT);
+	struct syncml_item *it = al ? syncml_item_add(m, al) : NULL;
+
+	if (!it)
+		return -ENOMEM;
+	al->code = SYNCML_ALERT_GENERIC;
+	if ((*g->source && syncml_set_str(m, &it->source.uri, g->source) < 0) ||
+	    (*g->type && syncml_set_str(m, &it->meta.type, g->type) < 0) ||
+	    (*g->format && syncml_set_str(m, &it->meta.format, g->format) < 0) ||
+	    (*g->mark && syncml_set_str(m, &it->meta.mark, g->mark) < 0))
+		return -ENOMEM;
+	return syncml_set_data(m, &it->data, g->data, strlen(g->data), false);
+}
+
+int dm_exec_package1(struct dm_exec *ex, bool server_initiated,
+		     const struct dm_generic_alert *report)
+{
+	static const char *const devinfo[] = {
+		"./DevInfo/DevId", "./DevInfo/Man", "./DevInfo/Mod",
+		"./DevInfo/DmV", "./DevInfo/Lang",
+	};
+	struct syncml_cmd *al, *rep;
+	size_t i;
+
+	if ((al = dm_exec_cmd(ex, SYNCML_ALERT)) == NULL)
+		return -ENOMEM;
+	al->code = server_initiated ? SYNCML_ALERT_SERVER_INIT :
+				      SYNCML_ALERT_CLIENT_INIT;
+	if ((rep = dm_exec_cmd(ex, SYNCML_REPLACE)) == NULL)
+		return -ENOMEM;
+	if (report && generic_alert(ex, report) < 0)
+		return -ENOMEM;
+	for (i = 0; i < sizeof(devinfo) / sizeof(devinfo[0]); i++)
+		if (devinfo_item(ex, rep, devinfo[i]) < 0)
+			return -ENOMEM;
+	return 0;
 }

@@ -77,6 +77,15 @@ int dm_exec_status_text(struct dm_exec *ex, struct syncml_cmd *st,
  */
 int dm_exec_run(struct dm_exec *ex, const struct syncml_cmd *c);
 
+/*
+ * Package#1's commands into the target message: Alert 1200 (server
+ * initiated) or 1201, the DevInfo Replace, and report as a Generic Alert
+ * 1226 when not NULL.  0 or -ENOMEM.
+ */
+struct dm_generic_alert;
+int dm_exec_package1(struct dm_exec *ex, bool server_initiated,
+		     const struct dm_generic_alert *report);
+
 /* Did a command change the tree since the last call?  Clears the flag. */
 bool dm_exec_changed(struct dm_exec *ex);
 /* Server commands executed so far (Alerts excluded). */

@@ -771,3 +771,38 @@ void dm_http_free(struct dm_http *h)
 	free(h->user_agent);
 	free(h);
 }
+
+const char *dm_http_content_type(enum syncml_format fmt)
+{
+	return fmt == SYNCML_WBXML ? DM_HTTP_CT_WBXML : DM_HTTP_CT_XML;
+}
+
+int dm_http_syncml(const struct dm_http_response *resp,
+		   struct syncml_msg **out, char *why, size_t whylen)
+{
+	struct syncml_error perr;
+	enum syncml_format fmt;
+
+	*out = NULL;
+	if (resp->status != 200) {
+		snprintf(why, whylen, "HTTP status %d", resp->status);
+		return -EIO;
+	}
+	if (!strncasecmp(resp->content_type, DM_HTTP_CT_WBXML,
+			 strlen(DM_HTTP_CT_WBXML)))
+		fmt = SYNCML_WBXML;
+	else if (!strncasecmp(resp->content_type, DM_HTTP_CT_XML,
+			      strlen(DM_HTTP_CT_XML)))
+		fmt = SYNCML_XML;
+	else {
+		snprintf(why, whylen, "unexpected content type '%.60s'",
+			 resp->content_type);
+		return -EBADMSG;
+	}
+	if (syncml_parse(fmt, resp->body, resp->len, out, &perr) < 0) {
+		snprintf(why, whylen, "bad message (%d): %s", perr.status,
+			 perr.text);
+		return -EBADMSG;
+	}
+	return 0;
+}

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "syncml/syncml.h"
+
 struct event_base;
 struct dm_http;
 
@@ -66,5 +68,19 @@ int dm_http_post(struct dm_http *h, const char *content_type,
 		 dm_http_cb *cb, void *arg);
 /* Close the connection; an outstanding request's callback is not called. */
 void dm_http_free(struct dm_http *h);
+
+/* The SyncML DM media types (SyncML HTTP binding 1.2). */
+#define DM_HTTP_CT_XML		"application/vnd.syncml.dm+xml"
+#define DM_HTTP_CT_WBXML	"application/vnd.syncml.dm+wbxml"
+
+const char *dm_http_content_type(enum syncml_format fmt);
+/*
+ * The server's answer as a SyncML DM message: HTTP 200, a DM media type
+ * (in either format, whatever ours), a message that decodes.  0 with *out
+ * (the caller frees it); -EIO for an HTTP status other than 200, -EBADMSG
+ * for the rest, with why filled.
+ */
+int dm_http_syncml(const struct dm_http_response *resp,
+		   struct syncml_msg **out, char *why, size_t whylen);
 
 #endif

@@ -40,8 +40,6 @@
 #include "log.h"
 #include "util/errbuf.h"
 
-#define CT_XML		"application/vnd.syncml.dm+xml"
-#define CT_WBXML	"application/vnd.syncml.dm+wbxml"
 #define MIN_MSG_SIZE	512	/* a smaller MaxMsgSize cannot carry a Status */
 
 enum state {
@@ -298,7 +296,7 @@ static bool wait_for_save(struct dm_session *s)
 /* POST the held message. */
 static void post_held(struct dm_session *s)
 {
-	const char *ct = s->cfg.format == SYNCML_WBXML ? CT_WBXML : CT_XML;
+	const char *ct = dm_http_content_type(s->cfg.format);
 	int r;
 
 	log_debug(LOG_DM, "session %s: message %u, %zu bytes%s", s->sid,
@@ -383,59 +381,12 @@ bool dm_session_saving(const struct dm_session *s)
 /* ------------------------------------------------------------------------ */
 /* Package#1                                                                */
 
-static int devinfo_item(struct dm_session *s, struct syncml_cmd *rep,
-			const char *uri)
-{
-	struct dm_tree_value v;
-	struct syncml_item *it;
-
-	if (dm_tree_get(s->cfg.tree, NULL, uri, &v) != 200)
-		return 0;	/* not in this tree: left out */
-	it = syncml_item_add(s->out, rep);
-	if (!it || syncml_set_str(s->out, &it->source.uri, uri) < 0)
-		return -ENOMEM;
-	it->meta.format = syncml_strdup(s->out, "chr");
-	return syncml_set_data(s->out, &it->data, v.data, v.len, false);
-}
-
-static int generic_alert(struct dm_session *s, const struct dm_generic_alert *g)
-{
-	struct syncml_msg *m = s->out;
-	struct syncml_cmd *al = dm_exec_cmd(s->ex, SYNCML_ALERT);
-	struct syncml_item *it = al ? syncml_item_add(m, al) : NULL;
-
-	if (!it)
-		return -ENOMEM;
-	al->code = SYNCML_ALERT_GENERIC;
-	if ((*g->source && syncml_set_str(m, &it->source.uri, g->source) < 0) ||
-	    (*g->type && syncml_set_str(m, &it->meta.type, g->type) < 0) ||
-	    (*g->format && syncml_set_str(m, &it->meta.format, g->format) < 0) ||
-	    (*g->mark && syncml_set_str(m, &it->meta.mark, g->mark) < 0))
-		return -ENOMEM;
-	return syncml_set_data(m, &it->data, g->data, strlen(g->data), false);
-}
-
 /* Alert 1200/1201, DevInfo and a report, into s->out (clause 8.2.1). */
 static int package1(struct dm_session *s)
 {
-	static const char *const devinfo[] = {
-		"./DevInfo/DevId", "./DevInfo/Man", "./DevInfo/Mod",
-		"./DevInfo/DmV", "./DevInfo/Lang",
-	};
-	struct syncml_cmd *al, *rep;
-	size_t i;
-
-	if (new_out(s) < 0 || (al = dm_exec_cmd(s->ex, SYNCML_ALERT)) == NULL)
+	if (new_out(s) < 0 ||
+	    dm_exec_package1(s->ex, s->cfg.server_initiated, s->cfg.report) < 0)
 		return -ENOMEM;
-	al->code = s->cfg.server_initiated ? SYNCML_ALERT_SERVER_INIT :
-					     SYNCML_ALERT_CLIENT_INIT;
-	if ((rep = dm_exec_cmd(s->ex, SYNCML_REPLACE)) == NULL)
-		return -ENOMEM;
-	if (s->cfg.report && generic_alert(s, s->cfg.report) < 0)
-		return -ENOMEM;
-	for (i = 0; i < sizeof(devinfo) / sizeof(devinfo[0]); i++)
-		if (devinfo_item(s, rep, devinfo[i]) < 0)
-			return -ENOMEM;
 	s->package1 = true;
 	s->server_closed = true;	/* no server package yet to wait for */
 	return 0;
@@ -880,8 +831,8 @@ static void post_done(void *arg, int err, const char *msg,
 {
 	struct dm_session *s = arg;
 	struct syncml_msg *in = NULL;
-	struct syncml_error perr;
-	enum syncml_format fmt;
+	char why[200];
+	int r;
 
 	if (err) {
 		finish(s, DM_RESULT_TRANSPORT, "%s", msg);
@@ -891,25 +842,12 @@ static void post_done(void *arg, int err, const char *msg,
 		finish(s, s->result ? s->result : DM_RESULT_ABORTED, NULL);
 		return;
 	}
-	if (resp->status != 200) {
-		finish(s, DM_RESULT_TRANSPORT, "HTTP status %d from %s",
-		       resp->status, s->url);
-		return;
-	}
-	if (!strncasecmp(resp->content_type, CT_WBXML, strlen(CT_WBXML)))
-		fmt = SYNCML_WBXML;
-	else if (!strncasecmp(resp->content_type, CT_XML, strlen(CT_XML)))
-		fmt = SYNCML_XML;
-	else {
-		finish(s, DM_RESULT_PROTOCOL, "unexpected content type '%.60s'",
-		       resp->content_type);
-		return;
-	}
 	if (log_hexdump_enabled(LOG_DM))
 		log_hex(LOG_DM, "DM in", resp->body, resp->len);
-	if (syncml_parse(fmt, resp->body, resp->len, &in, &perr) < 0) {
-		finish(s, DM_RESULT_PROTOCOL, "bad message from the server "
-		       "(%d): %s", perr.status, perr.text);
+	r = dm_http_syncml(resp, &in, why, sizeof(why));
+	if (r < 0) {
+		finish(s, r == -EIO ? DM_RESULT_TRANSPORT : DM_RESULT_PROTOCOL,
+		       "%s from %s", why, s->url);
 		return;
 	}
 	if (!in->hdr.session_id || strcmp(in->hdr.session_id, s->sid)) {

@@ -112,6 +112,7 @@ struct snapshot {
 	char path[300];
 	uint8_t *data;
 	size_t len;
+	uint64_t gen;
 };
 
 struct dm_saver {
@@ -128,6 +129,13 @@ struct dm_saver {
 	int err;			/* of the last write, for the loop */
 	char err_path[300];
 	unsigned failed;		/* writes that failed, not yet logged */
+	uint64_t ok_gen;		/* newest generation written */
+	uint64_t fail_gen;		/* newest generation that failed */
+	/* loop only */
+	uint64_t gen;			/* of the last snapshot handed over */
+	uint64_t told_ok, told_fail;	/* what done() has heard */
+	dm_saver_done_fn *done_fn;
+	void *done_arg;
 };
 
 static void *saver_main(void *arg)
@@ -160,17 +168,21 @@ static void *saver_main(void *arg)
 			s->err = r;
 			snprintf(s->err_path, sizeof(s->err_path), "%s", snap.path);
 			s->failed++;
-			event_active(s->done, EV_READ, 0);
+			s->fail_gen = snap.gen;
+		} else {
+			s->ok_gen = snap.gen;
 		}
+		event_active(s->done, EV_READ, 0);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return NULL;
 }
 
-/* Loop: what the writer reports (failures only: success is the norm). */
+/* Loop: what the writer reports; failures are logged here. */
 static void saver_done(evutil_socket_t fd, short what, void *arg)
 {
 	struct dm_saver *s = arg;
+	uint64_t ok_gen, fail_gen;
 	char path[300];
 	unsigned failed;
 	int err;
@@ -182,18 +194,33 @@ static void saver_done(evutil_socket_t fd, short what, void *arg)
 	err = s->err;
 	snprintf(path, sizeof(path), "%s", s->err_path);
 	s->failed = 0;
+	ok_gen = s->ok_gen;
+	fail_gen = s->fail_gen;
 	pthread_mutex_unlock(&s->lock);
 	if (failed)
 		log_err(LOG_DM, "cannot save the management tree to %s: %s%s",
 			path, strerror(-err), failed > 1 ? " (and earlier tries)" : "");
+	if (!s->done_fn)
+		return;
+	if (ok_gen > s->told_ok) {
+		s->told_ok = ok_gen;
+		s->done_fn(s->done_arg, ok_gen, 0);
+	}
+	if (fail_gen > s->told_fail && fail_gen > s->told_ok) {
+		s->told_fail = fail_gen;
+		s->done_fn(s->done_arg, fail_gen, err);
+	}
 }
 
-struct dm_saver *dm_saver_new(struct event_base *base)
+struct dm_saver *dm_saver_new(struct event_base *base, dm_saver_done_fn *done,
+			      void *arg)
 {
 	struct dm_saver *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;
+	s->done_fn = done;
+	s->done_arg = arg;
 	s->done = event_new(base, -1, 0, saver_done, s);
 	if (!s->done) {
 		free(s);
@@ -214,7 +241,7 @@ struct dm_saver *dm_saver_new(struct event_base *base)
 }
 
 int dm_saver_save(struct dm_saver *s, const struct conf *c,
-		  const struct dm_tree *t)
+		  const struct dm_tree *t, uint64_t *gen)
 {
 	struct snapshot snap;
 	int r;
@@ -227,6 +254,9 @@ int dm_saver_save(struct dm_saver *s, const struct conf *c,
 		log_err(LOG_DM, "cannot save the management tree: %s", strerror(-r));
 		return r;
 	}
+	snap.gen = ++s->gen;
+	if (gen)
+		*gen = snap.gen;
 	pthread_mutex_lock(&s->lock);
 	free(s->next.data);		/* an older state nobody needs now */
 	s->next = snap;
@@ -256,6 +286,7 @@ void dm_saver_free(struct dm_saver *s)
 	pthread_cond_signal(&s->cond);
 	pthread_mutex_unlock(&s->lock);
 	pthread_join(s->thread, NULL);	/* what was waiting is written */
+	s->done_fn = NULL;
 	saver_done(-1, 0, s);		/* and a failure is logged */
 	pthread_cond_destroy(&s->idle);
 	pthread_cond_destroy(&s->cond);

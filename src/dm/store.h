@@ -8,6 +8,7 @@
 #define DMSCGW_DM_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct conf;
 struct dm_tree;
@@ -29,17 +30,29 @@ int dm_store_save(const struct conf *c, const struct dm_tree *t);
 struct event_base;
 struct dm_saver;
 
-struct dm_saver *dm_saver_new(struct event_base *base);
-/* Snapshot t for its file; 0, or -EBUSY inside an Atomic, or -ENOMEM. */
+/*
+ * After each write the loop hears done(arg, gen, err): the snapshot of
+ * generation gen is on disk (err 0; every older one is then superseded
+ * by it), or could not be written (err < 0).  A success is reported before
+ * an older failure it supersedes, so a waiter sees the newest outcome.
+ */
+typedef void dm_saver_done_fn(void *arg, uint64_t gen, int err);
+
+struct dm_saver *dm_saver_new(struct event_base *base, dm_saver_done_fn *done,
+			      void *arg);
+/*
+ * Snapshot t for its file: 0 with *gen its generation (1, 2, ...), or
+ * -EBUSY inside an Atomic, or -ENOMEM.  gen may be NULL.
+ */
 int dm_saver_save(struct dm_saver *s, const struct conf *c,
-		  const struct dm_tree *t);
+		  const struct dm_tree *t, uint64_t *gen);
 /*
  * Wait until what was handed over is written (blocks the caller: only for
  * the rare moments that need the tree on disk, such as a reload that
  * changed the DM_SC account).  0, or -EIO when a write failed (logged).
  */
 int dm_saver_flush(struct dm_saver *s);
-/* Finish the writes under way, stop the thread; accepts NULL. */
+/* Finish the writes under way (done is not called), stop; accepts NULL. */
 void dm_saver_free(struct dm_saver *s);
 
 /* Check [dm_sc] auth: 0, or -1 with "file:line: key: why" in err. */
