@@ -30,7 +30,6 @@
 
 #include "bip/bip.h"
 #include "bip/codec.h"
-#include "card/pcsc.h"
 #include "cat/cat.h"
 #include "cat/envelope.h"
 #include "cat/proactive.h"
@@ -1376,53 +1375,46 @@ static struct fast_note *fast_receive(struct fast *f, const uint8_t *p,
 static void fast_apply(void *arg, void *note, bool live);
 
 /* Worker: answer what the grant and the staged bytes cover. */
-static int fast_respond(void *arg, const uint8_t *p, size_t len, uint8_t *tr,
+static int fast_respond(void *arg, const struct cat_cmd *cmd,
+			const uint8_t *p, size_t len, uint8_t *extra,
 			size_t cap, void **note, bool *urgent)
 {
 	struct fast *f = arg;
 	struct fast_note *fn = NULL;
-	struct cat_cmd cmd;
-	uint8_t data[CHUNK_MAX], extra[CHUNK_MAX + 8];
+	uint8_t data[CHUNK_MAX];
 	size_t room = 0, x = 0;
 	unsigned id;
 	int r;
 
-	if (cat_cmd_decode(p, len, &cmd))
-		return 0;
-	id = bip_channel_of(cmd.dst);
+	id = bip_channel_of(cmd->dst);
 	if (!id)
-		return 0;
-	if (cmd.det.type == CAT_SEND_DATA)
+		return -1;
+	if (cmd->det.type == CAT_SEND_DATA)
 		fn = fast_send(f, p, len, id, &room);
-	else if (cmd.det.type == CAT_RECEIVE_DATA)
+	else if (cmd->det.type == CAT_RECEIVE_DATA)
 		fn = fast_receive(f, p, len, id, data);
 	if (!fn)
-		return 0;
+		return -1;
 	fn->id = (uint8_t)id;
-	fn->type = cmd.det.type;
-	fn->now = cmd.det.qualifier & 0x01;
-	if (cmd.det.type == CAT_SEND_DATA) {
-		r = bip_put_data_length(extra, sizeof(extra), room);
+	fn->type = cmd->det.type;
+	fn->now = cmd->det.qualifier & 0x01;
+	/* the loop's own answers, clause 6.4.30 and 6.4.29 */
+	if (cmd->det.type == CAT_SEND_DATA) {
+		r = bip_put_data_length(extra, cap, room);
 		x += r > 0 ? (size_t)r : 0;
 	} else {
-		r = bip_put_channel_data(extra, sizeof(extra), data, fn->n);
+		r = bip_put_channel_data(extra, cap, data, fn->n);
 		x += r > 0 ? (size_t)r : 0;
-		r = bip_put_data_length(extra + x, sizeof(extra) - x, fn->left);
+		r = bip_put_data_length(extra + x, cap - x, fn->left);
 		x += r > 0 ? (size_t)r : 0;
 	}
 	/*
 	 * Bytes to send now, and the end of what the peer sent, matter to
 	 * the loop at once; stored bytes and counters can wait a little.
 	 */
-	*urgent = cmd.det.type == CAT_SEND_DATA ? fn->now : !fn->left;
-	/* the loop's own answers are the same: 255 bytes at most */
-	r = cat_tr_build(tr, cap, &cmd.det, CAT_RES_OK, NULL, 0, extra, x);
-	if (r <= 0) {
-		fast_apply(f, fn, false);	/* gives the room back */
-		return 0;
-	}
+	*urgent = cmd->det.type == CAT_SEND_DATA ? fn->now : !fn->left;
 	*note = fn;
-	return r;
+	return (int)x;
 }
 
 /* Loop: what the worker answered - the SEND DATA bytes, counters. */
@@ -1477,7 +1469,7 @@ static void fast_release(void *arg)
 	free(f);
 }
 
-static const struct pcsc_responder_ops fast_ops = {
+static const struct cat_delegate_ops fast_ops = {
 	.respond = fast_respond,
 	.apply = fast_apply,
 	.release = fast_release,
@@ -1485,10 +1477,10 @@ static const struct pcsc_responder_ops fast_ops = {
 
 static void fast_start(struct bip_card *bc)
 {
-	struct pcsc_reader *r = cat_reader(bc->c);
-	struct fast *f;
+	static const uint8_t types[] = { CAT_SEND_DATA, CAT_RECEIVE_DATA };
+	struct fast *f = calloc(1, sizeof(*f));
 
-	if (!r || !(f = calloc(1, sizeof(*f))))
+	if (!f)
 		return;		/* everything goes through the loop then */
 	pthread_mutex_init(&f->lock, NULL);
 	for (int i = 0; i < BIP_MAX_CHANNELS; i++)
@@ -1497,7 +1489,7 @@ static void fast_start(struct bip_card *bc)
 			return;
 		}
 	f->bc = bc;
-	if (pcsc_set_responder(r, &fast_ops, f) < 0) {
+	if (cat_delegate(bc->c, types, sizeof(types), &fast_ops, f) < 0) {
 		fast_release(f);
 		return;
 	}
@@ -1506,14 +1498,11 @@ static void fast_start(struct bip_card *bc)
 
 static void fast_stop(struct bip_card *bc)
 {
-	struct pcsc_reader *r = cat_reader(bc->c);
-
 	if (!bc->fast)
 		return;
 	bc->fast->bc = NULL;
 	bc->fast = NULL;
-	if (r)
-		pcsc_set_responder(r, NULL, NULL);	/* released when idle */
+	cat_delegate(bc->c, NULL, 0, NULL, NULL);	/* released when idle */
 }
 
 static void apps_sent(void *arg, struct cat *c, int err, uint16_t sw,
