@@ -6,7 +6,8 @@
  * waits in SCardGetStatusChange (with the PnP notification reader) and one
  * worker thread per reader runs that reader's requests in order.  Threads
  * post their results to a queue that the loop drains from an event made
- * active with event_active(); every callback below runs on the loop thread.
+ * active with event_active(); every callback below runs on the loop thread,
+ * but for a hook's more(), which runs on the worker (see below).
  */
 #ifndef DMSCGW_PCSC_H
 #define DMSCGW_PCSC_H

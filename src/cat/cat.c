@@ -129,7 +129,7 @@ static void cat_kick(struct cat *c);
 
 /*
  * The one place a TERMINAL RESPONSE APDU is built, for the loop and the
- * worker alike: TS 102 221 clause 10.1.2 (CLA 80, INS 14, no Le) around the
+ * worker alike: TS 102 221 clause 11.2.4 (CLA 80, INS 14, no Le) around the
  * TS 102 223 clause 6.8 body.
  */
 static int cat_tr_apdu(uint8_t apdu[APDU_MAX_CMD],
@@ -147,7 +147,7 @@ static int cat_tr_apdu(uint8_t apdu[APDU_MAX_CMD],
 			  INS_TERMINAL_RESPONSE, 0, 0, tr, (size_t)n, -1);
 }
 
-/* FETCH of the XX of '91 XX' (TS 102 221 clause 10.1.2, 14.6.3). */
+/* FETCH with Le = XX of the '91 XX' that announced it (TS 102 221 11.2.3). */
 static int cat_fetch_apdu(uint8_t apdu[APDU_MAX_CMD], uint8_t xx)
 {
 	return apdu_build(apdu, APDU_MAX_CMD, APDU_CLA_UICC, INS_FETCH, 0, 0,
@@ -496,7 +496,7 @@ static int cat_hook_answer(struct cat_hook *h, struct pcsc_worker *w,
 
 /*
  * Worker, after an exchange: on '91 XX' FETCH at once, saving the loop a
- * round trip (the loop would fetch first thing, TS 102 221 clause 14.6.3);
+ * round trip (the loop would fetch first thing, TS 102 221 clause 11.2.3);
  * after a TERMINAL RESPONSE, let the delegate answer what it can.  When the
  * FETCH fails, the loop fetches again itself and sees why.
  */

@@ -7,6 +7,8 @@
  * a back-off without reordering.  The engine (struct cat_engine) holds what
  * is shared by every card: the command handlers, the capabilities for the
  * terminal profile, the terminal's local information and the observers.
+ * On the reader's worker thread (pcsc hooks) the engine FETCHes right after
+ * a '91 XX' and answers the commands a module delegated (cat_delegate).
  */
 #ifndef DMSCGW_CAT_H
 #define DMSCGW_CAT_H
