@@ -124,8 +124,10 @@ void ch_enter(struct channel *ch, enum ch_state s, const char *why)
 		ch_release_all(ch);	/* also what a failed open left */
 	if (old == s)
 		return;
-	log_debug(LOG_BIP, "%s: channel %u: %s -> %s (%s)", cat_name(ch->bc->c),
-		  ch->id, ch_state_names[old], ch_state_names[s], why);
+	/* "channel N <what>" first: what scripts look for in the log */
+	log_debug(LOG_BIP, "%s: channel %u %s (%s -> %s: %s)",
+		  cat_name(ch->bc->c), ch->id, ch_whats[s], ch_state_names[old],
+		  ch_state_names[s], why);
 	if (old == CH_HELD)
 		evtimer_del(ch->timeout);
 	if (s == CH_LISTEN && old != CH_FREE)
@@ -557,8 +559,7 @@ static void ch_timeout(evutil_socket_t fd, short what, void *arg)
 int ch_init(struct channel *ch, struct bip_card *bc, uint8_t id)
 {
 	ch->bc = bc;
-	ch->id = id;
-	ch->state = CH_FREE;
+	ch->id = id;		/* state CH_FREE: the table is zeroed */
 	ch->udp = -1;
 	ch->tx = evbuffer_new();
 	ch->rx = evbuffer_new();
