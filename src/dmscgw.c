@@ -158,7 +158,9 @@ static void pcsc_config_from(struct pcsc_config *pc, const struct conf *c)
 {
 	pc->reader = c->card.reader;
 	pc->exclusive = c->card.share == CONF_SHARE_EXCLUSIVE;
-	pc->protocol = c->card.protocol;
+	pc->protocol = c->card.protocol == CONF_PROTO_T0 ? PCSC_PROTO_T0 :
+		       c->card.protocol == CONF_PROTO_T1 ? PCSC_PROTO_T1 :
+		       PCSC_PROTO_ANY;
 	pc->retry_min = c->card.retry_min;
 	pc->retry_max = c->card.retry_max;
 }

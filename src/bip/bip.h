@@ -3,8 +3,9 @@
  * BIP channels (ETSI TS 102 223 classes e and k) proxied to sockets:
  * UICC server mode (the SCWS) on loopback listeners, UICC client mode to
  * TCP/UDP peers, and terminal server mode to the local applications of the
- * registry.  The module registers the five BIP command handlers with the
- * CAT engine and sends the Data Available and Channel Status events.
+ * registry (apps.h).  The module registers the five BIP command handlers
+ * and the fast path's delegate with the CAT engine and sends the Data
+ * Available and Channel Status events.
  */
 #ifndef DMSCGW_BIP_H
 #define DMSCGW_BIP_H
@@ -18,26 +19,9 @@ struct cat_engine;
 struct conf;
 struct bip;
 
-/*
- * A local application of the registry reached in-process (the DM client):
- * the card's bytes arrive through deliver(); it returns 0, or a
- * TS 102 223 additional-information byte (>= 0x100 flag + cause) for
- * "terminal currently unable" when it cannot take them.
- */
-struct bip_app_ops {
-	int (*open)(void *arg, struct cat *c, unsigned channel);
-	int (*deliver)(void *arg, struct cat *c, unsigned channel,
-		       const uint8_t *p, size_t len);
-	void (*close)(void *arg, struct cat *c, unsigned channel);
-};
-
 struct bip *bip_new(struct cat_engine *e, const struct conf *c);
 void bip_free(struct bip *b);
 void bip_reconfigure(struct bip *b, const struct conf *c);
-
-/* Register an in-process application (type 07 for the DM client). */
-int bip_register_app(struct bip *b, uint16_t port, uint8_t type,
-		     const char *name, const struct bip_app_ops *ops, void *arg);
 
 /* Card lifecycle: Terminal Applications envelope after the profile. */
 void bip_card_up(struct bip *b, struct cat *c);

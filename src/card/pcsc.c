@@ -21,15 +21,13 @@
 #include <winscard.h>
 
 #include "card/pcsc.h"
-#include "conf.h"
 #include "log.h"
 
 #define PNP_READER	"\\\\?PnP?\\Notification"
 #define MAX_READERS	16
-#define MAX_ANSWERED	64	/* then the loop gets a turn */
-#define BATCH		16	/* answers the loop is told of at once */
-/* a transmit and its FETCH, then up to BATCH answers: TR and FETCH each,
- * with a GET RESPONSE or a resend each under T=0 */
+#define BATCH		16	/* notes the loop is told of at once */
+/* a transmit and one more exchange, then up to BATCH notes after two
+ * exchanges each, with a GET RESPONSE or a resend each under T=0 */
 #define MAX_TAPS	(4 + 4 * BATCH)
 
 /* Messages from threads to the loop. */
@@ -41,7 +39,7 @@ enum msg_type {
 	MSG_CARD_ABSENT,	/* name */
 	MSG_CONNECTED,		/* worker: connect done (err, atr, protocol) */
 	MSG_TRANSMITTED,	/* worker: request done */
-	MSG_ANSWERED,		/* worker: a command its responder answered */
+	MSG_NOTES,		/* worker: notes its hook left */
 	MSG_WORKER_EXIT,	/* worker: thread finished */
 };
 
@@ -52,17 +50,17 @@ struct tap {
 	size_t rlen;
 };
 
-/* An installed responder (see pcsc.h); loop-owned, shared read-only. */
-struct responder {
-	const struct pcsc_responder_ops *ops;
+/* An installed hook (see pcsc.h); loop-owned, shared read-only. */
+struct hook {
+	const struct pcsc_hook_ops *ops;
 	void *arg;
 	unsigned refs;			/* loop only: requests carrying it */
 	bool detached;			/* loop only */
 };
 
-/* What a responder answered on the worker, for the loop. */
-struct answered {
-	struct responder *rsp;
+/* The notes a hook left on the worker, for the loop. */
+struct notes {
+	struct hook *hook;
 	unsigned gen;
 	unsigned nnotes;
 	void *notes[BATCH];
@@ -81,16 +79,13 @@ struct req {
 	size_t clen;
 	pcsc_done_fn done;
 	void *arg;
-	bool fetch;			/* FETCH at once after a 91 XX */
-	struct responder *rsp;		/* may answer what that FETCH gets */
-	unsigned nnotes;		/* answered, the loop not told yet */
+	struct hook *hook;		/* continues after the exchange */
+	unsigned nnotes;		/* left, the loop not told yet */
 	void *notes[BATCH];
 	/* results */
 	int err;
 	long rv;
 	struct apdu_result res;
-	bool has_fres;
-	struct apdu_result fres;	/* that FETCH's */
 	unsigned ntaps;
 	struct tap taps[MAX_TAPS];
 	uint8_t atr[MAX_ATR_SIZE];
@@ -103,7 +98,7 @@ struct msg {
 	struct msg *next;
 	struct pcsc_reader *reader;	/* worker messages */
 	struct req *req;		/* worker messages */
-	struct answered *ans;		/* MSG_ANSWERED */
+	struct notes *notes;		/* MSG_NOTES */
 	long rv;
 	char *names;			/* MSG_READERS: multi-string; else one name */
 	size_t names_len;
@@ -126,8 +121,7 @@ struct pcsc_reader {
 	size_t atr_len;
 	unsigned long proto;
 	void *data;
-	const struct apdu_result *fetched;	/* see pcsc_fetched() */
-	struct responder *rsp;			/* loop only */
+	struct hook *hook;		/* loop only */
 
 	/* worker; NULL thread when the reader does not match */
 	bool has_worker;
@@ -150,7 +144,7 @@ struct pcsc {
 
 	char pattern[256];
 	bool exclusive;
-	int protocol;
+	enum pcsc_proto protocol;
 	struct pcsc_reader *readers;
 	bool service_up;
 	bool service_known;
@@ -414,7 +408,8 @@ static void *monitor_main(void *arg)
 /* ------------------------------------------------------------------ */
 /* Worker threads                                                      */
 
-struct tx_ctx {
+/* The worker's side of a request, for the hook (pcsc.h). */
+struct pcsc_worker {
 	struct pcsc_reader *r;
 	struct req *q;
 	LONG rv;
@@ -423,7 +418,7 @@ struct tx_ctx {
 static int worker_tx(void *arg, const uint8_t *cmd, size_t clen,
 		     uint8_t *resp, size_t *rlen)
 {
-	struct tx_ctx *t = arg;
+	struct pcsc_worker *t = arg;
 	const SCARD_IO_REQUEST *pci = t->r->proto == SCARD_PROTOCOL_T0 ?
 		SCARD_PCI_T0 : SCARD_PCI_T1;
 	DWORD n = *rlen;
@@ -449,10 +444,10 @@ static void worker_connect(struct pcsc_reader *r, struct req *q)
 	LONG rv;
 
 	switch (r->pcsc->protocol) {
-	case CONF_PROTO_T0:
+	case PCSC_PROTO_T0:
 		protos = SCARD_PROTOCOL_T0;
 		break;
-	case CONF_PROTO_T1:
+	case PCSC_PROTO_T1:
 		protos = SCARD_PROTOCOL_T1;
 		break;
 	default:
@@ -484,34 +479,20 @@ static void worker_connect(struct pcsc_reader *r, struct req *q)
 	}
 }
 
-/*
- * The card has a proactive command: FETCH it in the same turn, saving the
- * loop a round trip (the CAT engine fetches first thing after 91 XX).
- * When this fails the loop fetches again itself and sees why.
- */
-static void worker_fetch(struct tx_ctx *t, struct req *q)
+/* Tell the loop of the hook's notes, with the APDUs so far. */
+static void worker_flush(struct pcsc_worker *w)
 {
-	uint8_t fetch[APDU_MAX_CMD];
-	int n = apdu_build(fetch, sizeof(fetch), APDU_CLA_UICC, INS_FETCH, 0, 0,
-			   NULL, 0, q->res.sw & 0xFF);
-
-	q->has_fres = n > 0 && apdu_exchange(worker_tx, t, fetch, (size_t)n,
-					     &q->fres) == 0;
-}
-
-/* Tell the loop what the responder answered, with the APDUs so far. */
-static void worker_flush(struct tx_ctx *t, struct req *q)
-{
-	struct answered *a;
+	struct req *q = w->q;
+	struct notes *a;
 	struct msg *m;
 
 	if (!q->nnotes)
 		return;
 	a = malloc(sizeof(*a) + q->ntaps * sizeof(a->taps[0]));
-	m = msg_new(MSG_ANSWERED);
+	m = msg_new(MSG_NOTES);
 	if (!a)
 		abort();	/* the card has its answer: the loop must know */
-	a->rsp = q->rsp;
+	a->hook = q->hook;
 	a->gen = q->gen;
 	a->nnotes = q->nnotes;
 	memcpy(a->notes, q->notes, q->nnotes * sizeof(void *));
@@ -519,41 +500,31 @@ static void worker_flush(struct tx_ctx *t, struct req *q)
 	a->ntaps = q->ntaps;
 	memcpy(a->taps, q->taps, q->ntaps * sizeof(a->taps[0]));
 	q->ntaps = 0;
-	m->reader = t->r;
-	m->ans = a;
-	post(t->r->pcsc, m);
+	m->reader = w->r;
+	m->notes = a;
+	post(w->r->pcsc, m);
+}
+
+int pcsc_worker_exchange(struct pcsc_worker *w, const uint8_t *cmd,
+			 size_t clen, struct apdu_result *res)
+{
+	int err = apdu_exchange(worker_tx, w, cmd, clen, res);
+
+	w->q->rv = w->rv;
+	return err;
 }
 
 /*
- * The command just fetched may be one the responder answers here: send its
- * terminal response at once.  The loop hears of the answers in batches, at
- * once when the responder calls one urgent, and always before the request
- * completes.  False when the loop is to have the command.
+ * The loop hears of the notes in batches, at once when one is urgent, and
+ * always before the request completes.
  */
-static bool worker_respond(struct tx_ctx *t, struct req *q)
+void pcsc_worker_note(struct pcsc_worker *w, void *note, bool urgent)
 {
-	struct responder *rsp = q->rsp;
-	uint8_t body[255], tr[APDU_MAX_CMD];
-	void *note = NULL;
-	bool urgent = false;
-	int n;
+	struct req *q = w->q;
 
-	if (!q->has_fres || q->fres.sw != 0x9000 || !q->fres.len)
-		return false;
-	n = rsp->ops->respond(rsp->arg, q->fres.data, q->fres.len, body,
-			      sizeof(body), &note, &urgent);
-	if (n <= 0)
-		return false;
 	q->notes[q->nnotes++] = note;
 	if (urgent || q->nnotes == BATCH)
-		worker_flush(t, q);
-	/* the TERMINAL RESPONSE as the CAT engine sends it */
-	n = apdu_build(tr, sizeof(tr), APDU_CLA_UICC, INS_TERMINAL_RESPONSE, 0,
-		       0, body, (size_t)n, -1);
-	q->has_fres = false;
-	q->err = n < 0 ? n : apdu_exchange(worker_tx, t, tr, (size_t)n, &q->res);
-	q->rv = t->rv;
-	return true;
+		worker_flush(w);
 }
 
 static void *worker_main(void *arg)
@@ -585,19 +556,15 @@ static void *worker_main(void *arg)
 				break;
 			}
 			{
-				struct tx_ctx t = { r, q, SCARD_S_SUCCESS };
+				struct pcsc_worker w = { r, q, SCARD_S_SUCCESS };
 
-				q->err = apdu_exchange(worker_tx, &t, q->cmd,
-						       q->clen, &q->res);
-				q->rv = t.rv;
-				for (unsigned k = 0; !q->err && q->fetch &&
-				     (q->res.sw >> 8) == 0x91; k++) {
-					worker_fetch(&t, q);
-					if (!q->rsp || k == MAX_ANSWERED ||
-					    !worker_respond(&t, q))
-						break;
-				}
-				worker_flush(&t, q);
+				q->err = pcsc_worker_exchange(&w, q->cmd,
+							      q->clen, &q->res);
+				if (!q->err && q->hook)
+					q->err = q->hook->ops->more(
+						q->hook->arg, &w, q->cmd,
+						q->clen, &q->res);
+				worker_flush(&w);
 			}
 			break;
 		case REQ_DISCONNECT:
@@ -665,52 +632,50 @@ static bool reader_matches(struct pcsc *p, const char *name)
 	return fnmatch(p->pattern, name, 0) == 0;
 }
 
-static void rsp_put(struct responder *rsp)
+static void hook_put(struct hook *h)
 {
-	if (rsp && !--rsp->refs && rsp->detached) {
-		rsp->ops->release(rsp->arg);
-		free(rsp);
+	if (h && !--h->refs && h->detached) {
+		h->ops->release(h->arg);
+		free(h);
 	}
 }
 
-static void rsp_detach(struct pcsc_reader *r)
+static void hook_detach(struct pcsc_reader *r)
 {
-	struct responder *rsp = r->rsp;
+	struct hook *h = r->hook;
 
-	if (!rsp)
+	if (!h)
 		return;
-	r->rsp = NULL;
-	rsp->detached = true;
-	rsp->refs++;
-	rsp_put(rsp);
+	r->hook = NULL;
+	h->detached = true;
+	h->refs++;
+	hook_put(h);
 }
 
-int pcsc_set_responder(struct pcsc_reader *r,
-		       const struct pcsc_responder_ops *ops, void *arg)
+int pcsc_set_hook(struct pcsc_reader *r, const struct pcsc_hook_ops *ops,
+		  void *arg)
 {
-	rsp_detach(r);
+	hook_detach(r);
 	if (!ops)
 		return 0;
-	r->rsp = calloc(1, sizeof(*r->rsp));
-	if (!r->rsp)
+	r->hook = calloc(1, sizeof(*r->hook));
+	if (!r->hook)
 		return -ENOMEM;
-	r->rsp->ops = ops;
-	r->rsp->arg = arg;
+	r->hook->ops = ops;
+	r->hook->arg = arg;
 	return 0;
 }
 
-static void on_answered(struct pcsc *p, struct pcsc_reader *r,
-			struct answered *a)
+static void on_notes(struct pcsc *p, struct pcsc_reader *r, struct notes *a)
 {
+	bool live = a->gen == r->gen && r->state == CARD_READY;
+
 	if (p->tap)
 		for (unsigned i = 0; i < a->ntaps; i++)
 			p->tap(p->tap_arg, r, a->taps[i].cmd, a->taps[i].clen,
 			       a->taps[i].resp, a->taps[i].rlen);
-	bool live = !a->rsp->detached && a->gen == r->gen &&
-		    r->state == CARD_READY;
-
 	for (unsigned i = 0; i < a->nnotes; i++)
-		a->rsp->ops->apply(a->rsp->arg, a->notes[i], live);
+		a->hook->ops->apply(a->hook->arg, a->notes[i], live);
 }
 
 /* End the card session: callbacks of in-flight requests are dropped. */
@@ -725,7 +690,7 @@ static void card_end(struct pcsc_reader *r)
 		log_info(LOG_CARD, "%s: card gone", r->name);
 		p->ops->card_gone(p->arg, r);
 	}
-	rsp_detach(r);
+	hook_detach(r);
 	r->data = NULL;
 }
 
@@ -911,9 +876,7 @@ static void on_transmitted(struct pcsc *p, struct pcsc_reader *r, struct req *q)
 			log_warn(LOG_CARD, "%s: transmit failed: %s", r->name,
 				 pcsc_stringify_error(q->rv));
 	}
-	r->fetched = !q->err && q->has_fres ? &q->fres : NULL;
 	q->done(q->arg, q->err, q->err ? NULL : &q->res);
-	r->fetched = NULL;
 }
 
 static void service_change(struct pcsc *p, bool up, long rv)
@@ -984,11 +947,11 @@ static void pcsc_drain(evutil_socket_t fd, short what, void *arg)
 			break;
 		case MSG_TRANSMITTED:
 			on_transmitted(p, m->reader, m->req);
-			rsp_put(m->req->rsp);
+			hook_put(m->req->hook);
 			break;
-		case MSG_ANSWERED:
-			on_answered(p, m->reader, m->ans);
-			free(m->ans);
+		case MSG_NOTES:
+			on_notes(p, m->reader, m->notes);
+			free(m->notes);
 			break;
 		case MSG_WORKER_EXIT:
 			r = m->reader;
@@ -1112,7 +1075,7 @@ void pcsc_free(struct pcsc *p)
 }
 
 static int transmit(struct pcsc_reader *r, const uint8_t *cmd, size_t len,
-		    pcsc_done_fn done, void *arg, bool fetch)
+		    pcsc_done_fn done, void *arg, bool more)
 {
 	struct req *q;
 
@@ -1127,11 +1090,9 @@ static int transmit(struct pcsc_reader *r, const uint8_t *cmd, size_t len,
 	q->clen = len;
 	q->done = done;
 	q->arg = arg;
-	q->fetch = fetch;
-	/* only a TERMINAL RESPONSE: an envelope's own answer must reach done */
-	if (fetch && r->rsp && cmd[1] == INS_TERMINAL_RESPONSE) {
-		q->rsp = r->rsp;
-		q->rsp->refs++;
+	if (more && r->hook) {
+		q->hook = r->hook;
+		q->hook->refs++;
 	}
 	worker_push(r, q);
 	return 0;
@@ -1143,15 +1104,10 @@ int pcsc_transmit(struct pcsc_reader *r, const uint8_t *cmd, size_t len,
 	return transmit(r, cmd, len, done, arg, false);
 }
 
-int pcsc_transmit_fetch(struct pcsc_reader *r, const uint8_t *cmd,
-			size_t len, pcsc_done_fn done, void *arg)
+int pcsc_transmit_more(struct pcsc_reader *r, const uint8_t *cmd, size_t len,
+		       pcsc_done_fn done, void *arg)
 {
 	return transmit(r, cmd, len, done, arg, true);
-}
-
-const struct apdu_result *pcsc_fetched(const struct pcsc_reader *r)
-{
-	return r->fetched;
 }
 
 const char *pcsc_reader_name(const struct pcsc_reader *r)

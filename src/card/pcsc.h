@@ -6,7 +6,8 @@
  * waits in SCardGetStatusChange (with the PnP notification reader) and one
  * worker thread per reader runs that reader's requests in order.  Threads
  * post their results to a queue that the loop drains from an event made
- * active with event_active(); every callback below runs on the loop thread.
+ * active with event_active(); every callback below runs on the loop thread,
+ * but for a hook's more(), which runs on the worker (see below).
  */
 #ifndef DMSCGW_PCSC_H
 #define DMSCGW_PCSC_H
@@ -21,10 +22,13 @@ struct event_base;
 struct pcsc;
 struct pcsc_reader;
 
+/* Protocols offered to SCardConnect. */
+enum pcsc_proto { PCSC_PROTO_ANY, PCSC_PROTO_T0, PCSC_PROTO_T1 };
+
 struct pcsc_config {
 	const char *reader;	/* fnmatch(3) pattern */
 	bool exclusive;
-	int protocol;		/* enum conf_proto */
+	enum pcsc_proto protocol;
 	unsigned retry_min;	/* seconds */
 	unsigned retry_max;
 };
@@ -61,15 +65,6 @@ void pcsc_reconfigure(struct pcsc *p, const struct pcsc_config *cfg);
 int pcsc_transmit(struct pcsc_reader *r, const uint8_t *cmd, size_t len,
 		  pcsc_done_fn done, void *arg);
 
-/*
- * The same; when the card answers 91 XX the worker sends FETCH (80 12 00 00
- * XX) right away.  During done, pcsc_fetched() is that FETCH's result, or
- * NULL when there was none or it failed (then FETCH again, as usual).
- */
-int pcsc_transmit_fetch(struct pcsc_reader *r, const uint8_t *cmd,
-			size_t len, pcsc_done_fn done, void *arg);
-const struct apdu_result *pcsc_fetched(const struct pcsc_reader *r);
-
 const char *pcsc_reader_name(const struct pcsc_reader *r);
 const uint8_t *pcsc_reader_atr(const struct pcsc_reader *r, size_t *len);
 /* "T=0" or "T=1" */
@@ -79,32 +74,41 @@ void pcsc_reader_set_data(struct pcsc_reader *r, void *data);
 void *pcsc_reader_data(const struct pcsc_reader *r);
 
 /*
- * A responder answers some proactive commands on the reader's worker
- * thread, so that a stream of them (BIP data) does not wait for the loop
- * at every command.  It is only offered what follows a TERMINAL RESPONSE
- * sent with pcsc_transmit_fetch(): the card answered 91 XX and the FETCH
- * returned a command.
+ * Continue on the worker.  A hook lets the layer above go on with the card
+ * on the reader's worker thread after the exchange of a request sent with
+ * pcsc_transmit_more(), so that a stream of exchanges does not wait for the
+ * loop at every step.  pcsc knows nothing of what the exchanges mean.
  *
- * respond() runs on the worker thread and may only use state it guards
- * itself.  It returns the length of the terminal response it wrote into
- * tr (at most cap), which the worker sends at once, or 0 (setting no note)
- * to leave the command to the loop (it then arrives as pcsc_fetched(), as
- * usual).  On an answer it sets *note, which apply() receives on the loop, in order
- * with every other completion: in batches, or at once when it sets
- * *urgent, and always before the completion of the request.  live is
- * false when the card session or the responder has ended meanwhile (apply
- * must still free the note).  release() runs on the loop once no request
- * uses the responder any more.
+ * more() runs on the worker thread after the request's exchange, with its
+ * command and result; it may only use state it guards itself.  It may send
+ * further commands with pcsc_worker_exchange() (each traced as usual) and
+ * leave notes for the loop with pcsc_worker_note(); what it leaves in res
+ * and returns (0 or a negative errno, as for pcsc_done_fn) is what the
+ * request's done() receives.  apply() receives every note on the loop, in
+ * order with every other completion: in batches, or at once for an urgent
+ * note, and always before the completion of the request.  live is false
+ * when the card session of the request has ended meanwhile (apply must
+ * still free the note); a hook replaced meanwhile still gets its notes.
+ * release() runs on the loop once no request uses the hook any more.
  */
-struct pcsc_responder_ops {
-	int (*respond)(void *arg, const uint8_t *cmd, size_t len,
-		       uint8_t *tr, size_t cap, void **note, bool *urgent);
+struct pcsc_worker;
+struct pcsc_hook_ops {
+	int (*more)(void *arg, struct pcsc_worker *w, const uint8_t *cmd,
+		    size_t clen, struct apdu_result *res);
 	void (*apply)(void *arg, void *note, bool live);
 	void (*release)(void *arg);
 };
-/* Install (ops non-NULL) or remove the reader's responder; one at a time. */
-int pcsc_set_responder(struct pcsc_reader *r,
-		       const struct pcsc_responder_ops *ops, void *arg);
+/* Install (ops non-NULL) or remove the reader's hook; one at a time. */
+int pcsc_set_hook(struct pcsc_reader *r, const struct pcsc_hook_ops *ops,
+		  void *arg);
+/* pcsc_transmit(), then the reader's hook (if any) on the worker. */
+int pcsc_transmit_more(struct pcsc_reader *r, const uint8_t *cmd, size_t len,
+		       pcsc_done_fn done, void *arg);
+/* Worker thread, within more(): one more exchange (T=0 rules applied). */
+int pcsc_worker_exchange(struct pcsc_worker *w, const uint8_t *cmd,
+			 size_t clen, struct apdu_result *res);
+/* Worker thread, within more(): a note for apply() on the loop. */
+void pcsc_worker_note(struct pcsc_worker *w, void *note, bool urgent);
 
 /* Optional observer of every low-level C-APDU/R-APDU pair (for the trace). */
 typedef void (*pcsc_tap_fn)(void *arg, struct pcsc_reader *r,

@@ -16,6 +16,14 @@
 #include "util/hex.h"
 
 #define CAT_PROFILE_MAX 64
+/* delegated answers in a row on the worker; then the loop gets a turn */
+#define CAT_DELEGATED_MAX 64
+/*
+ * What a TERMINAL RESPONSE (255 bytes) leaves after command details (5),
+ * device identities (4) and a result without additional information (3):
+ * TS 102 223 clause 6.8.
+ */
+#define CAT_TR_EXTRA_MAX (255 - 12)
 
 /* A queued ENVELOPE, or a STATUS poll. */
 struct cat_job {
@@ -31,6 +39,27 @@ struct cat_job {
 struct cat_handler {
 	cat_handler_fn fn;
 	void *arg;
+};
+
+/*
+ * The worker's side of a card (pcsc.h, hooks): FETCH right after a 91 XX,
+ * and the delegate.  Never changed once installed: cat_delegate() installs
+ * a new one, and pcsc releases the old one when no request carries it.
+ */
+struct cat_hook {
+	struct cat *c;			/* loop only, while the card is on */
+	uint8_t types[32];		/* bit per delegated type */
+	const struct cat_delegate_ops *dops;
+	void *darg;
+};
+
+/* A note the worker leaves for the loop: a command it fetched or answered. */
+struct cat_note {
+	bool delegated;
+	void *dnote;			/* delegated: the delegate's note */
+	uint16_t sw;			/* else: the FETCH's result */
+	size_t len;
+	uint8_t data[];
 };
 
 struct cat_engine {
@@ -55,6 +84,8 @@ struct cat {
 	uint8_t fetch_len;		/* its XX */
 	bool prefetched;		/* ... and the worker fetched already */
 	struct apdu_result fetch_res;
+	struct cat_hook *hook;		/* installed on the reader */
+	uint64_t delegated;		/* commands the delegate answered */
 	struct cat_cmd_details cmd;	/* command being executed */
 	struct cat_job *jobs, **jobs_tail;
 	bool status_queued;
@@ -96,6 +127,52 @@ static void cat_apdu_done(void *arg, int err, const struct apdu_result *res);
 static void cat_pcsc_done(void *arg, int err, const struct apdu_result *res);
 static void cat_kick(struct cat *c);
 
+/*
+ * The one place a TERMINAL RESPONSE APDU is built, for the loop and the
+ * worker alike: TS 102 221 clause 11.2.4 (CLA 80, INS 14, no Le) around the
+ * TS 102 223 clause 6.8 body.
+ */
+static int cat_tr_apdu(uint8_t apdu[APDU_MAX_CMD],
+		       const struct cat_cmd_details *det, uint8_t result,
+		       const uint8_t *addl, size_t addl_len,
+		       const uint8_t *extra, size_t extra_len)
+{
+	uint8_t tr[255];
+	int n = cat_tr_build(tr, sizeof(tr), det, result, addl, addl_len,
+			     extra, extra_len);
+
+	if (n < 0)
+		return n;
+	return apdu_build(apdu, APDU_MAX_CMD, APDU_CLA_UICC,
+			  INS_TERMINAL_RESPONSE, 0, 0, tr, (size_t)n, -1);
+}
+
+/* FETCH with Le = XX of the '91 XX' that announced it (TS 102 221 11.2.3). */
+static int cat_fetch_apdu(uint8_t apdu[APDU_MAX_CMD], uint8_t xx)
+{
+	return apdu_build(apdu, APDU_MAX_CMD, APDU_CLA_UICC, INS_FETCH, 0, 0,
+			  NULL, 0, xx ? xx : 256);
+}
+
+static int cat_send_apdu(struct cat *c, enum cat_state next,
+			 const uint8_t *apdu, size_t len)
+{
+	int n;
+
+	log_hex(LOG_CAT, "C-APDU", apdu, len);
+	/* what answers 91 XX is followed by FETCH in the worker's turn */
+	n = next == CAT_FETCH ?
+	    pcsc_transmit(c->reader, apdu, len, cat_pcsc_done, c) :
+	    pcsc_transmit_more(c->reader, apdu, len, cat_pcsc_done, c);
+	if (n < 0) {
+		log_err(LOG_CAT, "%s: cannot send APDU: %s", cat_name(c),
+			strerror(-n));
+		return n;
+	}
+	cat_enter(c, next);
+	return 0;
+}
+
 static int cat_send(struct cat *c, enum cat_state next, uint8_t cla,
 		    uint8_t ins, uint8_t p1, uint8_t p2, const uint8_t *data,
 		    size_t lc, int le)
@@ -105,18 +182,7 @@ static int cat_send(struct cat *c, enum cat_state next, uint8_t cla,
 
 	if (n < 0)
 		return n;
-	log_hex(LOG_CAT, "C-APDU", apdu, (size_t)n);
-	/* what answers 91 XX is followed by FETCH in the worker's turn */
-	n = next == CAT_FETCH ?
-	    pcsc_transmit(c->reader, apdu, (size_t)n, cat_pcsc_done, c) :
-	    pcsc_transmit_fetch(c->reader, apdu, (size_t)n, cat_pcsc_done, c);
-	if (n < 0) {
-		log_err(LOG_CAT, "%s: cannot send APDU: %s", cat_name(c),
-			strerror(-n));
-		return n;
-	}
-	cat_enter(c, next);
-	return 0;
+	return cat_send_apdu(c, next, apdu, (size_t)n);
 }
 
 /* ------------------------------------------------------------------ */
@@ -134,7 +200,7 @@ static void cat_log_cmd(struct cat *c, const char *why, const uint8_t *p,
 void cat_respond(struct cat *c, uint8_t result, const uint8_t *addl,
 		 size_t addl_len, const uint8_t *extra, size_t extra_len)
 {
-	uint8_t tr[255];
+	uint8_t apdu[APDU_MAX_CMD];
 	int n;
 
 	if (c->state != CAT_COMMAND) {
@@ -142,12 +208,12 @@ void cat_respond(struct cat *c, uint8_t result, const uint8_t *addl,
 			cat_name(c), state_names[c->state]);
 		return;
 	}
-	n = cat_tr_build(tr, sizeof(tr), &c->cmd, result, addl, addl_len,
-			 extra, extra_len);
+	n = cat_tr_apdu(apdu, &c->cmd, result, addl, addl_len, extra,
+			extra_len);
 	if (n < 0) {
 		log_err(LOG_CAT, "%s: terminal response too long", cat_name(c));
-		n = cat_tr_build(tr, sizeof(tr), &c->cmd,
-				 CAT_RES_BEYOND_CAPABILITIES, NULL, 0, NULL, 0);
+		n = cat_tr_apdu(apdu, &c->cmd, CAT_RES_BEYOND_CAPABILITIES,
+				NULL, 0, NULL, 0);
 		result = CAT_RES_BEYOND_CAPABILITIES;
 	}
 	/* BIP moves data with thousands of commands: success is debug */
@@ -161,8 +227,7 @@ void cat_respond(struct cat *c, uint8_t result, const uint8_t *addl,
 			 c->cmd.qualifier, result, cat_result_name(result));
 	if (c->e->obs && c->e->obs->command)
 		c->e->obs->command(c->e->obs_arg, c, c->cmd.type, result);
-	if (cat_send(c, CAT_RESPONSE, APDU_CLA_UICC, INS_TERMINAL_RESPONSE, 0,
-		     0, tr, (size_t)n, -1) < 0)
+	if (cat_send_apdu(c, CAT_RESPONSE, apdu, (size_t)n) < 0)
 		cat_enter(c, CAT_IDLE);
 }
 
@@ -259,9 +324,11 @@ static void cat_kick(struct cat *c)
 		return;
 	}
 	if (c->fetch_pending) {
+		uint8_t apdu[APDU_MAX_CMD];
+		int n = cat_fetch_apdu(apdu, c->fetch_len);
+
 		c->fetch_pending = false;
-		if (cat_send(c, CAT_FETCH, APDU_CLA_UICC, INS_FETCH, 0, 0,
-			     NULL, 0, c->fetch_len ? c->fetch_len : 256) == 0)
+		if (n > 0 && cat_send_apdu(c, CAT_FETCH, apdu, (size_t)n) == 0)
 			return;
 	}
 	j = c->jobs;
@@ -374,16 +441,176 @@ static void cat_envelope_done(struct cat *c, uint16_t sw,
 	cat_after(c, sw);
 }
 
-/* A completion from the worker, maybe with the FETCH that followed it. */
+/*
+ * A completion from the worker.  A FETCH it sent after the 91 XX arrived
+ * just before, as a note (cat_hook_apply); it only holds for that 91 XX.
+ */
 static void cat_pcsc_done(void *arg, int err, const struct apdu_result *res)
 {
 	struct cat *c = arg;
-	const struct apdu_result *f = pcsc_fetched(c->reader);
 
-	c->prefetched = f != NULL;
-	if (f)
-		c->fetch_res = *f;
+	if (err || !apdu_sw_proactive(res->sw))
+		c->prefetched = false;
 	cat_apdu_done(c, err, res);
+}
+
+/* ------------------------------------------------------------------ */
+/* The worker's side (pcsc hooks) and delegation                       */
+
+/*
+ * Worker: the fetched command, if the delegate answers it, and its
+ * TERMINAL RESPONSE sent; res is then that response's result.
+ */
+static int cat_hook_answer(struct cat_hook *h, struct pcsc_worker *w,
+			   const struct apdu_result *f, struct apdu_result *res,
+			   bool *answered)
+{
+	uint8_t extra[CAT_TR_EXTRA_MAX], apdu[APDU_MAX_CMD];
+	struct cat_note *note;
+	struct cat_cmd cmd;
+	void *dnote = NULL;
+	bool urgent = false;
+	int x, n;
+
+	*answered = false;
+	if (f->sw != SW_OK || !f->len || cat_cmd_decode(f->data, f->len, &cmd))
+		return 0;
+	if (!(h->types[cmd.det.type / 8] & (1u << (cmd.det.type % 8))))
+		return 0;
+	x = h->dops->respond(h->darg, &cmd, f->data, f->len, extra,
+			     sizeof(extra), &dnote, &urgent);
+	if (x < 0)
+		return 0;
+	n = cat_tr_apdu(apdu, &cmd.det, CAT_RES_OK, NULL, 0, extra, (size_t)x);
+	note = n > 0 ? malloc(sizeof(*note)) : NULL;
+	if (!note) {
+		h->dops->apply(h->darg, dnote, false);	/* undo, on the worker */
+		return 0;
+	}
+	note->delegated = true;
+	note->dnote = dnote;
+	pcsc_worker_note(w, note, urgent);
+	*answered = true;
+	return pcsc_worker_exchange(w, apdu, (size_t)n, res);
+}
+
+/*
+ * Worker, after an exchange: on '91 XX' FETCH at once, saving the loop a
+ * round trip (the loop would fetch first thing, TS 102 221 clause 11.2.3);
+ * after a TERMINAL RESPONSE, let the delegate answer what it can.  When the
+ * FETCH fails, the loop fetches again itself and sees why.
+ */
+static int cat_hook_more(void *arg, struct pcsc_worker *w, const uint8_t *cmd,
+			 size_t clen, struct apdu_result *res)
+{
+	struct cat_hook *h = arg;
+	/* an envelope's own answer must reach the loop: not after one */
+	bool answer = h->dops && clen > 1 && cmd[1] == INS_TERMINAL_RESPONSE;
+	struct apdu_result f;
+
+	for (unsigned k = 0; apdu_sw_proactive(res->sw); k++) {
+		uint8_t fetch[APDU_MAX_CMD];
+		struct cat_note *note;
+		bool answered = false;
+		int n = cat_fetch_apdu(fetch, SW2(res->sw)), err;
+
+		if (n < 0 || pcsc_worker_exchange(w, fetch, (size_t)n, &f) < 0)
+			return 0;
+		if (answer && k < CAT_DELEGATED_MAX) {
+			err = cat_hook_answer(h, w, &f, res, &answered);
+			if (answered) {
+				if (err)
+					return err;
+				continue;
+			}
+		}
+		note = malloc(sizeof(*note) + f.len);
+		if (!note)
+			return 0;	/* the loop fetches again */
+		note->delegated = false;
+		note->sw = f.sw;
+		note->len = f.len;
+		memcpy(note->data, f.data, f.len);
+		pcsc_worker_note(w, note, false);
+		return 0;
+	}
+	return 0;
+}
+
+/* Loop: a note from the worker, before the completion it belongs to. */
+static void cat_hook_apply(void *arg, void *n, bool live)
+{
+	struct cat_hook *h = arg;
+	struct cat_note *note = n;
+
+	if (note->delegated) {
+		/* a replaced delegation keeps its notes, as dead ones */
+		h->dops->apply(h->darg, note->dnote, live && h->c->hook == h);
+		if (live)
+			h->c->delegated++;
+	} else if (live) {
+		h->c->prefetched = true;
+		h->c->fetch_res.sw = note->sw;
+		h->c->fetch_res.len = note->len;
+		memcpy(h->c->fetch_res.data, note->data, note->len);
+	}
+	free(note);
+}
+
+static void cat_hook_release(void *arg)
+{
+	struct cat_hook *h = arg;
+
+	if (h->dops && h->dops->release)
+		h->dops->release(h->darg);
+	free(h);
+}
+
+static const struct pcsc_hook_ops cat_hook_ops = {
+	.more = cat_hook_more,
+	.apply = cat_hook_apply,
+	.release = cat_hook_release,
+};
+
+/* Install a new worker side on the reader; the old one is released. */
+static int cat_hook_install(struct cat *c, const uint8_t *types, size_t n,
+			    const struct cat_delegate_ops *ops, void *arg)
+{
+	struct cat_hook *h = calloc(1, sizeof(*h));
+	int r;
+
+	if (!h) {
+		pcsc_set_hook(c->reader, NULL, NULL);	/* the old one ends */
+		c->hook = NULL;
+		return -ENOMEM;
+	}
+	h->c = c;
+	for (size_t i = 0; ops && i < n; i++)
+		h->types[types[i] / 8] |= (uint8_t)(1u << (types[i] % 8));
+	h->dops = ops;
+	h->darg = arg;
+	r = pcsc_set_hook(c->reader, &cat_hook_ops, h);
+	if (r < 0) {
+		free(h);
+		c->hook = NULL;
+		return r;
+	}
+	c->hook = h;
+	return 0;
+}
+
+int cat_delegate(struct cat *c, const uint8_t *types, size_t ntypes,
+		 const struct cat_delegate_ops *ops, void *arg)
+{
+	if (ops)
+		log_debug(LOG_CAT, "%s: %zu types of command delegated to the worker",
+			  cat_name(c), ntypes);
+	return cat_hook_install(c, types, ntypes, ops, arg);
+}
+
+uint64_t cat_delegated(const struct cat *c)
+{
+	return c->delegated;
 }
 
 static void cat_apdu_done(void *arg, int err, const struct apdu_result *res)
@@ -493,6 +720,9 @@ struct cat *cat_new(struct cat_engine *e, struct pcsc_reader *r)
 		free(c);
 		return NULL;
 	}
+	/* without it, every FETCH costs the loop a round trip */
+	if (cat_hook_install(c, NULL, 0, NULL, NULL) < 0)
+		log_warn(LOG_CAT, "%s: no FETCH on the worker", cat_name(c));
 	for (pp = &e->cards; *pp; pp = &(*pp)->next)
 		;
 	*pp = c;

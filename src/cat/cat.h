@@ -7,6 +7,8 @@
  * a back-off without reordering.  The engine (struct cat_engine) holds what
  * is shared by every card: the command handlers, the capabilities for the
  * terminal profile, the terminal's local information and the observers.
+ * On the reader's worker thread (pcsc hooks) the engine FETCHes right after
+ * a '91 XX' and answers the commands a module delegated (cat_delegate).
  */
 #ifndef DMSCGW_CAT_H
 #define DMSCGW_CAT_H
@@ -72,6 +74,35 @@ typedef void (*cat_handler_fn)(void *arg, struct cat *c,
 typedef void (*cat_envelope_fn)(void *arg, struct cat *c, int err, uint16_t sw,
 				const uint8_t *data, size_t len);
 
+/*
+ * Delegation (the fast path).  A module may have some types of proactive
+ * command answered on the reader's worker thread, so that a stream of them
+ * (BIP data) does not wait for the loop at every command.  The engine
+ * offers the delegate only what follows a TERMINAL RESPONSE: the card
+ * answered 91 XX and the worker's FETCH returned a well-formed command of
+ * one of its types; everything else (and what the delegate declines) comes
+ * to the loop's handlers as usual.  The engine builds and sends the
+ * TERMINAL RESPONSE (result 00) and counts the commands delegated.
+ *
+ * respond() runs on the worker thread and may only use state it guards
+ * itself.  It returns the length of the objects it wrote into extra (at
+ * most cap) after the result, and sets *note; or -1 (setting no note) to
+ * leave the command to the loop.  apply() receives every note on the loop,
+ * in order with every other completion: in batches, or at once when
+ * respond set *urgent, and always before the loop sees the card's next
+ * status word.  live is false when the card session or the delegation has
+ * ended meanwhile (and when the answer could not be sent: then apply runs
+ * on the worker); apply must still free the note.  release() runs on the
+ * loop once no worker uses the delegate any more.
+ */
+struct cat_delegate_ops {
+	int (*respond)(void *arg, const struct cat_cmd *cmd,
+		       const uint8_t *raw, size_t len, uint8_t *extra,
+		       size_t cap, void **note, bool *urgent);
+	void (*apply)(void *arg, void *note, bool live);
+	void (*release)(void *arg);
+};
+
 struct cat_engine *cat_engine_new(struct event_base *base,
 				  const struct cat_config *cfg);
 void cat_engine_free(struct cat_engine *e);
@@ -101,6 +132,15 @@ int cat_activate(struct cat *c);
 /* Answer the command being executed (state CAT_COMMAND). */
 void cat_respond(struct cat *c, uint8_t result, const uint8_t *addl,
 		 size_t addl_len, const uint8_t *extra, size_t extra_len);
+
+/*
+ * Delegate the commands of these types to ops (ops NULL: end the
+ * delegation); one delegate per card.  Returns 0 or -ENOMEM.
+ */
+int cat_delegate(struct cat *c, const uint8_t *types, size_t ntypes,
+		 const struct cat_delegate_ops *ops, void *arg);
+/* Commands answered by the delegate so far (current when read). */
+uint64_t cat_delegated(const struct cat *c);
 
 /* Queue an ENVELOPE (the full BER-TLV object). */
 int cat_envelope(struct cat *c, const uint8_t *p, size_t len,

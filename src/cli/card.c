@@ -29,6 +29,7 @@ static const struct ctl_field card_fields[] = {
 	{ "Events", CTL_BYTE_LIST },
 	{ "Timers", CTL_TEXT },
 	{ "PollInterval", CTL_TEXT },
+	{ "DelegatedCommands", CTL_TEXT },
 };
 
 #define CARD_NFIELDS (sizeof(card_fields) / sizeof(card_fields[0]))

@@ -225,6 +225,8 @@ static int card_prop(sd_bus *bus, const char *path, const char *iface,
 		n = cat_events(c, ev, sizeof(ev));
 		return ctl_append_bytes(reply, ev, n);
 	}
+	if (!strcmp(prop, "DelegatedCommands"))
+		return sd_bus_message_append(reply, "t", cat_delegated(c));
 	return sd_bus_error_setf(e, ERR_FAILED, "no property %s", prop);
 }
 
@@ -363,6 +365,8 @@ const sd_bus_vtable ctl_card_vtable[] = {
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Channels", "a(yssqstt)", card_channels, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	/* counts thousands a second: current when read, never emitted */
+	SD_BUS_PROPERTY("DelegatedCommands", "t", card_prop, 0, 0),
 	SD_BUS_METHOD_WITH_ARGS("Envelope", SD_BUS_ARGS("ay", data),
 		SD_BUS_RESULT("q", sw, "ay", response), method_envelope,
 		SD_BUS_VTABLE_UNPRIVILEGED),

@@ -17,7 +17,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-#include "bip/bip.h"
+#include "bip/apps.h"
 #include "conf.h"
 #include "dm/account.h"
 #include "syncml/auth.h"
@@ -540,7 +540,8 @@ size_t dm_client_sessions(struct dm_client *dc, struct dm_session_info *out,
 /* ------------------------------------------------------------------------ */
 /* The terminal application of type 07 (spec 7.1)                          */
 
-static int app_open(void *arg, struct cat *c, unsigned channel)
+static struct bip_app_result app_open(void *arg, struct cat *c,
+				      unsigned channel)
 {
 	struct dm_client *dc = arg;
 
@@ -548,22 +549,23 @@ static int app_open(void *arg, struct cat *c, unsigned channel)
 	if (!dc->conf->dm.enable) {
 		log_notice(LOG_DM, "notification by bip refused: the DM client "
 			   "is disabled ([dm] enable = no)");
-		return 0x100;	/* terminal currently unable, no specific cause */
+		return BIP_APP_REFUSED(BIP_APP_NO_CAUSE);
 	}
 	log_debug(LOG_DM, "card opened channel %u to the DM client", channel);
-	return 0;
+	return BIP_APP_OK;
 }
 
-static int app_deliver(void *arg, struct cat *c, unsigned channel,
-		       const uint8_t *p, size_t len)
+static struct bip_app_result app_deliver(void *arg, struct cat *c,
+					 unsigned channel, const uint8_t *p,
+					 size_t len)
 {
 	char why[160];
 
 	(void)c;
 	(void)channel;
 	if (dm_client_notify(arg, p, len, "bip", why, sizeof(why)) < 0)
-		return 0x100;	/* '20', additional information '00' */
-	return 0;
+		return BIP_APP_REFUSED(BIP_APP_NO_CAUSE);	/* '20' '00' */
+	return BIP_APP_OK;
 }
 
 static const struct bip_app_ops app_ops = {
@@ -595,9 +597,9 @@ struct dm_client *dm_client_new(struct event_base *base,
 		log_warn(LOG_DM, "no writer thread for the management tree: "
 			 "it is saved on the event loop");
 	if (bip) {
-		r = bip_register_app(bip, (uint16_t)c->dm.client_port,
-				     APP_TYPE_DM, c->dm.app_name, &app_ops,
-				     dc);
+		r = bip_apps_register(bip, (uint16_t)c->dm.client_port,
+				      APP_TYPE_DM, c->dm.app_name, &app_ops,
+				      dc);
 		if (r < 0)
 			log_err(LOG_DM, "DM client not registered on BIP port "
 				"%u: %s", c->dm.client_port, strerror(-r));

@@ -1,6 +1,7 @@
 #!/bin/bash
-# The BIP fast path (SEND DATA and RECEIVE DATA answered on the reader's
-# worker thread): what the card and the client see is what the loop would
+# The BIP fast path (SEND DATA and RECEIVE DATA delegated by the CAT engine
+# and answered on the reader's worker thread; it counts them, and the test
+# fails without them): what the card and the client see is what the loop would
 # have given them - bytes exact both ways, the channel's counters exact,
 # every APDU in the trace - and a card that stops reading stops the daemon
 # reading from the client (the kernel holds the rest), until it reads again.
@@ -77,6 +78,14 @@ echo "# daemon RSS ${rss} KiB with 2 MB waiting"
 "$CTL" envelope D90102 >/dev/null	# its answer tells the card's new commands
 wait "$CURL"
 check "then the card reads it all: a 2 MB echo, byte-exact" cmp "$T/huge" "$T/huge.out"
+
+# the fast path really ran: the engine counts what its worker answered
+# (without it every transfer above passes too, through the loop)
+delegated=$("$CTL" --json card 1 | python3 -c 'import json, sys; print(json.load(sys.stdin)["DelegatedCommands"])')
+check "the worker answered SEND DATA and RECEIVE DATA: DelegatedCommands = $delegated" \
+	test "${delegated:-0}" -gt 0
+text=$("$CTL" card 1 | sed -n 's/^DelegatedCommands: //p')
+check "dmscgwctl card 1 shows DelegatedCommands: $text" test "${text:-0}" -ge "$delegated"
 
 stop_daemon
 check "clean exit" test "$DAEMON_RC" -eq 0

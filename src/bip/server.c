@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * UICC server mode (TS 102 223 clause 6.4.27, transport '03'): the card's
+ * server (the SCWS) on loopback listeners.  One listener per port serves
+ * every channel the card opened on it; a client that finds no channel in
+ * LISTEN waits (up to the backlog) for one to come back to LISTEN.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "bip/channel.h"
+#include "cat/cat.h"
+#include "log.h"
+
+struct waiting {
+	struct waiting *next;
+	evutil_socket_t fd;
+	char peer[64];
+};
+
+struct listener {
+	struct listener *next;
+	struct bip_card *bc;
+	uint16_t port;
+	struct evconnlistener *l4, *l6;
+	struct waiting *waiting;
+	unsigned nwaiting;
+	unsigned users;
+};
+
+/* A client on a channel in LISTEN: ESTABLISHED, and the card is told. */
+static void server_attach(struct channel *ch, evutil_socket_t fd,
+			  const char *peer)
+{
+	ch_tcp_nodelay(fd);
+	if (!ch_bev_new(ch, fd)) {
+		close(fd);
+		return;
+	}
+	snprintf(ch->peer, sizeof(ch->peer), "%s", peer);
+	ch_link_up(ch);
+	ch_bev_start(ch);
+	log_info(LOG_BIP, "%s: channel %u: client %s connected on port %u",
+		 cat_name(ch->bc->c), ch->id, peer, ch->port);
+	ch_enter(ch, CH_ESTABLISHED, "client connected");
+	ch_send_channel_status(ch);
+}
+
+static struct channel *server_free_channel(struct listener *l)
+{
+	for (int i = 0; i < BIP_MAX_CHANNELS; i++) {
+		struct channel *ch = &l->bc->ch[i];
+
+		if (ch->state == CH_LISTEN && ch->lst == l)
+			return ch;
+	}
+	return NULL;
+}
+
+void server_take_waiting(struct listener *l)
+{
+	struct channel *ch;
+
+	while (l->waiting && (ch = server_free_channel(l))) {
+		struct waiting *w = l->waiting;
+
+		l->waiting = w->next;
+		l->nwaiting--;
+		server_attach(ch, w->fd, w->peer);
+		free(w);
+	}
+}
+
+static void server_accept(struct evconnlistener *el, evutil_socket_t fd,
+			  struct sockaddr *sa, int socklen, void *arg)
+{
+	struct listener *l = arg;
+	struct channel *ch = server_free_channel(l);
+	char peer[64];
+
+	ch_peer_name(peer, sizeof(peer), sa);
+	evutil_make_socket_nonblocking(fd);
+	if (ch && !l->waiting) {
+		server_attach(ch, fd, peer);
+		return;
+	}
+	if (l->nwaiting < l->bc->b->backlog) {
+		struct waiting *w = calloc(1, sizeof(*w)), **pp;
+
+		if (w) {
+			w->fd = fd;
+			snprintf(w->peer, sizeof(w->peer), "%s", peer);
+			for (pp = &l->waiting; *pp; pp = &(*pp)->next)
+				;
+			*pp = w;
+			l->nwaiting++;
+			log_info(LOG_BIP, "%s: port %u: client %s waits for a free channel (%u waiting)",
+				 cat_name(l->bc->c), l->port, peer, l->nwaiting);
+			return;
+		}
+	}
+	log_notice(LOG_BIP, "%s: port %u: client %s refused: every channel busy and %u waiting",
+		   cat_name(l->bc->c), l->port, peer, l->nwaiting);
+	close(fd);
+}
+
+static struct evconnlistener *server_bind(struct bip *b, struct listener *l,
+					  int family, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+
+	memset(&ss, 0, sizeof(ss));
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sl = sizeof(*in);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons(port);
+		in6->sin6_addr = in6addr_loopback;
+		sl = sizeof(*in6);
+	}
+	return evconnlistener_new_bind(b->base, server_accept, l,
+				       LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+				       LEV_OPT_CLOSE_ON_EXEC |
+				       (family == AF_INET6 ? LEV_OPT_BIND_IPV6ONLY : 0),
+				       16, (struct sockaddr *)&ss, (int)sl);
+}
+
+/* The listener of port, shared by the channels on it; NULL with errno. */
+struct listener *server_listen(struct bip_card *bc, uint16_t port)
+{
+	struct listener *l;
+
+	for (l = bc->listeners; l; l = l->next)
+		if (l->port == port) {
+			l->users++;
+			return l;
+		}
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
+	l->bc = bc;
+	l->port = port;
+	/*
+	 * Both loopback addresses, or none: a port another program holds on
+	 * one of them would send the card's clients there.  Only a host
+	 * without IPv6 gets 127.0.0.1 alone.
+	 */
+	l->l4 = server_bind(bc->b, l, AF_INET, port);
+	if (!l->l4) {
+		free(l);
+		return NULL;
+	}
+	l->l6 = server_bind(bc->b, l, AF_INET6, port);
+	if (!l->l6) {
+		int e = errno;
+
+		if (e == EADDRINUSE || e == EACCES) {
+			evconnlistener_free(l->l4);
+			free(l);
+			errno = e;
+			return NULL;
+		}
+		log_warn(LOG_BIP, "%s: port %u: no IPv6 loopback (%s), 127.0.0.1 only",
+			 cat_name(bc->c), port, strerror(e));
+	}
+	log_info(LOG_BIP, "%s: listening on 127.0.0.1:%u and [::1]:%u",
+		 cat_name(bc->c), port, port);
+	l->users = 1;
+	l->next = bc->listeners;
+	bc->listeners = l;
+	return l;
+}
+
+/* A channel on l closed: the port closes with its last channel. */
+void server_put(struct listener *l)
+{
+	struct bip_card *bc = l->bc;
+
+	if (--l->users)
+		return;
+	for (struct listener **pp = &bc->listeners; *pp; pp = &(*pp)->next) {
+		if (*pp == l) {
+			*pp = l->next;
+			break;
+		}
+	}
+	while (l->waiting) {
+		struct waiting *w = l->waiting;
+
+		l->waiting = w->next;
+		close(w->fd);
+		free(w);
+	}
+	if (l->l4)
+		evconnlistener_free(l->l4);
+	if (l->l6)
+		evconnlistener_free(l->l6);
+	log_info(LOG_BIP, "%s: port %u closed", cat_name(bc->c), l->port);
+	free(l);
+}
