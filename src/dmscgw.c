@@ -56,7 +56,17 @@ struct daemon {
 	const char *state;
 	bool pcscd_up;
 	unsigned ncards;
+	int exit_code;			/* of the loop: 0, or EXIT_BUS_LOST */
 };
+
+/*
+ * The system bus went away (dbus-daemon restarted).  Everything the
+ * daemon offers on the bus, the name, the objects and the ModemManager
+ * watches, would have to be made again on a new connection; exiting with
+ * a status of its own lets systemd (Restart=on-failure) start a clean
+ * daemon instead, after the tree is saved on the way out.
+ */
+#define EXIT_BUS_LOST	3
 
 static const struct option options[] = {
 	{ "config", required_argument, NULL, 'c' },
@@ -346,6 +356,17 @@ static const struct control_ops control_ops = {
 	.state = ctl_state,
 };
 
+static void bus_lost(void *arg, const char *why)
+{
+	struct daemon *d = arg;
+
+	log_err(LOG_MAIN, "lost the D-Bus connection (%s): stopping with exit "
+		"status %d, so that the service manager starts it again", why,
+		EXIT_BUS_LOST);
+	d->exit_code = EXIT_BUS_LOST;
+	event_base_loopbreak(d->base);
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
@@ -502,6 +523,7 @@ int main(int argc, char **argv)
 			log_warn(LOG_CTL, "%s; running without D-Bus control", err);
 	}
 	if (d.bus) {
+		sdbus_on_lost(d.bus, bus_lost, &d);
 		d.ctl = control_new(d.bus, d.cat, d.wakeup, &control_ops, &d,
 				    err, sizeof(err));
 		if (!d.ctl) {
@@ -531,7 +553,7 @@ int main(int argc, char **argv)
 	notify_status(&d);
 
 	event_base_dispatch(d.base);
-	rc = 0;
+	rc = d.exit_code;
 
 	sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
 	set_state(&d, "stopping");

@@ -22,7 +22,29 @@ struct sdbus {
 	struct event *kick;
 	short armed;
 	bool dead;
+	void (*lost)(void *arg, const char *why);
+	void *lost_arg;
 };
+
+/* The connection is gone: say so once, and tell the owner. */
+static void sdbus_dead(struct sdbus *b, const char *what, int err)
+{
+	if (b->dead)
+		return;
+	b->dead = true;
+	log_err(LOG_CTL, "%s: %s", what, strerror(-err));
+	event_del(b->io);
+	evtimer_del(b->timer);
+	if (b->lost)
+		b->lost(b->lost_arg, strerror(-err));
+}
+
+void sdbus_on_lost(struct sdbus *b, void (*fn)(void *arg, const char *why),
+		   void *arg)
+{
+	b->lost = fn;
+	b->lost_arg = arg;
+}
 
 static void sdbus_run(evutil_socket_t fd, short what, void *arg);
 
@@ -34,11 +56,7 @@ static void sdbus_arm(struct sdbus *b)
 	short want = 0;
 
 	if (ev < 0) {
-		if (!b->dead)
-			log_err(LOG_CTL, "D-Bus connection lost: %s", strerror(-ev));
-		b->dead = true;
-		event_del(b->io);
-		evtimer_del(b->timer);
+		sdbus_dead(b, "D-Bus connection lost", ev);
 		return;
 	}
 	if (ev & POLLIN)
@@ -78,8 +96,7 @@ static void sdbus_run(evutil_socket_t fd, short what, void *arg)
 		r = sd_bus_process(b->sd, NULL);
 	} while (r > 0);
 	if (r < 0 && r != -EBUSY) {
-		log_err(LOG_CTL, "D-Bus processing failed: %s", strerror(-r));
-		b->dead = true;
+		sdbus_dead(b, "D-Bus connection lost", r);
 		return;
 	}
 	sdbus_arm(b);

@@ -23,6 +23,12 @@ struct sdbus;
 struct sdbus *sdbus_open(struct event_base *base, const char *spec, char *err,
 			 size_t errlen);
 void sdbus_free(struct sdbus *b);
+/*
+ * Called once, from the loop, when the connection is gone (the bus daemon
+ * restarted or closed it); the bus is dead from then on.
+ */
+void sdbus_on_lost(struct sdbus *b, void (*fn)(void *arg, const char *why),
+		   void *arg);
 sd_bus *sdbus_sd(const struct sdbus *b);
 /*
  * Run the bus from the loop soon: call after queueing a message (a method
