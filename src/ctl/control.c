@@ -21,6 +21,7 @@
 #include "ctl/service.h"
 #include "dm/client.h"
 #include "log.h"
+#include "util/ratelimit.h"
 #include "util/sdbus.h"
 
 void ctl_emit(struct control *ctl, const char *path, const char *iface,
@@ -156,9 +157,20 @@ static int auth_reply(sd_bus_message *reply, void *userdata,
 		return 0;
 	}
 	if (!creds_allowed(a->ctl, reply, &uid)) {
-		log_notice(LOG_CTL, "%s.%s refused to uid %d",
-			   sd_bus_message_get_interface(a->m),
-			   sd_bus_message_get_member(a->m), (int)uid);
+		/* any local user can call: the log must not be theirs to fill */
+		static struct ratelimit rl = RATELIMIT_INIT(60, 10);
+		char more[64] = "";
+		unsigned held;
+
+		if (ratelimit_pass(&rl, ratelimit_now(), &held)) {
+			if (held)
+				snprintf(more, sizeof(more), " (and %u refusals "
+					 "not logged before it)", held);
+			log_notice(LOG_CTL, "%s.%s refused to uid %d%s",
+				   sd_bus_message_get_interface(a->m),
+				   sd_bus_message_get_member(a->m), (int)uid,
+				   more);
+		}
 		sd_bus_reply_method_errorf(a->m, ERR_DENIED,
 					   "%s needs root or the group %s",
 					   sd_bus_message_get_member(a->m),
