@@ -15,8 +15,10 @@ uint64_t ratelimit_now(void)
 
 bool ratelimit_pass(struct ratelimit *rl, uint64_t now_us, unsigned *held)
 {
-	if (!rl->begin_us || now_us - rl->begin_us >= rl->interval_us) {
-		rl->begin_us = now_us ? now_us : 1;
+	if (!rl->started || now_us < rl->begin_us ||
+	    now_us - rl->begin_us >= rl->interval_us) {
+		rl->started = true;
+		rl->begin_us = now_us;
 		rl->passed = 0;
 	}
 	if (rl->passed >= rl->burst) {

@@ -14,6 +14,7 @@ struct ratelimit {
 	uint64_t interval_us;
 	unsigned burst;
 	uint64_t begin_us;	/* of the current interval */
+	bool started;
 	unsigned passed;	/* in the current interval */
 	unsigned held;		/* held back, not yet reported */
 };
