@@ -66,6 +66,7 @@ static const struct conf_key keys[] = {
 	ENUM(card, protocol, proto_names, "any"),
 	UINT(card, retry_min, 1, 3600, "1"),
 	UINT(card, retry_max, 1, 3600, "30"),
+	UINT(card, apdu_timeout, 0, 3600, "30"),
 	UINT(cat, busy_retry, 10, 60000, "100"),
 	UINT(cat, busy_retry_max, 10, 600000, "2000"),
 	UINT(cat, busy_retries, 1, 1000, "50"),

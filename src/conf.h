@@ -33,6 +33,7 @@ struct conf {
 		int protocol;		/* enum conf_proto */
 		unsigned retry_min;	/* seconds: first retry after pcscd loss */
 		unsigned retry_max;	/* seconds: backoff ceiling */
+		unsigned apdu_timeout;	/* seconds an exchange may take, 0 none */
 	} card;
 	struct {
 		unsigned busy_retry;	/* ms: first retry of an envelope after 93 00 */

@@ -150,6 +150,7 @@ static void on_card_gone(void *arg, struct pcsc_reader *r)
 	if (!c)
 		return;
 	wakeup_card_gone(d->wakeup, c);
+	dm_client_card_gone(d->dm);	/* before its channels close */
 	bip_card_gone(d->bip, c);
 	control_card_removed(d->ctl, c);
 	cat_free(c);
@@ -173,6 +174,7 @@ static void pcsc_config_from(struct pcsc_config *pc, const struct conf *c)
 		       PCSC_PROTO_ANY;
 	pc->retry_min = c->card.retry_min;
 	pc->retry_max = c->card.retry_max;
+	pc->apdu_timeout = c->card.apdu_timeout;
 }
 
 static void cat_config_from(struct cat_config *cc, const struct conf *c)

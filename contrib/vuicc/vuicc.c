@@ -170,6 +170,7 @@ struct vuicc {
 
 static int verbose;
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t relink_signal;	/* SIGUSR1 */
 
 /* --- diagnostics ------------------------------------------------------- */
 
@@ -900,7 +901,10 @@ link_read(struct vuicc *card)
 static void
 on_signal(int sig)
 {
-	stop_signal = sig;
+	if (sig == SIGUSR1)
+		relink_signal = 1;
+	else
+		stop_signal = sig;
 }
 
 static void
@@ -1245,6 +1249,13 @@ run(struct vuicc *card, struct scenario *sc)
 				      (int)stop_signal);
 			return stop_status(sc, "interrupted by a signal");
 		}
+		if (relink_signal) {
+			/* the card's link resets: gone, and back at once */
+			relink_signal = 0;
+			vuicc_verbose("SIGUSR1: dropping the vpcd link");
+			link_close(card);
+			card->retry_at = now;
+		}
 		if (card->link == LINK_IDLE && now >= card->retry_at)
 			link_connect(card, now);
 
@@ -1351,11 +1362,13 @@ main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &block, NULL);
 
 	vuicc_verbose("%s ATR, vpcd at %s:%s", opt.t0 ? "T=0" : "T=0/T=1",

@@ -98,11 +98,11 @@ static void card_end(struct pcsc_reader *r)
 	r->data = NULL;
 }
 
-static void card_connect(struct pcsc_reader *r)
+static void card_connect_as(struct pcsc_reader *r, bool reset)
 {
 	struct req *q;
 
-	if (!r->has_worker || r->quitting || !r->present ||
+	if (!r->has_worker || r->quitting || !r->present || r->given_up ||
 	    r->state != CARD_ABSENT)
 		return;
 	q = pcsc_req_new(REQ_CONNECT, r->gen);
@@ -110,9 +110,90 @@ static void card_connect(struct pcsc_reader *r)
 		log_err(LOG_CARD, "%s: out of memory", r->name);
 		return;
 	}
+	q->reset = reset;
 	r->state = CARD_CONNECTING;
 	log_debug(LOG_CARD, "%s: connecting", r->name);
 	pcsc_worker_push(r, q);
+}
+
+static void card_connect(struct pcsc_reader *r)
+{
+	card_connect_as(r, false);
+}
+
+#define MAX_FAILURES	3	/* card sessions failed in a row, then left */
+#define RESET_DELAY_MS	250	/* before the second reset, doubled after */
+
+static void retry_reset(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	card_connect_as(arg, true);
+}
+
+/*
+ * The card session failed: a transmission error, no answer in time, a
+ * connect that did not work.  Never a dead end: the session ends at once
+ * for everyone above (card_gone: CardRemoved, BIP peers closed, callers
+ * answered with an error), and the card is reset and started again, at
+ * once, then after 250 ms, 500 ms...  After MAX_FAILURES in a row it is
+ * left alone until it is taken out, and the log says so.
+ */
+static void card_fail(struct pcsc_reader *r, const char *what)
+{
+	struct timeval tv = { 0, 0 };
+	unsigned ms = 0;
+
+	if (r->quitting || r->given_up) {
+		card_end(r);
+		return;
+	}
+	if (++r->failures > MAX_FAILURES) {
+		log_err(LOG_CARD, "%s: %s; the card failed %u times in a row: "
+			"left alone until it is taken out", r->name, what,
+			MAX_FAILURES);
+		r->given_up = true;
+	} else {
+		ms = r->failures == 1 ? 0 : RESET_DELAY_MS << (r->failures - 2);
+		log_notice(LOG_CARD, "%s: %s: resetting the card (%u of %u)",
+			   r->name, what, r->failures, MAX_FAILURES);
+	}
+	card_end(r);
+	r->inflight = 0;
+	evtimer_del(r->tx_timer);
+	if (r->given_up)
+		return;
+	if (!ms) {
+		card_connect_as(r, true);
+		return;
+	}
+	tv.tv_usec = (suseconds_t)ms * 1000;
+	evtimer_add(r->retry_timer, &tv);
+}
+
+/* An exchange took longer than apdu_timeout: the card is not answering. */
+static void tx_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct pcsc_reader *r = arg;
+	char why[80];
+
+	(void)fd;
+	(void)what;
+	if (r->state != CARD_READY || !r->inflight)
+		return;
+	snprintf(why, sizeof(why), "no answer from the card within %u s",
+		 r->pcsc->apdu_timeout);
+	card_fail(r, why);
+}
+
+static void tx_arm(struct pcsc_reader *r)
+{
+	struct timeval tv = { (time_t)r->pcsc->apdu_timeout, 0 };
+
+	if (r->inflight && r->pcsc->apdu_timeout)
+		evtimer_add(r->tx_timer, &tv);
+	else
+		evtimer_del(r->tx_timer);
 }
 
 static void worker_start(struct pcsc_reader *r)
@@ -149,6 +230,10 @@ static void worker_stop(struct pcsc_reader *r)
 
 static void reader_free(struct pcsc_reader *r)
 {
+	if (r->tx_timer)
+		event_free(r->tx_timer);
+	if (r->retry_timer)
+		event_free(r->retry_timer);
 	pthread_mutex_destroy(&r->lock);
 	pthread_cond_destroy(&r->cond);
 	free(r->name);
@@ -205,6 +290,10 @@ static void readers_update(struct pcsc *p, const char *names, size_t len)
 			continue;
 		}
 		r->pcsc = p;
+		r->tx_timer = evtimer_new(p->base, tx_timeout, r);
+		r->retry_timer = evtimer_new(p->base, retry_reset, r);
+		if (!r->tx_timer || !r->retry_timer)
+			abort();	/* a card that hangs would hang us */
 		pthread_mutex_init(&r->lock, NULL);
 		pthread_cond_init(&r->cond, NULL);
 		r->next = p->readers;
@@ -219,17 +308,21 @@ static void readers_update(struct pcsc *p, const char *names, size_t len)
 
 static void on_connected(struct pcsc *p, struct pcsc_reader *r, struct req *q)
 {
+	char why[120];
+
 	if (q->gen != r->gen || r->quitting || r->state != CARD_CONNECTING)
 		return;
 	if (q->err) {
 		r->state = CARD_ABSENT;
-		if (q->err == -ENODEV) {
+		if (q->err == -ENODEV && !r->present) {
 			log_info(LOG_CARD, "%s: card left before it was connected",
 				 r->name);
-		} else {
-			log_err(LOG_CARD, "%s: cannot connect to the card: %s",
-				r->name, pcsc_stringify_error(q->rv));
+			return;
 		}
+		/* still there as far as pcscd said: try again, bounded */
+		snprintf(why, sizeof(why), "cannot connect to the card: %s",
+			 pcsc_stringify_error(q->rv));
+		card_fail(r, why);
 		return;
 	}
 	memcpy(r->atr, q->atr, q->atr_len);
@@ -242,44 +335,47 @@ static void on_connected(struct pcsc *p, struct pcsc_reader *r, struct req *q)
 		for (size_t i = 0; i < r->atr_len; i++)
 			snprintf(hex + 2 * i, 3, "%02X", r->atr[i]);
 		hex[2 * r->atr_len] = '\0';
-		log_info(LOG_CARD, "%s: card present, %s, ATR %s", r->name,
-			 pcsc_reader_protocol(r), hex);
+		log_info(LOG_CARD, "%s: card present, %s, ATR %s%s", r->name,
+			 pcsc_reader_protocol(r), hex,
+			 q->reset ? " (after a reset)" : "");
 	}
 	p->ops->card_ready(p->arg, r);
 }
 
 static void on_transmitted(struct pcsc *p, struct pcsc_reader *r, struct req *q)
 {
+	char why[120];
+
 	if (p->tap)
 		for (unsigned i = 0; i < q->ntaps; i++)
 			p->tap(p->tap_arg, r, q->taps[i].cmd, q->taps[i].clen,
 			       q->taps[i].resp, q->taps[i].rlen);
 	if (q->gen != r->gen || r->state != CARD_READY)
 		return;		/* that card session is over */
-	if ((q->err == -ENODEV || q->err == -ECONNRESET) && !r->quitting) {
+	if (r->inflight)
+		r->inflight--;
+	tx_arm(r);
+	if (q->err && q->err != -EPROTO && !r->quitting) {
 		/*
-		 * The card was swapped or reset behind our back (the reader
-		 * may never have looked empty): end this session and connect
-		 * again; if no card is there the connect says so.
+		 * Removed, reset behind our back, or a transmission that
+		 * failed (pcscd: "Transaction failed"): whatever the card
+		 * was doing is lost, so is its toolkit session.
 		 */
-		struct req *d = pcsc_req_new(REQ_DISCONNECT, r->gen);
-
-		log_notice(LOG_CARD, "%s: card %s, connecting again", r->name,
-			   q->err == -ENODEV ? "removed" : "reset");
-		card_end(r);
-		if (d)
-			pcsc_worker_push(r, d);
-		card_connect(r);
+		snprintf(why, sizeof(why), "%s",
+			 q->err == -ENODEV ? "card removed" :
+			 q->err == -ECONNRESET ? "card reset" :
+			 pcsc_stringify_error(q->rv));
+		if (q->err != -ENODEV && q->err != -ECONNRESET)
+			snprintf(why, sizeof(why), "transmission failed: %s",
+				 pcsc_stringify_error(q->rv));
+		card_fail(r, why);
 		return;
 	}
-	if (q->err) {
-		if (q->err == -EPROTO)
-			log_warn(LOG_CARD, "%s: malformed response from the card",
-				 r->name);
-		else
-			log_warn(LOG_CARD, "%s: transmit failed: %s", r->name,
-				 pcsc_stringify_error(q->rv));
-	}
+	if (q->err == -EPROTO)
+		log_warn(LOG_CARD, "%s: malformed response from the card",
+			 r->name);
+	else if (!q->err)
+		r->failures = 0;	/* it answers: the session is sound */
 	q->done(q->arg, q->err, q->err ? NULL : &q->res);
 }
 
@@ -337,6 +433,10 @@ static void pcsc_drain(evutil_socket_t fd, short what, void *arg)
 			r = reader_find(p, m->names);
 			if (r) {
 				r->present = false;
+				/* taken out: a card put in is a new one */
+				r->failures = 0;
+				r->given_up = false;
+				evtimer_del(r->retry_timer);
 				if (r->state != CARD_ABSENT && r->has_worker) {
 					struct req *q = pcsc_req_new(REQ_DISCONNECT, r->gen);
 
@@ -409,6 +509,7 @@ void pcsc_reconfigure(struct pcsc *p, const struct pcsc_config *cfg)
 	snprintf(p->pattern, sizeof(p->pattern), "%s", cfg->reader);
 	p->exclusive = cfg->exclusive;
 	p->protocol = cfg->protocol;
+	p->apdu_timeout = cfg->apdu_timeout;
 	pthread_mutex_lock(&p->lock);
 	p->retry_min = cfg->retry_min;
 	p->retry_max = cfg->retry_max;
@@ -427,27 +528,71 @@ void pcsc_reconfigure(struct pcsc *p, const struct pcsc_config *cfg)
 	}
 }
 
-void pcsc_free(struct pcsc *p)
-{
-	struct pcsc_reader *r, *next;
+/* What shutdown may wait for pcscd and the cards, all in all. */
+#define STOP_WAIT_MS	2000
 
-	if (!p)
-		return;
-	/*
-	 * Wake the monitor: SCardCancel interrupts SCardGetStatusChange, the
-	 * condition interrupts the backoff.  A cancel can land just before the
-	 * monitor enters the wait, so repeat it until the thread is gone.
-	 */
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * One SCardCancel, on a thread of its own: it talks to pcscd and waits
+ * for its answer, which a stopped pcscd never gives.  The job is freed by
+ * whoever sees it done; one that never ends stays with its thread.
+ */
+struct cancel_job {
+	SCARDCONTEXT ctx;
+	volatile int done;	/* written once by the canceller */
+};
+
+static void *cancel_main(void *arg)
+{
+	struct cancel_job *j = arg;
+
+	SCardCancel(j->ctx);
+	__atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Shut down while threads are stuck: kept, and reachable, until exit. */
+static struct pcsc *pcsc_abandoned;
+
+static bool monitor_stop(struct pcsc *p, uint64_t deadline)
+{
+	struct cancel_job *job = NULL;
+	pthread_attr_t at;
+	pthread_t t;
+
 	pthread_mutex_lock(&p->lock);
 	p->stop = true;
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
 	for (;;) {
 		struct timespec ts;
 
+		/*
+		 * SCardCancel interrupts SCardGetStatusChange, the condition
+		 * the backoff; a cancel can land just before the monitor
+		 * waits, so it is repeated until the thread is gone.
+		 */
+		if (job && __atomic_load_n(&job->done, __ATOMIC_ACQUIRE)) {
+			free(job);
+			job = NULL;
+		}
 		pthread_mutex_lock(&p->lock);
-		if (p->mctx_valid)
-			SCardCancel(p->mctx);
+		if (!job && p->mctx_valid && (job = calloc(1, sizeof(*job)))) {
+			job->ctx = p->mctx;
+			if (pthread_create(&t, &at, cancel_main, job)) {
+				free(job);
+				job = NULL;
+			}
+		}
 		pthread_mutex_unlock(&p->lock);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += 100 * 1000 * 1000;
@@ -457,7 +602,35 @@ void pcsc_free(struct pcsc *p)
 		}
 		if (pthread_timedjoin_np(p->monitor, NULL, &ts) == 0)
 			break;
+		if (mono_ms() >= deadline) {
+			pthread_attr_destroy(&at);
+			return false;	/* job stays with its thread */
+		}
 	}
+	pthread_attr_destroy(&at);
+	while (job && !__atomic_load_n(&job->done, __ATOMIC_ACQUIRE) &&
+	       mono_ms() < deadline)
+		nanosleep(&(struct timespec){ 0, 1000 * 1000 }, NULL);
+	if (job && !__atomic_load_n(&job->done, __ATOMIC_ACQUIRE))
+		return false;
+	free(job);
+	return true;
+}
+
+/*
+ * Stop within STOP_WAIT_MS whatever pcscd or a card do: a thread stuck in
+ * a PC/SC call (a card that stopped answering, a stopped pcscd) is left
+ * behind, with its memory, for the process exit to end.
+ */
+void pcsc_free(struct pcsc *p)
+{
+	uint64_t deadline = mono_ms() + STOP_WAIT_MS;
+	struct pcsc_reader *r, *next;
+
+	if (!p)
+		return;
+	if (!monitor_stop(p, deadline))
+		goto abandon;
 	/* release every reader and join its worker */
 	for (r = p->readers; r; r = r->next)
 		worker_stop(r);
@@ -465,6 +638,8 @@ void pcsc_free(struct pcsc *p)
 		pcsc_drain(-1, 0, p);
 		if (!p->nworkers)
 			break;
+		if (mono_ms() >= deadline)
+			goto abandon;
 		/* blocking is fine here: the loop has ended */
 		nanosleep(&(struct timespec){ 0, 1000 * 1000 }, NULL);
 	}
@@ -476,6 +651,20 @@ void pcsc_free(struct pcsc *p)
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->cond);
 	free(p);
+	return;
+abandon:
+	log_warn(LOG_CARD, "pcscd or a card does not answer: stopping without "
+		 "waiting for its %u thread%s", p->nworkers + 1,
+		 p->nworkers ? "s" : "");
+	pthread_mutex_lock(&p->lock);
+	p->abandoned = true;	/* what they post later is dropped */
+	pthread_mutex_unlock(&p->lock);
+	for (r = p->readers; r; r = r->next) {
+		evtimer_del(r->tx_timer);
+		evtimer_del(r->retry_timer);
+	}
+	event_del(p->wake);
+	pcsc_abandoned = p;
 }
 
 static int transmit(struct pcsc_reader *r, const uint8_t *cmd, size_t len,
@@ -499,6 +688,8 @@ static int transmit(struct pcsc_reader *r, const uint8_t *cmd, size_t len,
 		q->hook->refs++;
 	}
 	pcsc_worker_push(r, q);
+	r->inflight++;
+	tx_arm(r);
 	return 0;
 }
 

@@ -31,6 +31,11 @@ struct pcsc_config {
 	enum pcsc_proto protocol;
 	unsigned retry_min;	/* seconds */
 	unsigned retry_max;
+	/*
+	 * Seconds a card may take to answer an APDU (0: no limit); past it
+	 * the card is treated as failed, as after a transmission error.
+	 */
+	unsigned apdu_timeout;
 };
 
 struct pcsc_ops {

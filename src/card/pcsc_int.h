@@ -67,6 +67,7 @@ struct req {
 	enum req_type type;
 	struct req *next;
 	unsigned gen;			/* card session it belongs to */
+	bool reset;			/* REQ_CONNECT: reset the card first */
 	uint8_t cmd[APDU_MAX_CMD];
 	size_t clen;
 	pcsc_done_fn done;
@@ -114,6 +115,12 @@ struct pcsc_reader {
 	unsigned long proto;
 	void *data;
 	struct hook *hook;		/* loop only */
+	/* loop only: a card that stops answering or fails (pcsc.c) */
+	struct event *tx_timer;		/* an exchange takes too long */
+	struct event *retry_timer;	/* the next reset */
+	unsigned inflight;		/* exchanges not completed */
+	unsigned failures;		/* card sessions that failed in a row */
+	bool given_up;			/* until the card is taken out */
 
 	/* worker; NULL thread when the reader does not match */
 	bool has_worker;
@@ -148,6 +155,8 @@ struct pcsc {
 	struct msg *inbox, **inbox_tail;
 	bool stop;
 	unsigned retry_min, retry_max;
+	unsigned apdu_timeout;		/* loop only */
+	bool abandoned;			/* shut down without its threads */
 	SCARDCONTEXT mctx;
 	bool mctx_valid;
 	pthread_t monitor;

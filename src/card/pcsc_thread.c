@@ -23,6 +23,15 @@
 void pcsc_post(struct pcsc *p, struct msg *m)
 {
 	pthread_mutex_lock(&p->lock);
+	if (p->abandoned) {
+		/* shut down while this thread was stuck: nobody listens */
+		pthread_mutex_unlock(&p->lock);
+		free(m->req);
+		free(m->names);
+		free(m->notes);
+		free(m);
+		return;
+	}
 	m->next = NULL;
 	*p->inbox_tail = m;
 	p->inbox_tail = &m->next;
@@ -321,9 +330,21 @@ static void worker_connect(struct pcsc_reader *r, struct req *q)
 			return;
 		}
 	}
-	rv = SCardConnect(r->ctx, r->name,
-			  r->pcsc->exclusive ? SCARD_SHARE_EXCLUSIVE : SCARD_SHARE_SHARED,
-			  protos, &r->card, &active);
+	if (q->reset && r->card) {
+		/* a card that failed: a warm reset, then its start-up again */
+		rv = SCardReconnect(r->card, r->pcsc->exclusive ?
+				    SCARD_SHARE_EXCLUSIVE : SCARD_SHARE_SHARED,
+				    protos, SCARD_RESET_CARD, &active);
+		if (rv != SCARD_S_SUCCESS) {
+			SCardDisconnect(r->card, SCARD_RESET_CARD);
+			r->card = 0;
+		}
+	}
+	if (!r->card)
+		rv = SCardConnect(r->ctx, r->name,
+				  r->pcsc->exclusive ? SCARD_SHARE_EXCLUSIVE :
+						       SCARD_SHARE_SHARED,
+				  protos, &r->card, &active);
 	if (rv == SCARD_S_SUCCESS)
 		rv = SCardStatus(r->card, NULL, &namelen, &state, &proto,
 				 q->atr, &atrlen);

@@ -265,6 +265,18 @@ static void session_done(void *arg, struct dm_session *s)
 	event_active(dc->kick, EV_TIMEOUT, 0);
 }
 
+void dm_client_card_gone(struct dm_client *dc)
+{
+	const char *dmsc = dc->conf->dm_sc.server_id;
+
+	if (!*dmsc)
+		return;
+	for (struct entry *e = dc->active; e; e = e->next)
+		if (e->s && !strcmp(e->info.server_id, dmsc))
+			dm_session_stop(e->s, DM_RESULT_TRANSPORT,
+					"card removed");
+}
+
 int dm_client_cancel(struct dm_client *dc, unsigned id, const char *why)
 {
 	struct entry **pp, *e;

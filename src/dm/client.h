@@ -98,6 +98,14 @@ int dm_client_report(struct dm_client *dc, const char *server_id,
  */
 int dm_client_cancel(struct dm_client *dc, unsigned id, const char *why);
 
+/*
+ * The card is gone (removed, reset, not answering): running sessions with
+ * the DM_SC server, which lived on it, fail now with "card removed"
+ * instead of waiting for their transport to time out; queued ones start
+ * when the card is back.
+ */
+void dm_client_card_gone(struct dm_client *dc);
+
 /* Running and queued sessions, then the last finished ones, newest first. */
 size_t dm_client_sessions(struct dm_client *dc, struct dm_session_info *out,
 			  size_t cap);

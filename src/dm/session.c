@@ -433,15 +433,6 @@ static bool ui_ask(struct dm_session *s, const struct syncml_cmd *c)
 /* ------------------------------------------------------------------------ */
 /* The server's messages                                                    */
 
-static const struct syncml_cmd *find_hdr_status(const struct syncml_msg *in)
-{
-	for (const struct syncml_cmd *c = in->cmds; c; c = c->next)
-		if (c->type == SYNCML_STATUS && c->cmd_ref &&
-		    !strcmp(c->cmd_ref, "0"))
-			return c;
-	return NULL;
-}
-
 /*
  * The server's Status for our SyncHdr, read before anything is built:
  * it decides our credentials (DM Protocol 1.2 9.1) and what our message
@@ -631,30 +622,6 @@ static int run_commands(struct dm_session *s)
 	return 0;
 }
 
-/* Commands that need an answer (all but Status and Results). */
-static bool wants_answer(const struct syncml_msg *in)
-{
-	for (const struct syncml_cmd *c = in->cmds; c; c = c->next)
-		if (c->type != SYNCML_STATUS && c->type != SYNCML_RESULTS)
-			return true;
-	return false;
-}
-
-/* Only Status and Alert 1222: the server asks for our next message. */
-static bool next_message_request(const struct syncml_msg *in)
-{
-	bool alert = false;
-
-	for (const struct syncml_cmd *c = in->cmds; c; c = c->next) {
-		if (c->type == SYNCML_ALERT &&
-		    c->code == SYNCML_ALERT_NEXT_MESSAGE)
-			alert = true;
-		else if (c->type != SYNCML_STATUS)
-			return false;
-	}
-	return alert && !in->final;
-}
-
 static bool aborted_by_server(const struct syncml_cmd *c)
 {
 	return c && c->type == SYNCML_ALERT &&
@@ -678,7 +645,7 @@ static void answer(struct dm_session *s)
 		abort_session(s, DM_RESULT_ABORTED, s->cancel_why);
 		return;
 	}
-	if (!next_message_request(in))
+	if (!syncml_next_message_request(in))
 		s->server_closed = in->final;
 	if (s->server_closed && !s->in_answer && dm_outbox_empty(s->ob) &&
 	    !s->package1) {
@@ -694,7 +661,7 @@ static void answer(struct dm_session *s)
 			finish(s, DM_RESULT_OK, NULL);
 		return;
 	}
-	if (!s->server_closed && !next_message_request(in) &&
+	if (!s->server_closed && !syncml_next_message_request(in) &&
 	    !dm_outbox_has_alert(s->ob, SYNCML_ALERT_NEXT_MESSAGE)) {
 		/* clause 6.2: the server's package goes on; ask for more */
 		if ((al = dm_exec_cmd(s->ex, SYNCML_ALERT)) == NULL) {
@@ -763,7 +730,7 @@ static void handle_message(struct dm_session *s, const struct syncml_msg *in,
 	trusted = dm_status_ok(code);
 	if (code == DM_ST_AUTH_ACCEPTED && s->cfg.resync)
 		s->resync_chal_due = true;
-	v = hdr_status(s, find_hdr_status(in), trusted);
+	v = hdr_status(s, syncml_hdr_status(in), trusted);
 	if (v == HDR_FATAL)
 		return;
 	if (v == HDR_CHALLENGED && s->package1) {
@@ -805,7 +772,7 @@ static void handle_message(struct dm_session *s, const struct syncml_msg *in,
 		send_message(s);
 		return;
 	}
-	s->in_answer = trusted && wants_answer(in);
+	s->in_answer = trusted && syncml_wants_answer(in);
 	if (!trusted) {
 		/* not executed: 407 each, the server sends them again */
 		for (const struct syncml_cmd *c = in->cmds; c; c = c->next)
@@ -973,6 +940,12 @@ void dm_session_cancel(struct dm_session *s, const char *why)
 		   "server's current message", s->sid, s->acc.server_id, why);
 	if (dm_session_ui_waiting(s))
 		dm_session_ui_answer(s, DM_UI_REJECT, NULL);
+}
+
+void dm_session_stop(struct dm_session *s, enum dm_session_result r,
+		     const char *why)
+{
+	finish(s, r, "%s", why);
 }
 
 void dm_session_free(struct dm_session *s)

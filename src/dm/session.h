@@ -164,6 +164,14 @@ bool dm_session_saving(const struct dm_session *s);
  */
 void dm_session_cancel(struct dm_session *s, const char *why);
 
+/*
+ * End now, sending nothing more: the server is gone with the card it
+ * lives on.  The session finishes with r and why (the done callback
+ * follows from the loop).
+ */
+void dm_session_stop(struct dm_session *s, enum dm_session_result r,
+		     const char *why);
+
 /* Stop (no callback); a running Atomic cannot exist between messages. */
 void dm_session_free(struct dm_session *s);
 

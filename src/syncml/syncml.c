@@ -347,3 +347,34 @@ syncml_meta_empty(const struct syncml_meta *m)
 	return m->type == NULL && m->format == NULL && m->mark == NULL &&
 	       m->next_nonce == NULL && m->has == 0;
 }
+
+const struct syncml_cmd *syncml_hdr_status(const struct syncml_msg *msg)
+{
+	for (const struct syncml_cmd *c = msg->cmds; c; c = c->next)
+		if (c->type == SYNCML_STATUS && c->cmd_ref &&
+		    !strcmp(c->cmd_ref, "0"))
+			return c;
+	return NULL;
+}
+
+bool syncml_wants_answer(const struct syncml_msg *msg)
+{
+	for (const struct syncml_cmd *c = msg->cmds; c; c = c->next)
+		if (c->type != SYNCML_STATUS && c->type != SYNCML_RESULTS)
+			return true;
+	return false;
+}
+
+bool syncml_next_message_request(const struct syncml_msg *msg)
+{
+	bool alert = false;
+
+	for (const struct syncml_cmd *c = msg->cmds; c; c = c->next) {
+		if (c->type == SYNCML_ALERT &&
+		    c->code == SYNCML_ALERT_NEXT_MESSAGE)
+			alert = true;
+		else if (c->type != SYNCML_STATUS)
+			return false;
+	}
+	return alert && !msg->final;
+}

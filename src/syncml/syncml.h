@@ -189,6 +189,16 @@ struct syncml_item *syncml_item_add(struct syncml_msg *msg,
 
 const char *syncml_cmd_name(enum syncml_cmd_type type);
 
+/* The Status for the SyncHdr of the message answered (CmdRef 0), or NULL. */
+const struct syncml_cmd *syncml_hdr_status(const struct syncml_msg *msg);
+/* Does the message hold commands to answer (anything but Status, Results)? */
+bool syncml_wants_answer(const struct syncml_msg *msg);
+/*
+ * Is it a "Next Message" request (DM Protocol 1.2 6.2): Alert 1222 and
+ * Status only, no Final?
+ */
+bool syncml_next_message_request(const struct syncml_msg *msg);
+
 /* ---- builder: what the codecs drive ---------------------------------- */
 
 /* Every element either codec may produce (SyncML and MetInf code pages). */

@@ -517,6 +517,36 @@ test_no_moredata_when_fits_wbxml(void **state)
 	no_moredata_when_fits(SYNCML_WBXML, 60);
 }
 
+/* The questions the session asks of a server message. */
+static void
+test_message_predicates(void **state)
+{
+	struct syncml_msg *m = new_msg();
+	struct syncml_cmd *c;
+
+	(void)state;
+	assert_null(syncml_hdr_status(m));
+	assert_false(syncml_wants_answer(m));
+	assert_false(syncml_next_message_request(m));
+	c = syncml_cmd_add(m, NULL, SYNCML_STATUS, "1");
+	c->cmd_ref = syncml_strdup(m, "3");
+	c = syncml_cmd_add(m, NULL, SYNCML_STATUS, "2");
+	c->cmd_ref = syncml_strdup(m, "0");
+	assert_ptr_equal(syncml_hdr_status(m), c);
+	assert_false(syncml_wants_answer(m));
+	c = syncml_cmd_add(m, NULL, SYNCML_ALERT, "3");
+	c->code = SYNCML_ALERT_NEXT_MESSAGE;
+	/* DM Protocol 1.2 6.2: Status and Alert 1222, no Final */
+	assert_true(syncml_next_message_request(m));
+	assert_true(syncml_wants_answer(m));
+	m->final = true;
+	assert_false(syncml_next_message_request(m));
+	m->final = false;
+	syncml_cmd_add(m, NULL, SYNCML_GET, "4");
+	assert_false(syncml_next_message_request(m));
+	syncml_msg_free(m);
+}
+
 static void
 chunk_object(enum syncml_format f, bool opaque)
 {
@@ -844,6 +874,7 @@ main(void)
 	T(test_split_fits_one);
 	T(test_no_moredata_when_fits_xml);
 	T(test_no_moredata_when_fits_wbxml);
+	T(test_message_predicates);
 	T(test_moredata_chunks_wbxml);
 	T(test_moredata_chunks_xml);
 	T(test_too_many_commands);
