@@ -83,6 +83,7 @@ static const struct conf_key keys[] = {
 	UINT(bip, buffer_max, 255, 65535, "16384"),
 	UINT(bip, backlog, 0, 64, "4"),
 	UINT(bip, timeout, 1, 3600, "30"),
+	UINT(bip, idle_timeout, 0, 86400, "30"),
 	MOD(bip, applications, ""),
 	STR(dm, state_dir, "/var/lib/dmscgw"),
 	OPT(dm, devid),

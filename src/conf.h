@@ -58,6 +58,7 @@ struct conf {
 		unsigned buffer_max;	/* largest channel buffer granted */
 		unsigned backlog;	/* clients waiting for a server channel */
 		unsigned timeout;	/* seconds: connect, and a stuck peer */
+		unsigned idle_timeout;	/* seconds a local client may be idle */
 		char applications[512];	/* PORT:TYPE:NAME, ... */
 	} bip;
 	struct {

@@ -53,6 +53,16 @@ struct bip_app_ops {
 };
 
 /* Register an in-process application; -EEXIST when its port is taken. */
+/*
+ * The daemon's own client (the DM client, for the card's DM_SC server) is
+ * about to reach a UICC server mode port from local: that connection goes
+ * before every other client, and takes a channel from another client when
+ * none is free (server.c).
+ */
+struct sockaddr;
+void bip_apps_expect_own(struct bip *b, const struct sockaddr *local,
+			 unsigned len);
+
 int bip_apps_register(struct bip *b, uint16_t port, uint8_t type,
 		      const char *name, const struct bip_app_ops *ops,
 		      void *arg);

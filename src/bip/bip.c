@@ -107,6 +107,7 @@ void bip_reconfigure(struct bip *b, const struct conf *c)
 	b->buffer_max = c->bip.buffer_max;
 	b->backlog = c->bip.backlog;
 	b->timeout_s = c->bip.timeout;
+	b->idle_s = c->bip.idle_timeout;
 	apps_reload(b, c->bip.applications);
 }
 

@@ -130,6 +130,12 @@ void ch_enter(struct channel *ch, enum ch_state s, const char *why)
 		  ch_state_names[s], why);
 	if (old == CH_HELD)
 		evtimer_del(ch->timeout);
+	if (s != CH_ESTABLISHED && s != CH_HELD) {
+		/* the link is down: whose it was no longer matters */
+		if (ch->idle)
+			evtimer_del(ch->idle);
+		ch->own = false;
+	}
 	if (s == CH_LISTEN && old != CH_FREE)
 		ch_release_io(ch);
 	ch->state = s;
@@ -578,4 +584,7 @@ void ch_fini(struct channel *ch)
 		evbuffer_free(ch->rx);
 	if (ch->timeout)
 		event_free(ch->timeout);
+	if (ch->idle)
+		event_free(ch->idle);
+	ch->idle = NULL;
 }

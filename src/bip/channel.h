@@ -30,6 +30,10 @@ struct lingerer;
 struct sockaddr;
 struct bip_app_entry;
 
+#include <sys/socket.h>
+
+#define BIP_OWN_MAX	8	/* own connections expected at once */
+
 /*
  * A channel's state (TS 102 223 clause 6.4.27-6.4.31, channel status
  * clause 8.56).  Changed only by ch_enter(), which logs it, tells the
@@ -72,6 +76,10 @@ struct channel {
 	unsigned link;			/* this link's number, see fast.c */
 	struct bip_app_entry *app;
 	struct event *timeout;		/* CH_HELD */
+	/* server mode: the daemon's own DM client goes first (server.c) */
+	bool own;
+	struct event *idle;		/* a local client that does nothing */
+	uint64_t idle_in, idle_out;	/* in and out at the last look */
 };
 
 struct bip_card {
@@ -90,6 +98,10 @@ struct bip {
 	unsigned buffer_max;
 	unsigned backlog;
 	unsigned timeout_s;
+	unsigned idle_s;		/* [bip] idle_timeout, 0 none */
+	/* local addresses the daemon's own connections come from */
+	struct sockaddr_storage own[BIP_OWN_MAX];
+	unsigned nown;
 	struct bip_app_entry *apps;
 	struct bip_card *cards;
 	void (*obs)(void *arg, struct cat *c, uint8_t id, const char *what);
@@ -98,6 +110,8 @@ struct bip {
 };
 
 #define CHUNK_MAX BIP_MAX_CHUNK
+
+bool bip_own_take(struct bip *b, const struct sockaddr *peer);
 
 /* bip.c: the card's table */
 struct bip_card *bip_card_find(struct bip *b, const struct cat *c);

@@ -4,6 +4,13 @@
  * server (the SCWS) on loopback listeners.  One listener per port serves
  * every channel the card opened on it; a client that finds no channel in
  * LISTEN waits (up to the backlog) for one to come back to LISTEN.
+ *
+ * The DM client never waits behind strangers (choice: pre-emption).  Its
+ * connections are announced (bip_apps_expect_own) and recognised by their
+ * local address; one goes first among those waiting, and when every
+ * channel on its port is taken it takes the one of the local client idle
+ * longest, which is closed at once.  Local clients that move no byte
+ * either way for [bip] idle_timeout seconds are closed too.
  */
 #include "config.h"
 
@@ -28,6 +35,7 @@ struct waiting {
 	struct waiting *next;
 	evutil_socket_t fd;
 	char peer[64];
+	bool own;
 };
 
 struct listener {
@@ -40,9 +48,79 @@ struct listener {
 	unsigned users;
 };
 
+static bool same_endpoint(const struct sockaddr *a, const struct sockaddr *b)
+{
+	if (a->sa_family != b->sa_family)
+		return false;
+	if (a->sa_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin_port == y->sin_port &&
+		       x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+
+		return x->sin6_port == y->sin6_port &&
+		       !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr));
+	}
+	return false;
+}
+
+void bip_apps_expect_own(struct bip *b, const struct sockaddr *local,
+			 unsigned len)
+{
+	if (len > sizeof(b->own[0]))
+		return;
+	if (b->nown == BIP_OWN_MAX) {
+		/* the oldest never came here (another server): forgotten */
+		memmove(b->own, b->own + 1, (BIP_OWN_MAX - 1) * sizeof(b->own[0]));
+		b->nown--;
+	}
+	memset(&b->own[b->nown], 0, sizeof(b->own[0]));
+	memcpy(&b->own[b->nown++], local, len);
+}
+
+/* Is peer one of the daemon's own connections?  It is expected once. */
+bool bip_own_take(struct bip *b, const struct sockaddr *peer)
+{
+	for (unsigned i = 0; i < b->nown; i++) {
+		if (!same_endpoint((const struct sockaddr *)&b->own[i], peer))
+			continue;
+		memmove(b->own + i, b->own + i + 1,
+			(b->nown - i - 1) * sizeof(b->own[0]));
+		b->nown--;
+		return true;
+	}
+	return false;
+}
+
+/* A local client moved nothing for idle_timeout: its channel is freed. */
+static void server_idle(evutil_socket_t fd, short what, void *arg)
+{
+	struct channel *ch = arg;
+	struct timeval tv = { (time_t)ch->bc->b->idle_s, 0 };
+	char why[128];
+
+	(void)fd;
+	(void)what;
+	if (!ch_up(ch))
+		return;
+	if (ch->in != ch->idle_in || ch->out != ch->idle_out) {
+		ch->idle_in = ch->in;
+		ch->idle_out = ch->out;
+		evtimer_add(ch->idle, &tv);
+		return;
+	}
+	snprintf(why, sizeof(why), "client %s idle for %u s: closed", ch->peer,
+		 ch->bc->b->idle_s);
+	ch_drop(ch, why);
+	ch_release_io(ch);	/* the client learns at once */
+}
+
 /* A client on a channel in LISTEN: ESTABLISHED, and the card is told. */
 static void server_attach(struct channel *ch, evutil_socket_t fd,
-			  const char *peer)
+			  const char *peer, bool own)
 {
 	ch_tcp_nodelay(fd);
 	if (!ch_bev_new(ch, fd)) {
@@ -52,10 +130,50 @@ static void server_attach(struct channel *ch, evutil_socket_t fd,
 	snprintf(ch->peer, sizeof(ch->peer), "%s", peer);
 	ch_link_up(ch);
 	ch_bev_start(ch);
-	log_info(LOG_BIP, "%s: channel %u: client %s connected on port %u",
-		 cat_name(ch->bc->c), ch->id, peer, ch->port);
+	ch->own = own;
+	log_info(LOG_BIP, "%s: channel %u: client %s connected on port %u%s",
+		 cat_name(ch->bc->c), ch->id, peer, ch->port,
+		 own ? " (the DM client)" : "");
 	ch_enter(ch, CH_ESTABLISHED, "client connected");
 	ch_send_channel_status(ch);
+	if (!own && ch->bc->b->idle_s &&
+	    (ch->idle || (ch->idle = evtimer_new(ch->bc->b->base, server_idle,
+						 ch)))) {
+		struct timeval tv = { (time_t)ch->bc->b->idle_s, 0 };
+
+		ch->idle_in = ch->in;
+		ch->idle_out = ch->out;
+		evtimer_add(ch->idle, &tv);
+	}
+}
+
+/*
+ * The DM client found every channel of its port taken: the local client
+ * that moved bytes least recently (the idle timer's last look) gives its
+ * channel up.  It comes back to LISTEN when the card closes it after the
+ * link-dropped event (TS 102 223 6.4.28), and the DM client is first.
+ */
+static void server_preempt(struct listener *l)
+{
+	struct channel *victim = NULL;
+
+	for (int i = 0; i < BIP_MAX_CHANNELS; i++) {
+		struct channel *ch = &l->bc->ch[i];
+
+		if (ch->lst != l || !ch_up(ch) || ch->own)
+			continue;
+		if (!victim || ch->in + ch->out - ch->idle_in - ch->idle_out <
+			       victim->in + victim->out - victim->idle_in -
+			       victim->idle_out)
+			victim = ch;
+	}
+	if (!victim)
+		return;
+	log_notice(LOG_BIP, "%s: port %u: client %s closed: the DM client needs "
+		   "channel %u", cat_name(l->bc->c), l->port, victim->peer,
+		   victim->id);
+	ch_drop(victim, "taken for the DM client");
+	ch_release_io(victim);
 }
 
 static struct channel *server_free_channel(struct listener *l)
@@ -78,7 +196,7 @@ void server_take_waiting(struct listener *l)
 
 		l->waiting = w->next;
 		l->nwaiting--;
-		server_attach(ch, w->fd, w->peer);
+		server_attach(ch, w->fd, w->peer, w->own);
 		free(w);
 	}
 }
@@ -88,26 +206,33 @@ static void server_accept(struct evconnlistener *el, evutil_socket_t fd,
 {
 	struct listener *l = arg;
 	struct channel *ch = server_free_channel(l);
+	bool own = bip_own_take(l->bc->b, sa);
 	char peer[64];
 
 	ch_peer_name(peer, sizeof(peer), sa);
 	evutil_make_socket_nonblocking(fd);
-	if (ch && !l->waiting) {
-		server_attach(ch, fd, peer);
+	if (ch && (!l->waiting || own)) {
+		server_attach(ch, fd, peer, own);
 		return;
 	}
-	if (l->nwaiting < l->bc->b->backlog) {
+	if (l->nwaiting < l->bc->b->backlog || own) {
 		struct waiting *w = calloc(1, sizeof(*w)), **pp;
 
 		if (w) {
 			w->fd = fd;
+			w->own = own;
 			snprintf(w->peer, sizeof(w->peer), "%s", peer);
-			for (pp = &l->waiting; *pp; pp = &(*pp)->next)
+			/* the DM client first, then in order of arrival */
+			for (pp = &l->waiting; *pp && (!own || (*pp)->own);
+			     pp = &(*pp)->next)
 				;
+			w->next = *pp;
 			*pp = w;
 			l->nwaiting++;
 			log_info(LOG_BIP, "%s: port %u: client %s waits for a free channel (%u waiting)",
 				 cat_name(l->bc->c), l->port, peer, l->nwaiting);
+			if (own)
+				server_preempt(l);
 			return;
 		}
 	}

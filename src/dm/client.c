@@ -231,6 +231,15 @@ static void saved(void *arg, uint64_t gen, int err)
 	}
 }
 
+/* The DM client's connections go first on the card's server ports. */
+static void session_local(void *arg, const struct sockaddr *sa, unsigned len)
+{
+	struct dm_client *dc = arg;
+
+	if (dc->bip)
+		bip_apps_expect_own(dc->bip, sa, len);
+}
+
 static void remember(struct dm_client *dc, const struct dm_session_info *i)
 {
 	if (dc->nhistory < DM_CLIENT_HISTORY)
@@ -346,6 +355,7 @@ static int start_entry(struct dm_client *dc, struct entry *e)
 	cfg.auth_retries = c->dm.auth_retries;
 	cfg.alerts = (enum dm_alert_policy)c->dm.alerts;
 	cfg.ui = session_ui;
+	cfg.local = session_local;
 	cfg.psk_identity = c->dm_sc.psk_identity;
 	cfg.psk = psk;
 	cfg.psk_len = psk_bytes(c, psk, sizeof(psk));

@@ -82,6 +82,8 @@ struct dm_http {
 	char *path;			/* path and query */
 	char *user_agent;
 	unsigned timeout;
+	void (*local)(void *arg, const struct sockaddr *sa, unsigned len);
+	void *local_arg;
 	char identity[DM_HTTP_IDENTITY_MAX + 1];
 	uint8_t psk[DM_HTTP_PSK_MAX];
 	size_t psk_len;
@@ -609,6 +611,8 @@ static int copy_opts(struct dm_http *h, const struct dm_http_opts *o,
 		     char *err, size_t errlen)
 {
 	h->timeout = o && o->timeout ? o->timeout : DEFAULT_TIMEOUT;
+	h->local = o ? o->local : NULL;
+	h->local_arg = o ? o->local_arg : NULL;
 	if (h->timeout > MAX_TIMEOUT)
 		h->timeout = MAX_TIMEOUT;
 	h->user_agent = strdup(o && o->user_agent ? o->user_agent : "dmscgw");
@@ -738,9 +742,15 @@ int dm_http_post(struct dm_http *h, const char *content_type,
 		evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
 		int one = 1;
 
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+
 		if (fd >= 0)
 			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 					 sizeof(one));
+		if (fd >= 0 && !h->was_up && h->local &&
+		    getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+			h->local(h->local_arg, (struct sockaddr *)&ss, sl);
 	}
 	if (h->req_live) {
 		struct timeval tv = { .tv_sec = h->timeout };

@@ -18,6 +18,7 @@
 
 struct event_base;
 struct dm_http;
+struct sockaddr;
 
 #define DM_HTTP_PSK_MAX		64	/* bytes of pre-shared key */
 #define DM_HTTP_IDENTITY_MAX	128	/* PSK identity, text */
@@ -28,6 +29,13 @@ struct dm_http_opts {
 	size_t psk_len;
 	unsigned timeout;		/* seconds per request, all included; 0: 30 */
 	const char *user_agent;		/* NULL: "dmscgw" */
+	/*
+	 * Told the local address of every new connection, before it can
+	 * be accepted (a loopback server in this process may give it
+	 * priority); NULL none.
+	 */
+	void (*local)(void *arg, const struct sockaddr *sa, unsigned len);
+	void *local_arg;
 };
 
 struct dm_http_response {

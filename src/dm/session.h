@@ -30,6 +30,7 @@ struct dm_session;
 struct dm_http;
 struct dm_http_opts;
 struct dm_http_response;
+struct sockaddr;
 
 /* Session outcome, as shown on D-Bus and by dmscgwctl. */
 enum dm_session_result {
@@ -120,6 +121,8 @@ struct dm_session_cfg {
 	const uint8_t *psk;
 	size_t psk_len;
 	const struct dm_session_transport *transport;	/* NULL: HTTP */
+	/* the local address of each connection (dm_http_opts.local) */
+	void (*local)(void *arg, const struct sockaddr *sa, unsigned len);
 };
 
 /* Called once, when the session has ended (it may be freed from there). */
