@@ -146,7 +146,7 @@ assert any(a.get("own") == "org.dmscgw1" for p in r.iter("policy")
            if p.get("user") == "dmscgw" for a in p.iter("allow"))' "$POLICY"
 check "polkit rule in place" test -f /usr/share/polkit-1/rules.d/dmscgw.rules
 check "bash completion in place" test -f /usr/share/bash-completion/completions/dmscgwctl
-check "man pages in place" sh -c 'for m in man8/dmscgw.8 man5/dmscgw.conf.5 man5/org.dmscgw1.5 man1/dmscgwctl.1; do
+check "man pages in place" sh -c 'for m in man8/dmscgw.8 man5/dmscgw.conf.5 man5/org.dmscgw1.5 man1/dmscgwctl.1 man1/dmsc-vuicc.1; do
 	test -f /usr/share/man/$m.gz || { echo "no $m"; exit 1; }; done'
 
 # the system user: the postinst runs systemd-sysusers on the installed file
