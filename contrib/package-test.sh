@@ -3,8 +3,12 @@
 # them, check the installed system integration, purge them.
 #
 # Usage (Debian 12, as root, from anywhere):
-#   sh contrib/package-test.sh [--keep]
+#   sh contrib/package-test.sh [--keep] [--boot]
 #     --keep   keep the work directory (build logs, .debs) even on success
+#     --boot   also run debian/tests/service (the installed unit under a
+#              booted systemd, with its sandbox) in a systemd-nspawn
+#              container over a throw-away overlay of /: for machines where
+#              systemd is not PID 1 (containers).  Adds about a minute.
 # Environment:
 #   SECURITY_THRESHOLD  highest accepted `systemd-analyze security` exposure,
 #                       in tenths (default 11, i.e. 1.1)
@@ -17,10 +21,12 @@
 set -u
 
 keep=0
+boot=0
 for a in "$@"; do
 	case $a in
 	--keep) keep=1 ;;
-	*) echo "usage: $0 [--keep]" >&2; exit 2 ;;
+	--boot) boot=1 ;;
+	*) echo "usage: $0 [--keep] [--boot]" >&2; exit 2 ;;
 	esac
 done
 THRESHOLD=${SECURITY_THRESHOLD:-11}
@@ -164,6 +170,59 @@ if [ -n "$user_before" ]; then
 		systemd-sysusers --root='$work/root' '$SYSUSERS' &&
 		grep -q '^dmscgw:x:[0-9]*:[0-9]*:OMA DM Smart Card enabler:/var/lib/dmscgw:' '$work/root/etc/passwd' &&
 		grep -q '^dmscgw:' '$work/root/etc/group'"
+fi
+
+# --- the unit under systemd (--boot) ----------------------------------------
+# The installed system, seen through an overlay (a tmpfs takes every write),
+# boots in systemd-nspawn with its own network; a oneshot unit runs
+# debian/tests/service there and powers the container off.
+nspawn_tmpfs=
+boot_cleanup() {
+	for m in "$work/boot/root" "$work/boot" $nspawn_tmpfs; do
+		if mountpoint -q "$m"; then umount "$m"; fi
+	done
+}
+if [ $boot -eq 1 ]; then
+	command -v systemd-nspawn >/dev/null ||
+		apt-get install -y -q --no-install-recommends systemd-container >"$work/apt-nspawn.log" 2>&1
+	b=$work/boot
+	t=$work/t
+	mkdir -p "$b" "$t/src/debian"
+	trap boot_cleanup EXIT
+	# nspawn keeps state in /run/systemd/nspawn and refuses to clean it up
+	# on a disk file system (/run is not a tmpfs in some containers)
+	if [ "$(stat -fc %T /run)" != tmpfs ] && ! mountpoint -q /run/systemd/nspawn; then
+		mkdir -p /run/systemd/nspawn &&
+			mount -t tmpfs -o size=16M tmpfs /run/systemd/nspawn &&
+			nspawn_tmpfs=/run/systemd/nspawn
+	fi
+	mount -t tmpfs -o size=2G tmpfs "$b" && mkdir "$b/upper" "$b/work" "$b/root" &&
+		mount -t overlay overlay -o "lowerdir=/,upperdir=$b/upper,workdir=$b/work" "$b/root" ||
+		bail "cannot make the overlay for the container"
+	cp -a "$src/debian/tests" "$t/src/debian/"
+	printf '%s\n' '#!/bin/sh' \
+		'AUTOPKGTEST_TMP=$(mktemp -d) sh /srv/t/src/debian/tests/service >/srv/t/service.tap 2>&1' \
+		'echo "exit=$?" >/srv/t/service.done' \
+		'systemctl --no-block poweroff' >"$t/run.sh"
+	printf '%s\n' '[Unit]' 'Description=dmscgw package test: debian/tests/service' \
+		'After=multi-user.target' '[Service]' 'Type=oneshot' \
+		'ExecStart=/bin/sh /srv/t/run.sh' \
+		>"$b/root/etc/systemd/system/dmscgw-package-test.service"
+	mkdir -p "$b/root/etc/systemd/system/multi-user.target.wants"
+	ln -s ../dmscgw-package-test.service \
+		"$b/root/etc/systemd/system/multi-user.target.wants/dmscgw-package-test.service"
+	start=$(date +%s)
+	SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 timeout 300 systemd-nspawn -q -D "$b/root" \
+		--keep-unit --register=no --link-journal=no --private-network \
+		--machine=dmscgw-package-test --bind="$t:/srv/t" --console=pipe -b \
+		>"$work/nspawn.log" 2>&1 </dev/null
+	echo "# systemd-nspawn: exit $?, $(($(date +%s) - start))s"
+	[ -f "$t/service.tap" ] && diag "$t/service.tap"
+	[ -f "$t/service.done" ] || tail -n 20 "$work/nspawn.log" | diag
+	check "debian/tests/service passes under systemd (nspawn)" \
+		grep -qx 'exit=0' "$t/service.done"
+	boot_cleanup
+	trap - EXIT
 fi
 
 # --- purge -----------------------------------------------------------------
