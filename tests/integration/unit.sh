@@ -18,6 +18,9 @@ for k in Type=notify BusName=org.dmscgw1 User=dmscgw NoNewPrivileges=yes \
 	"RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6"; do
 	check "unit sets $k" grep -qx "$k" "$unit"
 done
+out=$(systemd-analyze security --offline=true --no-pager --threshold=11 "$unit" 2>&1); rc=$?
+check "systemd-analyze security: exposure 1.1 or lower ($(echo "$out" | grep -o 'Overall exposure level[^:]*: [0-9.]*' | grep -o '[0-9.]*$'))" \
+	test $rc -eq 0
 check "the built unit names the installed daemon" \
 	grep -q "^ExecStart=$top_builddir/dmscgw -f -c" "$unit"
 check "the sysusers file creates the user dmscgw" \
