@@ -153,7 +153,8 @@ static unsigned put_value(struct dm_exec *ex, enum syncml_cmd_type type,
 
 			if (len >= sizeof(v))
 				return DM_ST_TOO_LARGE;
-			memcpy(v, p, len);
+			if (len)	/* no <Data>: p is NULL */
+				memcpy(v, p, len);
 			v[len] = 0;
 			return (unsigned)dm_tree_prop_replace(ex->tree,
 							      ex->server_id,
