@@ -209,7 +209,8 @@ static unsigned put_item(struct dm_exec *ex, const struct syncml_cmd *c,
 		lo_drop(ex, "more data than its Size");
 		return DM_ST_SIZE_MISMATCH;
 	}
-	memcpy(lo->buf + lo->len, it->data.p, it->data.len);
+	if (it->data.len)	/* no <Data>: p is NULL */
+		memcpy(lo->buf + lo->len, it->data.p, it->data.len);
 	lo->len += it->data.len;
 	if (it->more_data)
 		return DM_ST_CHUNK_OK;
