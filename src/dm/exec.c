@@ -163,7 +163,8 @@ static unsigned put_value(struct dm_exec *ex, enum syncml_cmd_type type,
 
 			if (len >= sizeof(v))
 				return DM_ST_TOO_LARGE;
-			memcpy(v, p, len);
+			if (len)	/* no <Data>: p is NULL */
+				memcpy(v, p, len);
 			v[len] = 0;
 			return (unsigned)dm_tree_prop_replace(ex->tree,
 							      ex->server_id,
@@ -218,7 +219,8 @@ static unsigned put_item(struct dm_exec *ex, const struct syncml_cmd *c,
 		lo_drop(ex, "more data than its Size");
 		return DM_ST_SIZE_MISMATCH;
 	}
-	memcpy(lo->buf + lo->len, it->data.p, it->data.len);
+	if (it->data.len)	/* no <Data>: p is NULL */
+		memcpy(lo->buf + lo->len, it->data.p, it->data.len);
 	lo->len += it->data.len;
 	if (it->more_data)
 		return DM_ST_CHUNK_OK;

@@ -246,6 +246,10 @@ void dm_outbox_requeue(struct dm_outbox *ob)
 		s->v[j++].end = 0;
 	}
 	s->n = j;
+	if (s->n + q->n == 0) {		/* nothing to merge: m.v stays NULL */
+		release(ob);
+		return;
+	}
 	/* [sent Status, queued Status, sent others, queued others] */
 	if (list_reserve(&m, s->n + q->n) < 0) {
 		s->n = 0;	/* only short of memory: the content is lost */

@@ -600,12 +600,15 @@ static int run_commands(struct dm_session *s)
 		case SYNCML_ALERT_TEXT_INPUT:
 		case SYNCML_ALERT_SINGLE_CHOICE:
 		case SYNCML_ALERT_MULTI_CHOICE:
-			if (ui_ask(s, c)) {
+			/* once cancelled, no more questions: each is "no",
+			 * as the one pending at dm_session_cancel() was */
+			if (!s->cancel && ui_ask(s, c)) {
 				s->next_cmd = c->next;
 				enter(s, S_AWAITING_UI);
 				return 1;
 			}
-			st = ui_alert(s, c, DM_UI_POLICY, NULL);
+			st = ui_alert(s, c, s->cancel ? DM_UI_REJECT :
+					    DM_UI_POLICY, NULL);
 			break;
 		case SYNCML_ALERT_NEXT_MESSAGE:
 			st = dm_exec_status(s->ex, c->cmd_id, "Alert", NULL,
