@@ -62,6 +62,40 @@ check "a new download after the reset is byte-exact" \
 	bash -c "curl -sf --max-time 60 http://127.0.0.1:$SP/big -o '$T/got2' && cmp '$T/got2' '$T/www/big'"
 check "the daemon answers" "$CTL" status
 
+# --- a reset from another PC/SC application (vpcd's reset) -------------
+# pcscd resets the card (vpcd control code 2) when an application leaves it
+# with SCARD_RESET_CARD; the daemon's next exchange gets "card was reset"
+reset_card() {
+	/usr/bin/python3 - "$1" <<'EOP'
+import ctypes, sys
+pcsc = ctypes.CDLL("libpcsclite.so.1")
+ctx, card, proto = ctypes.c_long(), ctypes.c_long(), ctypes.c_ulong()
+SHARED, T0_T1, RESET = 2, 3, 1
+assert pcsc.SCardEstablishContext(2, None, None, ctypes.byref(ctx)) == 0
+rv = pcsc.SCardConnect(ctx, sys.argv[1].encode(), SHARED, T0_T1,
+                       ctypes.byref(card), ctypes.byref(proto))
+assert rv == 0, hex(rv & 0xffffffff)
+assert pcsc.SCardDisconnect(card, RESET) == 0
+pcsc.SCardReleaseContext(ctx)
+print("reset")
+EOP
+}
+n2=$(count_lines "$T/card.log" "^> $TP_APDU\$")
+curl -s --max-time 60 -o "$T/got3" "http://127.0.0.1:$SP/big" >/dev/null 2>&1 & CURL=$!; PIDS+=($CURL)
+wait_for 30 bash -c "[ \"\$(stat -c %s '$T/got3' 2>/dev/null || echo 0)\" -gt 100000 ]" ||
+	bail "the third download did not start"
+check "another application resets the card mid-download" \
+	reset_card "Virtual PCD 00 00"
+wait "$CURL"; rc=$?
+check "the client was let go (curl $rc), not left to its time-out" test "$rc" -ne 28
+wait_count 20 "$T/card.log" "^> $TP_APDU\$" $((n2 + 1))
+check "the card was started again after the reset: a new TERMINAL PROFILE" \
+	test "$(count_lines "$T/card.log" "^> $TP_APDU\$")" -gt "$n2"
+check "the daemon said so" grep -qE "card reset: resetting the card|transmission failed" "$T/dmscgw.log"
+wait_listening "$SP"
+check "a download after it is byte-exact" \
+	bash -c "curl -sf --max-time 60 http://127.0.0.1:$SP/big -o '$T/got4' && cmp '$T/got4' '$T/www/big'"
+
 # --- mid-session: the card's DM_SC server goes with it ------------------
 stop_vuicc
 head -c 600000 /dev/zero | tr '\0' 'y' >"$T/huge.txt"
@@ -98,11 +132,11 @@ check "the card was started again after the reset" \
 # --- taken out for good -------------------------------------------------
 t0=$(date +%s.%N)
 stop_vuicc
-wait_for 10 bash -c "grep -c '^CardRemoved' '$T/mon.txt' | grep -qx 3"
+wait_for 10 bash -c "grep -c '^CardRemoved' '$T/mon.txt' | grep -qx 4"
 t1=$(date +%s.%N)
 lat=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 check "a card taken out: CardRemoved ($lat s)" \
-	test "$(grep -c '^CardRemoved' "$T/mon.txt")" -eq 3
+	test "$(grep -c '^CardRemoved' "$T/mon.txt")" -eq 4
 check "the daemon still answers" "$CTL" status
 stop_daemon
 check "clean exit" test "$DAEMON_RC" -eq 0
