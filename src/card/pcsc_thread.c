@@ -200,8 +200,14 @@ static void monitor_watch(struct pcsc *p, SCARDCONTEXT ctx)
 				relist = true;
 			if (i > 0) {
 				bool was = st[i].dwCurrentState & SCARD_STATE_PRESENT;
-				bool is = (ev & SCARD_STATE_PRESENT) &&
-					  !(ev & SCARD_STATE_MUTE);
+				/*
+				 * A mute card counts as present: pcscd powers it
+				 * up again when we connect, and one that stays
+				 * mute fails the connect (bounded in pcsc.c).
+				 * Ignoring it would leave a card that answers
+				 * again unserved until taken out.
+				 */
+				bool is = ev & SCARD_STATE_PRESENT;
 
 				if (st[i].dwCurrentState == SCARD_STATE_UNAWARE) {
 					was = !is;	/* first look: report either way */
