@@ -131,6 +131,37 @@ static void server_mode(void **state)
 }
 
 /*
+ * cat.h delegation: a RECEIVE DATA fetched after a TERMINAL RESPONSE on
+ * an established channel with staged bytes is answered on the worker, as
+ * the loop would answer it (6.4.29).
+ */
+static void server_fast_receive(void **state)
+{
+	struct harness *h = h_start(NULL);
+	static const struct h_frame s[] = {
+		ACTIVATE_PENDING,
+		LIST_BIP_EVENTS("01"), PENDING,
+		FETCH("D0 $L 81 03 02 40 01 82 02 81 82 39 02 05 78 3C 03 03 $P"),
+		TR("81 03 02 40 01" TERM "83 01 00 38 02 41 00 39 02 05 78"), OK,
+		CALL(peer_connects),
+		ENVELOPE("D6 $L 99 01 0A 82 02 82 81 B8 02 81 00"), OK,
+		CALL(peer_sends_hello),
+		ENVELOPE("D6 $L 99 01 09 82 02 82 81 B8 02 81 00 B7 01 05"),
+		PENDING,
+		FETCH("D0 09 81 03 03 44 00 82 02 81 82"),
+		TR("81 03 03 44 00" TERM "83 01 00 B8 02 81 00"), PENDING,
+		FETCH("D0 0C 81 03 04 42 00 82 02 81 21 B7 01 05"),
+		TR("81 03 04 42 00" TERM "83 01 00 B6 05 68 65 6C 6C 6F B7 01 00"),
+		OK,
+		CALL(check_delegated_one),
+	};
+
+	(void)state;
+	h->port = h_free_port();
+	H_RUN(h, s);
+}
+
+/*
  * TS 102 223 6.4.28: CLOSE CHANNEL with qualifier 01 on a server channel
  * goes back to LISTEN; the client is dropped and a new one is taken.
  */
@@ -598,6 +629,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T("OPEN CHANNEL 6.4.27.5 UICC server mode: events, data, close",
 		  server_mode),
+		T("RECEIVE DATA 6.4.29 answered on the worker (fast path)",
+		  server_fast_receive),
 		T("CLOSE CHANNEL 6.4.28 back to LISTEN", server_back_to_listen),
 		T("SEND/RECEIVE DATA in LISTEN: 3A 02; 36; GET CHANNEL STATUS",
 		  server_listen_errors),

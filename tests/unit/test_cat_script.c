@@ -524,6 +524,32 @@ static void envelope_61(void **state)
 	assert_memory_equal(h->delivered, ((const uint8_t[]){ 0xAB, 0xCD }), 2);
 }
 
+/*
+ * pcsc.h: a card removed with an envelope in flight and one queued: the
+ * request's completion never comes, both envelopes end with -ENODEV.
+ */
+static void queue_two_and_remove(struct harness *h)
+{
+	queue_two(h);
+	h_remove(h);
+}
+
+static void envelope_card_gone(void **state)
+{
+	struct harness *h = h_start(NULL);
+	static const struct h_frame s[] = {
+		ACTIVATE,
+		CALL(queue_two_and_remove),
+	};
+
+	(void)state;
+	H_RUN(h, s);
+	assert_null(h->cat);
+	assert_int_equal(h->envelopes, 2);
+	assert_int_equal(h->env_err[0], -ENODEV);
+	assert_int_equal(h->env_err[1], -ENODEV);
+}
+
 /* ---- scripts: timers and polling ----------------------------------------- */
 
 /*
@@ -640,6 +666,8 @@ int main(void)
 		T("ENVELOPE answered 91 XX, TS 102 221 14.6.1",
 		  envelope_then_command),
 		T("ENVELOPE answered 61 XX, TS 102 221 7.3", envelope_61),
+		T("ENVELOPE in flight when the card goes: -ENODEV",
+		  envelope_card_gone),
 
 		VEC("MORE TIME 27.22.4.4 1.1.1", more_time_1_1_1),
 		VEC("POLL INTERVAL 27.22.4.6 1.1.1", poll_interval_1_1_1),
