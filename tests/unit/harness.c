@@ -38,6 +38,8 @@
 int h_card_exchange(struct harness *h, const uint8_t *cmd, size_t clen,
 		    uint8_t *resp, size_t *rlen);
 
+struct sdbus *h_bus;
+
 /* ---- hex patterns ------------------------------------------------------- */
 
 struct pat {
@@ -421,8 +423,8 @@ struct harness *h_new(h_conf_fn tune)
 	wakeup_terminal_configure(h->e, &h->conf);
 	h->w = wakeup_new(h->e, &h->conf);
 	h->bip = bip_new(h->e, &h->conf);
-	/* no bus: no modem, SEND SHORT MESSAGE is refused */
-	h->sms = sms_new(NULL, &h->conf, h->e, h->w, NULL);
+	/* no bus: no modem, SEND SHORT MESSAGE is refused (but see h_bus) */
+	h->sms = sms_new(h_bus, &h->conf, h->e, h->w, NULL);
 	h->pcsc = pcsc_new(h->base, &pc, &pcsc_ops, h);
 	if (!h->base || !h->e || !h->w || !h->bip || !h->sms || !h->pcsc) {
 		h_free(h);

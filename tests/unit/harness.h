@@ -87,6 +87,12 @@ struct harness {
 	char why[1024];
 };
 
+/*
+ * The bus sms_new() gets (NULL: no modem).  A test linking fake_mm.c sets
+ * any non-NULL value: the fake never looks at it.
+ */
+extern struct sdbus *h_bus;
+
 /* Options of h_new(), applied to the configuration before the modules start. */
 typedef void (*h_conf_fn)(struct conf *c);
 
