@@ -396,7 +396,7 @@ static const struct pcsc_ops pcsc_ops = {
 struct harness *h_new(h_conf_fn tune)
 {
 	struct harness *h = calloc(1, sizeof(*h));
-	struct pcsc_config pc = { "*", false, PCSC_PROTO_ANY, 1, 1 };
+	struct pcsc_config pc = { "*", false, PCSC_PROTO_ANY, 1, 1, 0 };
 	struct cat_config cc;
 
 	if (!h)
