@@ -51,6 +51,7 @@ struct cat_hook {
 	uint8_t types[32];		/* bit per delegated type */
 	const struct cat_delegate_ops *dops;
 	void *darg;
+	int yield;			/* atomic: envelopes wait, the loop's turn */
 };
 
 /* A note the worker leaves for the loop: a command it fetched or answered. */
@@ -278,12 +279,21 @@ static void cat_dispatch(struct cat *c, const uint8_t *p, size_t len)
 /* ------------------------------------------------------------------ */
 /* The job queue                                                       */
 
+/* The worker yields to the loop while envelopes wait (cat_hook_more). */
+static void cat_yield(struct cat *c)
+{
+	if (c->hook)
+		__atomic_store_n(&c->hook->yield, c->jobs != NULL,
+				 __ATOMIC_RELEASE);
+}
+
 static struct cat_job *job_pop(struct cat *c)
 {
 	struct cat_job *j = c->jobs;
 
 	if (j) {
 		c->jobs = j->next;
+		cat_yield(c);
 		if (!c->jobs)
 			c->jobs_tail = &c->jobs;
 		if (j->status)
@@ -323,7 +333,15 @@ static void cat_kick(struct cat *c)
 		cat_apdu_done(c, 0, &c->fetch_res);
 		return;
 	}
-	if (c->fetch_pending) {
+	/*
+	 * A pending proactive command not fetched yet waits for a queued
+	 * envelope: TS 102 221 clause 14.6 lets the terminal send ENVELOPE
+	 * while '91 XX' is outstanding (the card answers '91 XX' again), and
+	 * the order of envelopes is the terminal's to choose.  So a card that
+	 * streams on one channel does not starve the Data Available of
+	 * another: the DM client's session or a second download.
+	 */
+	if (c->fetch_pending && !c->jobs) {
 		uint8_t apdu[APDU_MAX_CMD];
 		int n = cat_fetch_apdu(apdu, c->fetch_len);
 
@@ -353,6 +371,7 @@ static int job_add(struct cat *c, struct cat_job *j)
 	}
 	*c->jobs_tail = j;
 	c->jobs_tail = &j->next;
+	cat_yield(c);
 	cat_kick(c);
 	return 0;
 }
@@ -508,6 +527,10 @@ static int cat_hook_more(void *arg, struct pcsc_worker *w, const uint8_t *cmd,
 	bool answer = h->dops && clen > 1 && cmd[1] == INS_TERMINAL_RESPONSE;
 	struct apdu_result f;
 
+	/* envelopes wait on the loop: it goes next, before any FETCH */
+	if (__atomic_load_n(&h->yield, __ATOMIC_ACQUIRE))
+		return 0;
+
 	for (unsigned k = 0; apdu_sw_proactive(res->sw); k++) {
 		uint8_t fetch[APDU_MAX_CMD];
 		struct cat_note *note;
@@ -596,6 +619,7 @@ static int cat_hook_install(struct cat *c, const uint8_t *types, size_t n,
 		return r;
 	}
 	c->hook = h;
+	cat_yield(c);
 	return 0;
 }
 

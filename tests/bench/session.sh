@@ -27,11 +27,19 @@
 # Minimum = 2*ceil(down/237) + 2*ceil(up/237) (one FETCH + one TERMINAL
 # RESPONSE per 237 bytes of channel data each way).
 # Runs alternate XML and WBXML BENCH_REPEAT times (3), a fresh pcscd, card
-# and daemon each; medians are printed.  Asserts only that every session
+# and daemon each; medians are printed.
+# BENCH_MODE (contention.sh sets it): "alone" (default); "idle": the card
+# has one channel on the port and a local client sits idle on it when the
+# notification comes; "download": two channels, and a 1 MiB download over
+# TLS-PSK runs on one of them meanwhile.  Asserts only that every session
 # finished ok and the card's scenario passed; never timing.
 . "${top_srcdir:-.}/tests/lib.sh"
 
 REPEAT=${BENCH_REPEAT:-3}
+MODE=${BENCH_MODE:-alone}
+# BENCH_STATE=tmpfs: the tree on a tmpfs, where fsync costs nothing (the
+# cost of writing before acknowledging is the difference)
+STATE=${BENCH_STATE:-disk}
 NODES=${BENCH_NODES:-100}
 CTL=$top_builddir/dmscgwctl
 PSK=00112233445566778899aabbccddeeff
@@ -39,6 +47,8 @@ pick_port
 SP=$(another_port)
 start_bus
 : >"$T/results"
+MOUNTS=()
+trap 'for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null; done; cleanup' EXIT
 echo "session: load average at start: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs)"
 
 # session_done: the first session in the list has finished
@@ -53,7 +63,11 @@ sys.exit(0 if s and s[0]["state"] == "finished" else 1)'
 run() {
 	local fmt=$1 n=$2 d i
 	d=$T/$fmt-$n
-	mkdir -p "$d"
+	mkdir -p "$d/state"
+	if [ "$STATE" = tmpfs ]; then
+		mount -t tmpfs -o size=16m tmpfs "$d/state" || bail "cannot mount a tmpfs"
+		MOUNTS+=("$d/state")
+	fi
 	start_pcscd
 	{
 		echo "dm-server DMSC01 srvpwd"
@@ -61,6 +75,7 @@ run() {
 		echo "timeout 120"
 		echo "expect profile *"
 		echo "expect envelope DC*"
+		[ "$MODE" = alone ] || echo "expect envelope D90101"
 		echo "dm-add ./Bench node - expect 200"
 		for i in $(seq 1 "$NODES"); do
 			echo "dm-add ./Bench/N$i chr value-of-node-number-$i expect 200"
@@ -89,10 +104,36 @@ EOC
 	PIDS+=("$DAEMON_PID")
 	wait_for 10 busctl --system status org.dmscgw1 >/dev/null 2>&1 ||
 		bail "$fmt: the daemon did not come up"
-	"$VUICC" -p "$PORT" -l "$d/card.log" --scws-tls "$SP" --psk-identity dmsc \
-		--psk "$PSK" -v -s "$d/card.scn" >>"$d/vuicc.log" 2>&1 &
+	local extra=
+	[ "$MODE" = download ] && extra="--scws-tls $SP"
+	mkdir -p "$d/www"
+	[ "$MODE" = download ] && head -c 1048576 /dev/urandom >"$d/www/big"
+	"$VUICC" -p "$PORT" -l "$d/card.log" --scws-tls "$SP" $extra \
+		--psk-identity dmsc --psk "$PSK" --www "$d/www" -v -s "$d/card.scn" \
+		>>"$d/vuicc.log" 2>&1 &
 	VUICC_PID=$!
 	PIDS+=("$VUICC_PID")
+	case $MODE in
+	idle)
+		wait_listening "$SP"
+		/usr/bin/python3 -c 'import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+print("connected", flush=True)
+s.recv(1)' "$SP" >"$d/stranger.out" 2>&1 &
+		PIDS+=($!)
+		wait_for 10 grep -q connected "$d/stranger.out"
+		wait_for 10 grep -q "client .* connected on port $SP" "$d/dmscgw.log"
+		;;
+	download)
+		wait_listening "$SP"
+		printf 'GET /big HTTP/1.0\r\n\r\n' | openssl s_client -connect "127.0.0.1:$SP" \
+			-psk_identity dmsc -psk "$PSK" -tls1_2 -cipher PSK-AES128-CBC-SHA \
+			-quiet -ign_eof >"$d/download.got" 2>/dev/null &
+		PIDS+=($!)
+		wait_for 30 bash -c "[ \$(stat -c %s '$d/download.got' 2>/dev/null || echo 0) -gt 65536 ]"
+		;;
+	esac
+	[ "$MODE" = alone ] || "$CTL" envelope D90101 >/dev/null
 	if ! wait_for 180 session_done; then
 		cp "$d"/*.log "$T/"
 		bail "$fmt run $n: the session did not finish"
@@ -190,7 +231,7 @@ for i in $(seq "$REPEAT"); do
 done
 echo "session: load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 for fmt in xml wbxml; do
-	awk -v f="$fmt" -v nodes="$NODES" '
+	awk -v f="$fmt" -v nodes="$NODES" -v mode="$MODE" '
 	function median(a, k,   i, j, t) {
 		for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++)
 			if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
@@ -199,7 +240,7 @@ for fmt in xml wbxml; do
 	$1 == f { k++; w[k] = $2; a[k] = $3; dn[k] = $4; u[k] = $5; m[k] = $6; r[k] = $7 }
 	END {
 		if (!k) { printf "session %s: no run finished\n", f; exit }
-		printf "session %s, %d nodes, median of %d: %.3f s, %d APDUs, %d bytes down, %d up, minimum %d APDUs, ratio %.2f\n", f, nodes, k, median(w, k), median(a, k), median(dn, k), median(u, k), median(m, k), median(r, k)
+		printf "session %s (%s), %d nodes, median of %d: %.3f s, %d APDUs, %d bytes down, %d up, minimum %d APDUs, ratio %.2f\n", f, mode, nodes, k, median(w, k), median(a, k), median(dn, k), median(u, k), median(m, k), median(r, k)
 	}' "$T/results"
 done
 done_testing >/dev/null || { echo "session: $_failed run(s) failed"; exit 1; }

@@ -13,8 +13,7 @@ proactive timer-start 2 00:00:01
 expect tr 8103..2700 82028281 830100 A40102
 proactive timer-start 3 00:00:01
 expect tr 8103..2700 82028281 830100 A40103
-# the Terminal Applications envelope (the DM client) goes first
-expect envelope DC*
+# (the Terminal Applications envelope DC went at once, before the FETCH)
 busy 3
 expect envelope D70C82028281A40101A503000010
 expect envelope D70C82028281A40102A503000010
