@@ -241,18 +241,6 @@ static int apply_debug(struct daemon *d, const struct conf *c)
 	return 0;
 }
 
-/*
- * conf.c checks the generic types; what a value means is checked by the
- * module that reads it, each reporting "file:line: section.key: why".
- */
-static int (*const conf_checks[])(const struct conf *c, char *err,
-				  size_t errlen) = {
-	wakeup_conf_check,
-	bip_conf_check,
-	dm_account_conf_check,
-	dm_store_conf_check,
-};
-
 /* Defaults, then the file, then each module's check: 0 or -1 with err. */
 static int config_read(struct conf *c, const char *path, char *err,
 		       size_t errlen)
@@ -260,10 +248,7 @@ static int config_read(struct conf *c, const char *path, char *err,
 	conf_defaults(c);
 	if (conf_load(c, path, err, errlen) < 0)
 		return -1;
-	for (size_t i = 0; i < sizeof(conf_checks) / sizeof(conf_checks[0]); i++)
-		if (conf_checks[i](c, err, errlen) < 0)
-			return -1;
-	return 0;
+	return conf_check(c, err, errlen);
 }
 
 static void set_state(struct daemon *d, const char *state)
