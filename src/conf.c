@@ -531,6 +531,14 @@ int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 	return rc;
 }
 
+/* What the parser would trim or unquote is written in quotes (unquote()). */
+static bool needs_quotes(const char *v)
+{
+	size_t n = strlen(v);
+
+	return n && (strchr(" \t\r\"", v[0]) || strchr(" \t\r", v[n - 1]));
+}
+
 void conf_dump(const struct conf *c, FILE *f)
 {
 	const char *section = "";
@@ -550,8 +558,10 @@ void conf_dump(const struct conf *c, FILE *f)
 		case T_DIGITS:
 		case T_HEX:
 			/* secrets are not shown, only whether they are set */
-			fprintf(f, "%s = %s\n", k->name,
-				is_secret(k->name) && *p ? "********" : p);
+			if (is_secret(k->name) && *p)
+				p = "********";
+			fprintf(f, needs_quotes(p) ? "%s = \"%s\"\n" : "%s = %s\n",
+				k->name, p);
 			break;
 		case T_UINT:
 			fprintf(f, "%s = %u\n", k->name, *(const unsigned *)(const void *)p);

@@ -113,8 +113,11 @@ check "nothing was started (no start-up log line)" \
 check "the shipped dmscgw.conf is valid" "$DMSCGW" -t -c "$top_srcdir/conf/dmscgw.conf"
 printf '; comment\n[card]\n  reader = "  spaced  "  \n\n[daemon]\ndebug = card, cat\n' >"$T/good.conf"
 check "comments, blanks, quotes and module lists are accepted" "$DMSCGW" -t -c "$T/good.conf"
-check "quoted value keeps its blanks" \
-	grep -qx "reader =   spaced  " <("$DMSCGW" --dump-config -c "$T/good.conf")
+check "quoted value keeps its blanks, and is dumped quoted" \
+	grep -qx 'reader = "  spaced  "' <("$DMSCGW" --dump-config -c "$T/good.conf")
+"$DMSCGW" --dump-config -c "$T/good.conf" >"$T/dumped.conf"
+check "the dump reads back to the same configuration" \
+	cmp -s "$T/dumped.conf" <("$DMSCGW" --dump-config -c "$T/dumped.conf")
 out=$("$DMSCGW" --bogus 2>&1); rc=$?
 check "unknown option: usage error 2" test $rc -eq 2
 done_testing
