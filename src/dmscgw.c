@@ -440,6 +440,12 @@ int main(int argc, char **argv)
 			dump = true;
 			break;
 		case 'T':
+			/* as [trace] file: the daemon runs from / */
+			if (optarg[0] != '/') {
+				fprintf(stderr, "dmscgw: --trace: '%s' is not an "
+					"absolute path\n", optarg);
+				return 2;
+			}
 			d.cli_trace = optarg;
 			break;
 		case 'B':

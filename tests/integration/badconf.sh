@@ -77,6 +77,11 @@ for b in system session none unix:path=/run/dbus/system_bus_socket \
 	check "--bus=$b is accepted" "$DMSCGW" -t --bus="$b" -c "$top_srcdir/conf/dmscgw.conf"
 done
 
+# --trace: an absolute path, as [trace] file
+out=$("$DMSCGW" -t --trace=t.pcap -c "$top_srcdir/conf/dmscgw.conf" 2>&1); rc=$?
+check "--trace=t.pcap: usage error 2" test $rc -eq 2 -a \
+	"$out" = "dmscgw: --trace: 't.pcap' is not an absolute path"
+
 # a FIFO as the configuration: refused at once, not an open() for ever
 mkfifo "$T/fifo.conf"
 out=$(timeout 10 "$DMSCGW" -t -c "$T/fifo.conf" 2>&1); rc=$?
