@@ -437,9 +437,10 @@ int conf_parse(struct conf *c, const char *name, const char *text, size_t len,
 		return fail(&ps, "wakeup.poll_min (%u) is larger than wakeup.poll_max (%u)",
 			    tmp.wakeup.poll_min, tmp.wakeup.poll_max);
 	/*
-	 * An object no larger than a message is one the client could never
-	 * take as a Large Object (OMA DM Protocol 1.2, 6.9): the smallest
-	 * useful MaxObjSize is the MaxMsgSize announced with it.
+	 * MaxObjSize is the largest object the client takes, in one message
+	 * or split over several as a Large Object; one below MaxMsgSize
+	 * would refuse objects a single message carries whole, which no
+	 * server expects: at least MaxMsgSize, then.
 	 */
 	if (tmp.dm.max_obj_size < tmp.dm.max_msg_size)
 		return fail(&ps, "dm.max_obj_size (%u) is smaller than dm.max_msg_size (%u)",

@@ -121,16 +121,13 @@ static bool port_set_add(struct port_set *ps, unsigned port)
  * [bip] applications = PORT:TYPE:NAME, ...  (external applications on
  * 127.0.0.1:PORT; TYPE in hex, 07 is an OMA DM client).  A port may be
  * listed once: the card opens a channel to a port, not to a name.  The
- * ports listed go into *ports when it is not NULL.
+ * ports listed go into *ports.
  */
 static int apps_parse(const char *list, struct bip *b, struct port_set *ports,
 		      char *why, size_t whylen)
 {
-	static struct port_set scratch;
 	const char *p = list;
 
-	if (!ports)
-		ports = &scratch;	/* apps_reload: the loop thread only */
 	memset(ports, 0, sizeof(*ports));
 
 	while (*p) {
@@ -168,38 +165,31 @@ static int apps_parse(const char *list, struct bip *b, struct port_set *ports,
 
 int bip_conf_check(const struct conf *c, char *err, size_t errlen)
 {
-	struct port_set *ports = calloc(1, sizeof(*ports));
+	struct port_set ports;
 	char why[160];
-	int r = 0;
 
-	if (!ports) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if (apps_parse(c->bip.applications, NULL, ports, why, sizeof(why)) < 0)
-		r = conf_key_error(c, "bip", "applications", err, errlen,
-				   "%s", why);
+	if (apps_parse(c->bip.applications, NULL, &ports, why, sizeof(why)) < 0)
+		return conf_key_error(c, "bip", "applications", err, errlen,
+				      "%s", why);
 	/*
 	 * The DM client registers on its port whatever [dm] enable says.
 	 * Blame the key the file set: client_port if it did, else the list.
 	 */
-	else if (port_set_add(ports, c->dm.client_port))
-		r = 0;
-	else if (conf_key_line(c, "dm", "client_port"))
-		r = conf_key_error(c, "dm", "client_port", err, errlen,
-				   "port %u is also in bip.applications",
-				   c->dm.client_port);
-	else
-		r = conf_key_error(c, "bip", "applications", err, errlen,
-				   "port %u is the DM client's (dm.client_port)",
-				   c->dm.client_port);
-	free(ports);
-	return r;
+	if (port_set_add(&ports, c->dm.client_port))
+		return 0;
+	if (conf_key_line(c, "dm", "client_port"))
+		return conf_key_error(c, "dm", "client_port", err, errlen,
+				      "port %u is also in bip.applications",
+				      c->dm.client_port);
+	return conf_key_error(c, "bip", "applications", err, errlen,
+			      "port %u is the DM client's (dm.client_port)",
+			      c->dm.client_port);
 }
 
 /* Configured (external) applications are replaced; in-process ones stay. */
 void apps_reload(struct bip *b, const char *list)
 {
+	struct port_set ports;
 	char why[128];
 
 	for (struct bip_app_entry **pp = &b->apps; *pp;) {
@@ -212,7 +202,7 @@ void apps_reload(struct bip *b, const char *list)
 			pp = &a->next;
 		}
 	}
-	if (apps_parse(list, b, NULL, why, sizeof(why)) < 0)
+	if (apps_parse(list, b, &ports, why, sizeof(why)) < 0)
 		log_err(LOG_BIP, "bip.applications: %s", why);
 }
 
