@@ -2,12 +2,15 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "log.h"
@@ -92,7 +95,7 @@ static const struct conf_key keys[] = {
 	ENUM(dm, enable, yesno_names, "yes"),
 	ENUM(dm, encoding, encoding_names, "wbxml"),
 	UINT(dm, max_msg_size, 512, 1048576, "16384"),
-	UINT(dm, max_obj_size, 1, 1048576, "1048576"),
+	UINT(dm, max_obj_size, 512, 1048576, "1048576"),
 	UINT(dm, timeout, 1, 3600, "60"),
 	UINT(dm, auth_retries, 0, 10, "3"),
 	ENUM(dm, alerts, alert_names, "accept"),
@@ -163,6 +166,26 @@ static bool is_secret(const char *name)
 	return strstr(name, "password") || !strcmp(name, "psk_key");
 }
 
+/*
+ * "a, b,c": every comma-separated item holds a name.  A doubled, leading
+ * or trailing comma is a slip (a name deleted by hand) the reader should
+ * see, not a list one item shorter.  Blanks alone still separate names.
+ */
+static bool list_items_ok(const char *v)
+{
+	if (!*v)
+		return true;	/* the empty list */
+	for (;;) {
+		size_t n = strcspn(v, ",");
+
+		if (strspn(v, " \t") >= n)
+			return false;
+		if (!v[n])
+			return true;
+		v += n + 1;
+	}
+}
+
 static int set_value(struct conf *c, const struct conf_key *k, const char *v,
 		     struct parser *ps)
 {
@@ -213,6 +236,9 @@ static int set_value(struct conf *c, const struct conf_key *k, const char *v,
 		if (strlen(v) >= k->size)
 			return fail(ps, "%s.%s: value longer than %zu characters",
 				    k->section, k->name, k->size - 1);
+		if (!list_items_ok(v))
+			return fail(ps, "%s.%s: empty item in '%s'",
+				    k->section, k->name, v);
 		if (log_parse_modules(v, &mask, &bad) < 0)
 			return fail(ps, "%s.%s: unknown module '%s' (known: all,%s)",
 				    k->section, k->name, bad, log_mod_list());
@@ -382,6 +408,9 @@ int conf_parse(struct conf *c, const char *name, const char *text, size_t len,
 
 	snprintf(tmp.origin.file, sizeof(tmp.origin.file), "%s", name);
 	memset(tmp.origin.line, 0, sizeof(tmp.origin.line));
+	/* a UTF-8 byte-order mark, as some Windows editors write it */
+	if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3))
+		pos = 3;
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
@@ -409,15 +438,31 @@ int conf_parse(struct conf *c, const char *name, const char *text, size_t len,
 	if (tmp.wakeup.poll_min > tmp.wakeup.poll_max)
 		return fail(&ps, "wakeup.poll_min (%u) is larger than wakeup.poll_max (%u)",
 			    tmp.wakeup.poll_min, tmp.wakeup.poll_max);
+	/*
+	 * MaxObjSize is the largest object the client takes, in one message
+	 * or split over several as a Large Object; one below MaxMsgSize
+	 * would refuse objects a single message carries whole, which no
+	 * server expects: at least MaxMsgSize, then.
+	 */
+	if (tmp.dm.max_obj_size < tmp.dm.max_msg_size)
+		return fail(&ps, "dm.max_obj_size (%u) is smaller than dm.max_msg_size (%u)",
+			    tmp.dm.max_obj_size, tmp.dm.max_msg_size);
 	*c = tmp;
 	return 0;
+}
+
+unsigned conf_key_line(const struct conf *c, const char *section,
+		       const char *key)
+{
+	const struct conf_key *k = key_find(section, key);
+
+	return k ? c->origin.line[k - keys] : 0;
 }
 
 int conf_key_error(const struct conf *c, const char *section, const char *key,
 		   char *err, size_t errlen, const char *fmt, ...)
 {
-	const struct conf_key *k = key_find(section, key);
-	unsigned line = k ? c->origin.line[k - keys] : 0;
+	unsigned line = conf_key_line(c, section, key);
 	const char *file = *c->origin.file ? c->origin.file : "defaults";
 	va_list ap;
 	int n;
@@ -437,36 +482,64 @@ int conf_key_error(const struct conf *c, const char *section, const char *key,
 
 #define CONF_MAX_FILE (1 << 20)
 
+/*
+ * O_NONBLOCK: a FIFO (or a device) given as the file must be refused, not
+ * waited on; open(2) of a FIFO without a writer blocks otherwise.
+ */
 int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "re");
+	struct stat st;
 	char *buf;
-	size_t n;
-	int r;
+	size_t n = 0;
+	ssize_t r;
+	int fd, rc;
 
-	if (!f) {
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(fd);
 		return -1;
 	}
 	buf = malloc(CONF_MAX_FILE + 1);
 	if (!buf) {
-		fclose(f);
+		close(fd);
 		snprintf(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
-	n = fread(buf, 1, CONF_MAX_FILE + 1, f);
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
-		r = -1;
-	} else if (n > CONF_MAX_FILE) {
+	while (n <= CONF_MAX_FILE &&
+	       (r = read(fd, buf + n, CONF_MAX_FILE + 1 - n)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(err, errlen, "%s: read error: %s", path,
+				 strerror(errno));
+			free(buf);
+			close(fd);
+			return -1;
+		}
+		n += (size_t)r;
+	}
+	if (n > CONF_MAX_FILE) {
 		snprintf(err, errlen, "%s: larger than %d bytes", path, CONF_MAX_FILE);
-		r = -1;
+		rc = -1;
 	} else {
-		r = conf_parse(c, path, buf, n, err, errlen);
+		rc = conf_parse(c, path, buf, n, err, errlen);
 	}
 	free(buf);
-	fclose(f);
-	return r;
+	close(fd);
+	return rc;
+}
+
+/* What the parser would trim or unquote is written in quotes (unquote()). */
+static bool needs_quotes(const char *v)
+{
+	size_t n = strlen(v);
+
+	return n && (strchr(" \t\r\"", v[0]) || strchr(" \t\r", v[n - 1]));
 }
 
 void conf_dump(const struct conf *c, FILE *f)
@@ -488,8 +561,10 @@ void conf_dump(const struct conf *c, FILE *f)
 		case T_DIGITS:
 		case T_HEX:
 			/* secrets are not shown, only whether they are set */
-			fprintf(f, "%s = %s\n", k->name,
-				is_secret(k->name) && *p ? "********" : p);
+			if (is_secret(k->name) && *p)
+				p = "********";
+			fprintf(f, needs_quotes(p) ? "%s = \"%s\"\n" : "%s = %s\n",
+				k->name, p);
 			break;
 		case T_UINT:
 			fprintf(f, "%s = %u\n", k->name, *(const unsigned *)(const void *)p);

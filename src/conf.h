@@ -115,7 +115,11 @@ void conf_defaults(struct conf *c);
 int conf_parse(struct conf *c, const char *name, const char *text, size_t len,
 	       char *err, size_t errlen);
 
-/* Read and parse a file; a missing file is an error. */
+/*
+ * Read and parse a file; a missing file is an error, and so is anything
+ * but a regular file (a FIFO is refused without waiting for a writer).
+ * A UTF-8 byte-order mark at the start of the text is skipped.
+ */
 int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
 
 /*
@@ -127,6 +131,16 @@ int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
 int conf_key_error(const struct conf *c, const char *section, const char *key,
 		   char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
+
+/* The line section.key was set on; 0 when it kept its default. */
+unsigned conf_key_line(const struct conf *c, const char *section,
+		       const char *key);
+
+/*
+ * Each module's check of the values it reads (conf_check.c holds the
+ * list): 0, or -1 with the first complaint in err, as conf_key_error().
+ */
+int conf_check(const struct conf *c, char *err, size_t errlen);
 
 /* Write the effective configuration in dmscgw.conf syntax. */
 void conf_dump(const struct conf *c, FILE *f);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,40 @@ static void usage(FILE *f)
 "\n"
 "Exit status: 0 clean stop, 1 configuration or start-up error, 2 usage error.\n",
 		log_mod_list());
+}
+
+/*
+ * --bus: system, session, none, or one D-Bus address of a transport the
+ * daemon can reach (D-Bus Specification, "Server Addresses"):
+ * unix:path=..., unix:abstract=... or tcp:host=...,port=....  Anything
+ * else is a usage error now, not a failed connection at start-up.
+ */
+static bool bus_spec_ok(const char *s)
+{
+	static const char *const named[] = { "system", "session", "none" };
+	const char *kv;
+	bool host = false, port = false;
+
+	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++)
+		if (!strcmp(s, named[i]))
+			return true;
+	if (!strncmp(s, "unix:", 5)) {
+		kv = s + 5;
+		return (!strncmp(kv, "path=", 5) && kv[5] && kv[5] != ',') ||
+		       (!strncmp(kv, "abstract=", 9) && kv[9] && kv[9] != ',');
+	}
+	if (strncmp(s, "tcp:", 4))
+		return false;
+	for (kv = s + 4; *kv; kv += strcspn(kv, ","), kv += *kv == ',') {
+		size_t n = strcspn(kv, ",");
+
+		if (n > 5 && !strncmp(kv, "host=", 5))
+			host = true;
+		else if (n > 5 && !strncmp(kv, "port=", 5) &&
+			 strspn(kv + 5, "0123456789") == n - 5)
+			port = true;
+	}
+	return host && port;
 }
 
 static void notify_status(struct daemon *d)
@@ -243,18 +278,6 @@ static int apply_debug(struct daemon *d, const struct conf *c)
 	return 0;
 }
 
-/*
- * conf.c checks the generic types; what a value means is checked by the
- * module that reads it, each reporting "file:line: section.key: why".
- */
-static int (*const conf_checks[])(const struct conf *c, char *err,
-				  size_t errlen) = {
-	wakeup_conf_check,
-	bip_conf_check,
-	dm_account_conf_check,
-	dm_store_conf_check,
-};
-
 /* Defaults, then the file, then each module's check: 0 or -1 with err. */
 static int config_read(struct conf *c, const char *path, char *err,
 		       size_t errlen)
@@ -262,10 +285,7 @@ static int config_read(struct conf *c, const char *path, char *err,
 	conf_defaults(c);
 	if (conf_load(c, path, err, errlen) < 0)
 		return -1;
-	for (size_t i = 0; i < sizeof(conf_checks) / sizeof(conf_checks[0]); i++)
-		if (conf_checks[i](c, err, errlen) < 0)
-			return -1;
-	return 0;
+	return conf_check(c, err, errlen);
 }
 
 static void set_state(struct daemon *d, const char *state)
@@ -422,9 +442,22 @@ int main(int argc, char **argv)
 			dump = true;
 			break;
 		case 'T':
+			/* as [trace] file: the daemon runs from / */
+			if (optarg[0] != '/') {
+				fprintf(stderr, "dmscgw: --trace: '%s' is not an "
+					"absolute path\n", optarg);
+				return 2;
+			}
 			d.cli_trace = optarg;
 			break;
 		case 'B':
+			if (!bus_spec_ok(optarg)) {
+				fprintf(stderr, "dmscgw: --bus: '%s' is not system, "
+					"session, none or a D-Bus address "
+					"(unix:path=..., unix:abstract=..., "
+					"tcp:host=...,port=...)\n", optarg);
+				return 2;
+			}
 			d.bus_spec = optarg;
 			bus_given = true;
 			break;

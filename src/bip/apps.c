@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,13 +102,33 @@ int bip_apps_register(struct bip *b, uint16_t port, uint8_t type,
 	return apps_add(b, port, type, name, ops ? ops : &none, arg);
 }
 
+/* One bit per TCP/UDP port: which ones a list names. */
+struct port_set {
+	uint8_t bit[65536 / 8];
+};
+
+static bool port_set_add(struct port_set *ps, unsigned port)
+{
+	uint8_t m = (uint8_t)(1u << (port % 8));
+
+	if (ps->bit[port / 8] & m)
+		return false;
+	ps->bit[port / 8] |= m;
+	return true;
+}
+
 /*
  * [bip] applications = PORT:TYPE:NAME, ...  (external applications on
- * 127.0.0.1:PORT; TYPE in hex, 07 is an OMA DM client).
+ * 127.0.0.1:PORT; TYPE in hex, 07 is an OMA DM client).  A port may be
+ * listed once: the card opens a channel to a port, not to a name.  The
+ * ports listed go into *ports.
  */
-static int apps_parse(const char *list, struct bip *b, char *why, size_t whylen)
+static int apps_parse(const char *list, struct bip *b, struct port_set *ports,
+		      char *why, size_t whylen)
 {
 	const char *p = list;
+
+	memset(ports, 0, sizeof(*ports));
 
 	while (*p) {
 		char item[96], name[64];
@@ -132,8 +153,9 @@ static int apps_parse(const char *list, struct bip *b, char *why, size_t whylen)
 				 item);
 			return -EINVAL;
 		}
-		if (b && apps_add(b, (uint16_t)port, (uint8_t)type, name, NULL,
-				  NULL) < 0) {
+		if (!port_set_add(ports, port) ||
+		    (b && apps_add(b, (uint16_t)port, (uint8_t)type, name, NULL,
+				   NULL) < 0)) {
 			snprintf(why, whylen, "port %u listed twice", port);
 			return -EINVAL;
 		}
@@ -143,17 +165,31 @@ static int apps_parse(const char *list, struct bip *b, char *why, size_t whylen)
 
 int bip_conf_check(const struct conf *c, char *err, size_t errlen)
 {
+	struct port_set ports;
 	char why[160];
 
-	if (apps_parse(c->bip.applications, NULL, why, sizeof(why)) < 0)
+	if (apps_parse(c->bip.applications, NULL, &ports, why, sizeof(why)) < 0)
 		return conf_key_error(c, "bip", "applications", err, errlen,
 				      "%s", why);
-	return 0;
+	/*
+	 * The DM client registers on its port whatever [dm] enable says.
+	 * Blame the key the file set: client_port if it did, else the list.
+	 */
+	if (port_set_add(&ports, c->dm.client_port))
+		return 0;
+	if (conf_key_line(c, "dm", "client_port"))
+		return conf_key_error(c, "dm", "client_port", err, errlen,
+				      "port %u is also in bip.applications",
+				      c->dm.client_port);
+	return conf_key_error(c, "bip", "applications", err, errlen,
+			      "port %u is the DM client's (dm.client_port)",
+			      c->dm.client_port);
 }
 
 /* Configured (external) applications are replaced; in-process ones stay. */
 void apps_reload(struct bip *b, const char *list)
 {
+	struct port_set ports;
 	char why[128];
 
 	for (struct bip_app_entry **pp = &b->apps; *pp;) {
@@ -166,7 +202,7 @@ void apps_reload(struct bip *b, const char *list)
 			pp = &a->next;
 		}
 	}
-	if (apps_parse(list, b, why, sizeof(why)) < 0)
+	if (apps_parse(list, b, &ports, why, sizeof(why)) < 0)
 		log_err(LOG_BIP, "bip.applications: %s", why);
 }
 

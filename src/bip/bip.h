@@ -46,7 +46,10 @@ void bip_set_observer(struct bip *b,
 				      const char *what),
 		      void *arg);
 
-/* Check [bip] applications: 0, or -1 with "file:line: key: why" in err. */
+/*
+ * Check [bip] applications, each port once and none [dm] client_port: 0,
+ * or -1 with "file:line: key: why" in err.
+ */
 int bip_conf_check(const struct conf *c, char *err, size_t errlen);
 
 #endif

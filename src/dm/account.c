@@ -22,6 +22,7 @@
 
 #include "conf.h"
 #include "dm/account.h"
+#include "dm/http.h"
 #include "dm/tree_int.h"
 #include "syncml/auth.h"
 #include "log.h"
@@ -258,6 +259,7 @@ int dm_account_conf_check(const struct conf *c, char *err, size_t errlen)
 	static const char *const keys[] = { "client_nonce", "server_nonce" };
 	const char *v[] = { c->dm_sc.client_nonce, c->dm_sc.server_nonce };
 	uint8_t buf[DM_ACCOUNT_NONCE_MAX];
+	const char *why = "";
 
 	for (size_t i = 0; i < 2; i++)
 		if (*v[i] && dm_b64_decode(buf, sizeof(buf), v[i],
@@ -265,6 +267,10 @@ int dm_account_conf_check(const struct conf *c, char *err, size_t errlen)
 			return conf_key_error(c, "dm_sc", keys[i], err, errlen,
 					      "not base64 of 1 to %d bytes",
 					      DM_ACCOUNT_NONCE_MAX);
+	/* the checks dm_http_new makes, now rather than at the first session */
+	if (dm_http_url_check(c->dm_sc.addr, &why) < 0)
+		return conf_key_error(c, "dm_sc", "addr", err, errlen,
+				      "'%.100s': %s", c->dm_sc.addr, why);
 	return 0;
 }
 

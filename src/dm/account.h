@@ -21,7 +21,8 @@ struct conf;
 
 /*
  * Check [dm_sc] client_nonce and server_nonce (base64 of 1 to 128 bytes, or
- * ""): 0, or -1 with "file:line: key: why" in err.
+ * "") and addr (as dm_http_new takes it): 0, or -1 with "file:line: key:
+ * why" in err.
  */
 int dm_account_conf_check(const struct conf *c, char *err, size_t errlen);
 

@@ -215,6 +215,20 @@ static int parse_url(struct dm_http *h, const char *url, const char **why)
 	return 0;
 }
 
+int dm_http_url_check(const char *url, const char **why)
+{
+	struct dm_http h;
+	int r;
+
+	memset(&h, 0, sizeof(h));
+	r = parse_url(&h, url, why);
+	free(h.addr);
+	free(h.hostport);
+	free(h.peer);
+	free(h.path);
+	return r;
+}
+
 /* ---- TLS ---- */
 
 static unsigned int psk_cb(SSL *ssl, const char *hint, char *identity,

@@ -65,6 +65,12 @@ struct dm_http *dm_http_new(struct event_base *base, const char *url,
 			    const struct dm_http_opts *o, char *err,
 			    size_t errlen);
 /*
+ * The URL checks of dm_http_new alone, for the configuration: 0, or a
+ * negative errno with a reason ("not an http:// or https:// URL", "no
+ * host", "bad port", "bad IPv6 literal"...) in *why.
+ */
+int dm_http_url_check(const char *url, const char **why);
+/*
  * POST body with Content-Type content_type ("application/vnd.syncml.dm+xml"
  * or "+wbxml"), Accept the same, Cache-Control: no-store, Content-Length,
  * and x-syncml-hmac: hmac when hmac is not NULL.  -EBUSY while a request is

@@ -40,6 +40,11 @@ int dm_store_conf_check(const struct conf *c, char *err, size_t errlen)
 {
 	const char *v = c->dm_sc.auth;
 
+	/* the daemon runs from / (daemon(3)): a relative path would move */
+	if (c->dm.state_dir[0] != '/')
+		return conf_key_error(c, "dm", "state_dir", err, errlen,
+				      "'%s' is not an absolute path",
+				      c->dm.state_dir);
 	if (!strcmp(v, "basic") || !strcmp(v, "digest") || !strcmp(v, "hmac"))
 		return 0;
 	return conf_key_error(c, "dm_sc", "auth", err, errlen,

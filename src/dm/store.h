@@ -55,7 +55,10 @@ int dm_saver_flush(struct dm_saver *s);
 /* Finish the writes under way (done is not called), stop; accepts NULL. */
 void dm_saver_free(struct dm_saver *s);
 
-/* Check [dm_sc] auth: 0, or -1 with "file:line: key: why" in err. */
+/*
+ * Check [dm] state_dir (an absolute path) and [dm_sc] auth: 0, or -1 with
+ * "file:line: key: why" in err.
+ */
 int dm_store_conf_check(const struct conf *c, char *err, size_t errlen);
 
 #endif

@@ -392,7 +392,8 @@ dm_tree_load(const struct dm_tree_config *cfg, const char *path,
 	*out = NULL;
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NONBLOCK: a FIFO put in its place must not hold the daemon */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0 && errno == ENOENT) {
 		if ((*out = dm_tree_new(cfg)) == NULL)
 			return -ENOMEM;
@@ -407,6 +408,10 @@ dm_tree_load(const struct dm_tree_config *cfg, const char *path,
 	}
 	r = read_file(fd, &data, &len);
 	close(fd);
+	if (r == -EINVAL) {
+		errbuf_set(err, errlen, "%s: not a regular file", path);
+		return r;
+	}
 	if (r < 0 && r != -EFBIG) {
 		errbuf_set(err, errlen, "%s: cannot read: %s", path, strerror(-r));
 		return r;

@@ -38,6 +38,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "conf.h"
 #include "trace/trace.h"
 #include "util/errbuf.h"
 #include "util/hostport.h"
@@ -447,6 +448,23 @@ trace_parse_udp(const char *s, struct sockaddr_storage *ss, socklen_t *sslen,
 		sin6->sin6_port = htons(pnum);
 		*sslen = sizeof(*sin6);
 	}
+	return 0;
+}
+
+int
+trace_conf_check(const struct conf *c, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+	char why[256];
+
+	if (*c->trace.file && c->trace.file[0] != '/')
+		return conf_key_error(c, "trace", "file", err, errlen,
+				      "'%s' is not an absolute path",
+				      c->trace.file);
+	if (*c->trace.udp &&
+	    trace_parse_udp(c->trace.udp, &ss, &sslen, why, sizeof(why)) < 0)
+		return conf_key_error(c, "trace", "udp", err, errlen, "%s", why);
 	return 0;
 }
 

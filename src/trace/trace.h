@@ -43,6 +43,15 @@
 
 #include "card/apdu.h"
 
+struct conf;
+
+/*
+ * [trace] file must be an absolute path (the daemon runs from /), and
+ * [trace] udp a numeric address as trace_new() takes it: checked without
+ * any name lookup.  0, or -1 with "file:line: trace.KEY: why" in err.
+ */
+int trace_conf_check(const struct conf *c, char *err, size_t errlen);
+
 /* IANA port of GSMTAP; the default UDP destination. */
 #define TRACE_GSMTAP_PORT	4729
 

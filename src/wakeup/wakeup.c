@@ -87,10 +87,38 @@ static int check_one(const char *name, size_t n, void *arg)
 	return 0;
 }
 
+/*
+ * The Luhn check digit of a 15-digit IMEI (3GPP TS 23.003 annex B.2): from
+ * the left, every second of the first 14 digits doubled, the digits of the
+ * products and the rest summed; the check digit takes the sum to a
+ * multiple of 10.
+ */
+static int imei_check_digit(const char *imei)
+{
+	unsigned sum = 0;
+
+	for (int i = 0; i < 14; i++) {
+		unsigned d = (unsigned)(imei[i] - '0');
+
+		if (i % 2)
+			d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+		sum += d;
+	}
+	return (int)((10 - sum % 10) % 10);
+}
+
 int wakeup_conf_check(const struct conf *c, char *err, size_t errlen)
 {
 	char why[160];
 	struct check_ctx cx = { why, sizeof(why), NULL };
+	const char *imei = c->terminal.imei;
+
+	/* conf.c made it 15 digits; the card and the DM server see it */
+	if (strlen(imei) == 15 && imei[14] - '0' != imei_check_digit(imei))
+		return conf_key_error(c, "terminal", "imei", err, errlen,
+				      "'%s' has a wrong check digit (Luhn, "
+				      "TS 23.003 B.2: %c expected)", imei,
+				      '0' + imei_check_digit(imei));
 
 	if (for_each_name(c->wakeup.sources, check_one, &cx) < 0)
 		return conf_key_error(c, "wakeup", "sources", err, errlen, "%s",

@@ -38,7 +38,10 @@ struct wakeup_source {
 	void (*card_gone)(void *state, struct cat *c);
 };
 
-/* Check [wakeup] sources: 0, or -1 with "file:line: key: why" in err. */
+/*
+ * Check [wakeup] sources and the check digit of [terminal] imei: 0, or -1
+ * with "file:line: key: why" in err.
+ */
 int wakeup_conf_check(const struct conf *c, char *err, size_t errlen);
 /* Table access, for --help style listings. */
 const struct wakeup_source *wakeup_source_at(size_t i);

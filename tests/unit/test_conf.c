@@ -5,7 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "conf.h"
@@ -66,6 +69,83 @@ static const struct bad_case bad_cases[] = {
 	/* the old name and the new one are the same key */
 	{ "[dm]\napp_name = a\nclient_name = b\n",
 	  "t.conf:3: dm.app_name: set twice" },
+	/* issue 14 item 6: an empty item in a module list */
+	{ "[daemon]\ndebug = card,,cat\n",
+	  "t.conf:2: daemon.debug: empty item in 'card,,cat'" },
+	{ "[daemon]\ndebug = card, , cat\n",
+	  "t.conf:2: daemon.debug: empty item in 'card, , cat'" },
+	{ "[daemon]\ndebug = ,card\n",
+	  "t.conf:2: daemon.debug: empty item in ',card'" },
+	{ "[daemon]\ndebug = card,\n",
+	  "t.conf:2: daemon.debug: empty item in 'card,'" },
+	/* sizes: no MaxObjSize below a message, none below MaxMsgSize */
+	{ "[dm]\nmax_obj_size = 1\n",
+	  "t.conf:2: dm.max_obj_size: '1' is not a whole number from 512 to 1048576" },
+	{ "[dm]\nmax_msg_size = 511\n",
+	  "t.conf:2: dm.max_msg_size: '511' is not a whole number from 512 to 1048576" },
+	{ "[dm]\nmax_msg_size = 65536\nmax_obj_size = 4096\n",
+	  "t.conf: dm.max_obj_size (4096) is smaller than dm.max_msg_size (65536)" },
+	{ "[terminal]\nimei = abcdefghijklmno\n",
+	  "t.conf:2: terminal.imei: 'abcdefghijklmno' is not 15 digits" },
+	/* a BOM is skipped only at the very start */
+	{ "[card]\n\xEF\xBB\xBFreader = x\n",
+	  "t.conf:2: unknown key '\xEF\xBB\xBFreader' in section [card]" },
+};
+
+/*
+ * Values the parser takes and a module's check (conf_check) refuses, at
+ * the line of the key: each with the exact message.
+ */
+static const struct bad_case check_cases[] = {
+	/* [dm_sc] addr: what dm_http_new would refuse at the first session */
+	{ "[dm_sc]\naddr = 127.0.0.1:4116/OMA/DM\n",
+	  "t.conf:2: dm_sc.addr: '127.0.0.1:4116/OMA/DM': not an http:// or https:// URL" },
+	{ "[dm_sc]\naddr = ftp://127.0.0.1/OMA/DM\n",
+	  "t.conf:2: dm_sc.addr: 'ftp://127.0.0.1/OMA/DM': not an http:// or https:// URL" },
+	{ "[dm_sc]\naddr = https://127.0.0.1:0/OMA/DM\n",
+	  "t.conf:2: dm_sc.addr: 'https://127.0.0.1:0/OMA/DM': bad port" },
+	{ "[dm_sc]\naddr = https://127.0.0.1:65536/OMA/DM\n",
+	  "t.conf:2: dm_sc.addr: 'https://127.0.0.1:65536/OMA/DM': bad port" },
+	{ "[dm_sc]\naddr = https://127.0.0.1:44x/OMA/DM\n",
+	  "t.conf:2: dm_sc.addr: 'https://127.0.0.1:44x/OMA/DM': bad port" },
+	{ "[dm_sc]\naddr = https://127.0.0.1:+443/\n",
+	  "t.conf:2: dm_sc.addr: 'https://127.0.0.1:+443/': bad port" },
+	{ "[dm_sc]\naddr = https://[::1/OMA/DM\n",
+	  "t.conf:2: dm_sc.addr: 'https://[::1/OMA/DM': bad IPv6 literal" },
+	{ "[dm_sc]\naddr = https://::1/OMA/DM\n",
+	  "t.conf:2: dm_sc.addr: 'https://::1/OMA/DM': bad port" },
+	{ "[dm_sc]\naddr = https:///OMA/DM\n",
+	  "t.conf:2: dm_sc.addr: 'https:///OMA/DM': no host" },
+	{ "[dm_sc]\naddr = https://:4116/OMA/DM\n",
+	  "t.conf:2: dm_sc.addr: 'https://:4116/OMA/DM': no host" },
+	{ "[dm_sc]\naddr = https://h/OMA DM\n",
+	  "t.conf:2: dm_sc.addr: 'https://h/OMA DM': bad character in the path" },
+	/* paths the daemon opens after daemon(3) took it to / */
+	{ "[dm]\nstate_dir = var/lib/dmscgw\n",
+	  "t.conf:2: dm.state_dir: 'var/lib/dmscgw' is not an absolute path" },
+	{ "[trace]\nfile = trace.pcap\n",
+	  "t.conf:2: trace.file: 'trace.pcap' is not an absolute path" },
+	/* ports */
+	{ "[bip]\napplications = 5000:7:a, 5000:5:b\n",
+	  "t.conf:2: bip.applications: port 5000 listed twice" },
+	{ "[bip]\napplications = 4117:5:a\n",
+	  "t.conf:2: bip.applications: port 4117 is the DM client's (dm.client_port)" },
+	{ "[bip]\napplications = 5000:5:a\n[dm]\nclient_port = 5000\n",
+	  "t.conf:4: dm.client_port: port 5000 is also in bip.applications" },
+	/* IMEI: the Luhn check digit */
+	{ "[terminal]\nimei = 490154203237519\n",
+	  "t.conf:2: terminal.imei: '490154203237519' has a wrong check digit (Luhn, TS 23.003 B.2: 8 expected)" },
+	/* trace udp: numeric HOST[:PORT] */
+	{ "[trace]\nudp = junk\n",
+	  "t.conf:2: trace.udp: UDP address \"junk\": \"junk\" is not a numeric IPv4 address" },
+	{ "[trace]\nudp = localhost:4729\n",
+	  "t.conf:2: trace.udp: UDP address \"localhost:4729\": \"localhost\" is not a numeric IPv4 address" },
+	{ "[trace]\nudp = 127.0.0.1:0\n",
+	  "t.conf:2: trace.udp: UDP address \"127.0.0.1:0\": the port must be a number from 1 to 65535" },
+	{ "[trace]\nudp = ::1\n",
+	  "t.conf:2: trace.udp: UDP address \"::1\": an IPv6 address goes in brackets, as in [::1]:4729" },
+	{ "[trace]\nudp = [::1\n",
+	  "t.conf:2: trace.udp: UDP address \"[::1\": missing ']'" },
 };
 
 static void test_defaults(void **state)
@@ -127,6 +207,99 @@ static void test_bad(void **state)
 }
 
 #define NBAD (sizeof(bad_cases) / sizeof(bad_cases[0]))
+#define NCHECK (sizeof(check_cases) / sizeof(check_cases[0]))
+
+/* One test per value a module refuses. */
+static void test_check_bad(void **state)
+{
+	const struct bad_case bc = *(const struct bad_case *)*state;
+	struct conf c;
+	char err[256] = "";
+
+	conf_defaults(&c);
+	assert_int_equal(conf_check(&c, err, sizeof(err)), 0);
+	assert_int_equal(conf_parse(&c, "t.conf", bc.text, strlen(bc.text),
+				    err, sizeof(err)), 0);
+	assert_int_equal(conf_check(&c, err, sizeof(err)), -1);
+	assert_string_equal(err, bc.err);
+}
+
+/* What the checks take: numeric v6 trace targets, URLs without a path... */
+static void test_check_good(void **state)
+{
+	static const char text[] =
+		"[dm_sc]\n"
+		"addr = http://[::1]:8080\n"
+		"[trace]\n"
+		"udp = [::1]:4729\n"
+		"file = /tmp/t.pcap\n"
+		"[bip]\n"
+		"applications = 5000:5:a, 5001:5:b\n"
+		"[dm]\n"
+		"client_port = 5002\n"
+		"max_msg_size = 512\n"
+		"max_obj_size = 512\n"
+		"[terminal]\n"
+		"imei = 490154203237518\n";
+	static const char *const addrs[] = {
+		"https://127.0.0.1:4116/OMA/DM", "HTTP://dm.example.com/",
+		"https://[::1]:1/x?y=z", "http://h:/p", "https://h:65535/p#f",
+	};
+	struct conf c;
+	char err[256] = "";
+
+	conf_defaults(&c);
+	assert_int_equal(conf_parse(&c, "t.conf", text, strlen(text), err,
+				    sizeof(err)), 0);
+	assert_int_equal(conf_check(&c, err, sizeof(err)), 0);
+	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		snprintf(c.dm_sc.addr, sizeof(c.dm_sc.addr), "%s", addrs[i]);
+		assert_int_equal(conf_check(&c, err, sizeof(err)), 0);
+	}
+}
+
+/* A UTF-8 byte-order mark at the start is skipped; line 1 stays line 1. */
+static void test_bom(void **state)
+{
+	static const char good[] = "\xEF\xBB\xBF[card]\nreader = x\n";
+	static const char bad[] = "\xEF\xBB\xBF[nosuch]\n";
+	struct conf c;
+	char err[256] = "";
+
+	conf_defaults(&c);
+	assert_int_equal(conf_parse(&c, "t.conf", good, strlen(good), err,
+				    sizeof(err)), 0);
+	assert_string_equal(c.card.reader, "x");
+	assert_int_equal(conf_parse(&c, "t.conf", bad, strlen(bad), err,
+				    sizeof(err)), -1);
+	assert_string_equal(err, "t.conf:1: unknown section [nosuch]");
+	/* the BOM alone is an empty file */
+	assert_int_equal(conf_parse(&c, "t.conf", good, 3, err,
+				    sizeof(err)), 0);
+}
+
+/* A FIFO (or a directory) is refused at once: no open() that waits. */
+static void test_not_regular(void **state)
+{
+	char dir[] = "/tmp/test_conf.XXXXXX", fifo[64], msg[128];
+	struct conf c;
+	char err[256];
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	alarm(10);	/* the old code blocks here for good */
+	conf_defaults(&c);
+	assert_int_equal(conf_load(&c, fifo, err, sizeof(err)), -1);
+	snprintf(msg, sizeof(msg), "%s: not a regular file", fifo);
+	assert_string_equal(err, msg);
+	assert_int_equal(conf_load(&c, dir, err, sizeof(err)), -1);
+	snprintf(msg, sizeof(msg), "%s: not a regular file", dir);
+	assert_string_equal(err, msg);
+	alarm(0);
+	unlink(fifo);
+	rmdir(dir);
+}
 
 static void test_nul_and_long_line(void **state)
 {
@@ -266,9 +439,13 @@ int main(void)
 		cmocka_unit_test(test_dm_keys),
 		cmocka_unit_test(test_module_keys),
 		cmocka_unit_test(test_key_error_alias),
+		cmocka_unit_test(test_check_good),
+		cmocka_unit_test(test_bom),
+		cmocka_unit_test(test_not_regular),
 	};
-	static struct CMUnitTest tests[sizeof(fixed) / sizeof(fixed[0]) + NBAD];
-	static char names[NBAD][48];
+	static struct CMUnitTest tests[sizeof(fixed) / sizeof(fixed[0]) + NBAD +
+				       NCHECK];
+	static char names[NBAD + NCHECK][48];
 	size_t n = 0;
 
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
@@ -278,6 +455,13 @@ int main(void)
 		tests[n] = (struct CMUnitTest)cmocka_unit_test_prestate(test_bad,
 						(void *)&bad_cases[i]);
 		tests[n++].name = names[i];
+	}
+	for (size_t i = 0; i < NCHECK; i++) {
+		snprintf(names[NBAD + i], sizeof(names[0]), "module check %zu",
+			 i + 1);
+		tests[n] = (struct CMUnitTest)cmocka_unit_test_prestate(
+			test_check_bad, (void *)&check_cases[i]);
+		tests[n++].name = names[NBAD + i];
 	}
 	return _cmocka_run_group_tests("conf", tests, n, NULL, NULL);
 }
