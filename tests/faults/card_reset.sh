@@ -113,6 +113,10 @@ expect dm-session alert 1200
 EOS
 mv "$T/vuicc.log" "$T/vuicc-first.log"
 n1=$(count_lines "$T/card.log" "^> $TP_APDU\$")
+# a card swapped faster than pcscd polls can be missed by pcscd itself:
+# the new card gets a fresh pcscd (the daemon follows it back)
+stop_pcscd
+start_pcscd
 start_vuicc --scws "$DP" -v -s "$T/card.scn"
 wait_count 30 "$T/dmscgw.log" "session .*: server message 3," 1 ||
 	bail "the session did not get to its third message"
