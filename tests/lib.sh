@@ -182,6 +182,32 @@ psk_key = $2
 EOC
 }
 
+# bad CONTENT EXPECTED: dmscgw -t refuses CONTENT with "FILE:EXPECTED", exit 1
+bad() {
+	local content=$1 want=$2 f="$T/bad.conf" out rc
+	printf '%b' "$content" >"$f"
+	out=$("$DMSCGW" -t -c "$f" 2>&1)
+	rc=$?
+	if [ $rc -eq 1 ] && [ "$out" = "dmscgw: $f:$want" ]; then
+		ok "rejected: $want"
+	else
+		not_ok "rejected: $want (rc=$rc, got: $out)"
+	fi
+}
+
+# dm_sc_http_conf PORT: the [dm_sc] section for the card's DM_SC server
+# DMSC01 over plain HTTP on PORT, for write_conf
+dm_sc_http_conf() {
+	cat <<EOC
+[dm_sc]
+server_id = DMSC01
+server_password = srvpwd
+client_name = dmclient
+client_password = clipwd
+addr = http://127.0.0.1:$1/OMA/DM
+EOC
+}
+
 start_daemon() {
 	[ -f "$T/dmscgw.conf" ] || write_conf
 	"$DMSCGW" -f -c "$T/dmscgw.conf" "$@" >>"$T/dmscgw.log" 2>&1 &

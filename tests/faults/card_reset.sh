@@ -20,12 +20,7 @@ start_bus
 card_www
 head -c 2000000 /dev/urandom >"$T/www/big"
 write_conf "
-[dm_sc]
-server_id = DMSC01
-server_password = srvpwd
-client_name = dmclient
-client_password = clipwd
-addr = http://127.0.0.1:$DP/OMA/DM"
+$(dm_sc_http_conf "$DP")"
 start_daemon
 wait_for 10 busctl --system status org.dmscgw1 >/dev/null 2>&1 || bail "no daemon on the bus"
 start_monitor mon.txt

@@ -7,18 +7,6 @@
 # load with file:line and the key.
 . "${top_srcdir:-.}/tests/lib.sh"
 
-# bad CONTENT EXPECTED-MESSAGE
-bad() {
-	local content=$1 want=$2 f="$T/bad.conf" out rc
-	printf '%b' "$content" >"$f"
-	out=$("$DMSCGW" -t -c "$f" 2>&1)
-	rc=$?
-	if [ $rc -eq 1 ] && [ "$out" = "dmscgw: $f:$want" ]; then
-		ok "rejected: $want"
-	else
-		not_ok "rejected: $want (rc=$rc, got: $out)"
-	fi
-}
 
 bad '[dm_sc]\naddr = 127.0.0.1:4116/OMA/DM\n' "2: dm_sc.addr: '127.0.0.1:4116/OMA/DM': not an http:// or https:// URL"
 bad '[dm_sc]\naddr = ftp://127.0.0.1/OMA/DM\n' "2: dm_sc.addr: 'ftp://127.0.0.1/OMA/DM': not an http:// or https:// URL"

@@ -18,12 +18,7 @@ trap 'umount "$T/state" 2>/dev/null; cleanup' EXIT
 start_pcscd
 start_bus
 write_conf "
-[dm_sc]
-server_id = DMSC01
-server_password = srvpwd
-client_name = dmclient
-client_password = clipwd
-addr = http://127.0.0.1:$SP/OMA/DM"
+$(dm_sc_http_conf "$SP")"
 head -c 120000 /dev/zero | tr '\0' 'x' >"$T/big.txt"
 
 cat >"$T/card.scn" <<EOS

@@ -3,18 +3,6 @@
 # non-zero exit, and nothing started.
 . "${top_srcdir:-.}/tests/lib.sh"
 
-# bad CONTENT EXPECTED-MESSAGE
-bad() {
-	local content=$1 want=$2 f="$T/bad.conf" out rc
-	printf '%b' "$content" >"$f"
-	out=$("$DMSCGW" -t -c "$f" 2>&1)
-	rc=$?
-	if [ $rc -eq 1 ] && [ "$out" = "dmscgw: $f:$want" ]; then
-		ok "rejected: $want"
-	else
-		not_ok "rejected: $want (rc=$rc, got: $out)"
-	fi
-}
 
 bad '[card]\nfoo = 1\n'                 "2: unknown key 'foo' in section [card]"
 bad '[nosuch]\n'                        "1: unknown section [nosuch]"

@@ -12,12 +12,7 @@ start_bus
 write_conf "
 encoding = wbxml
 
-[dm_sc]
-server_id = DMSC01
-server_password = srvpwd
-client_name = dmclient
-client_password = clipwd
-addr = http://127.0.0.1:$SP/OMA/DM"
+$(dm_sc_http_conf "$SP")"
 
 cat >"$T/card.scn" <<'EOS'
 dm-server DMSC01 srvpwd
