@@ -496,8 +496,9 @@ int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
+		rc = errno == ENOENT ? -ENOENT : -1;
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		return -1;
+		return rc;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s: not a regular file", path);

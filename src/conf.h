@@ -116,9 +116,11 @@ int conf_parse(struct conf *c, const char *name, const char *text, size_t len,
 	       char *err, size_t errlen);
 
 /*
- * Read and parse a file; a missing file is an error, and so is anything
- * but a regular file (a FIFO is refused without waiting for a writer).
- * A UTF-8 byte-order mark at the start of the text is skipped.
+ * Read and parse a file: 0, or -1 with the reason in err, as conf_parse;
+ * anything but a regular file is refused (a FIFO without waiting for a
+ * writer).  A file that does not exist is -ENOENT, with err filled too:
+ * the caller says whether that is an error (-c FILE) or the defaults (the
+ * default file).  A UTF-8 byte-order mark at the start is skipped.
  */
 int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The configuration parser: defaults, good input, and each kind of error. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -422,8 +423,9 @@ static void test_missing_file(void **state)
 	char err[256];
 
 	conf_defaults(&c);
+	/* -ENOENT: the caller tells a missing default file from -c FILE */
 	assert_int_equal(conf_load(&c, "/nonexistent/dmscgw.conf", err,
-				   sizeof(err)), -1);
+				   sizeof(err)), -ENOENT);
 	assert_string_equal(err, "/nonexistent/dmscgw.conf: cannot open: No such file or directory");
 }
 
