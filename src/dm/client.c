@@ -76,6 +76,11 @@ struct dm_tree *dm_client_tree(struct dm_client *dc)
 	return dc->tree;
 }
 
+void dm_client_set_tree(struct dm_client *dc, struct dm_tree *t)
+{
+	dc->tree = t;
+}
+
 void dm_client_set_observer(struct dm_client *dc,
 			    const struct dm_client_observer *o)
 {
@@ -447,7 +452,7 @@ static int enqueue(struct dm_client *dc, const char *server_id,
 
 static bool enabled(struct dm_client *dc, char *why, size_t whylen)
 {
-	if (dc->conf->dm.enable)
+	if (dc->conf->dm.enable && dc->tree)
 		return true;
 	errbuf_set(why, whylen, "the DM client is disabled ([dm] enable = no)");
 	return false;
@@ -590,7 +595,16 @@ static struct bip_app_result app_deliver(void *arg, struct cat *c,
 	return BIP_APP_OK;
 }
 
+/* Off ([dm] enable = no): not in the Terminal Applications envelope. */
+static bool app_offered(void *arg)
+{
+	struct dm_client *dc = arg;
+
+	return dc->conf->dm.enable;
+}
+
 static const struct bip_app_ops app_ops = {
+	.offered = app_offered,
 	.open = app_open,
 	.deliver = app_deliver,
 };
@@ -636,7 +650,11 @@ struct dm_client *dm_client_new(struct event_base *base,
  */
 static void apply_dmsc(struct dm_client *dc)
 {
-	int n = dm_account_apply_dmsc(dc->tree, dc->conf), r = 0;
+	int n, r = 0;
+
+	if (!dc->tree)
+		return;		/* off: no tree was loaded */
+	n = dm_account_apply_dmsc(dc->tree, dc->conf);
 
 	if (n > 0 && dc->saver) {
 		r = dm_saver_save(dc->saver, dc->conf, dc->tree, NULL);

@@ -61,7 +61,13 @@ void dm_client_free(struct dm_client *dc);
 void dm_client_reconfigure(struct dm_client *dc, const struct conf *c);
 void dm_client_set_observer(struct dm_client *dc,
 			    const struct dm_client_observer *o);
+/*
+ * The management tree; NULL while the client is off and none was loaded
+ * ([dm] enable = no at start-up: the state directory is not touched).
+ * set_tree gives it the tree loaded when it is turned on by a reload.
+ */
 struct dm_tree *dm_client_tree(struct dm_client *dc);
+void dm_client_set_tree(struct dm_client *dc, struct dm_tree *t);
 /* NULL: no agent, the policy answers. */
 void dm_client_set_ui(struct dm_client *dc, const struct dm_client_ui *ui);
 /* The agent's answer for session id; ignored when it is gone. */
