@@ -129,13 +129,17 @@ check "the card was started again after the reset" \
 	test "$(count_lines "$T/card.log" "^> $TP_APDU\$")" -ge $((n1 + 2))
 
 # --- taken out for good -------------------------------------------------
+# the card is in (its last signal is CardInserted); how many removals so
+# far depends on how many resets the card went through above
+wait_for 20 bash -c "grep -E '^Card(Removed|Inserted)' '$T/mon.txt' | tail -1 | grep -q '^CardInserted'"
+r0=$(grep -c '^CardRemoved' "$T/mon.txt")
 t0=$(date +%s.%N)
 stop_vuicc
-wait_for 10 bash -c "grep -c '^CardRemoved' '$T/mon.txt' | grep -qx 4"
+wait_for 10 bash -c "[ \$(grep -c '^CardRemoved' '$T/mon.txt') -gt $r0 ]"
 t1=$(date +%s.%N)
 lat=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 check "a card taken out: CardRemoved ($lat s)" \
-	test "$(grep -c '^CardRemoved' "$T/mon.txt")" -eq 4
+	test "$(grep -c '^CardRemoved' "$T/mon.txt")" -eq $((r0 + 1))
 check "the daemon still answers" "$CTL" status
 stop_daemon
 check "clean exit" test "$DAEMON_RC" -eq 0
