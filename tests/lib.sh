@@ -208,6 +208,71 @@ addr = http://127.0.0.1:$1/OMA/DM
 EOC
 }
 
+# make_pki DIR: a test PKI made with the openssl CLI, P-256 keys, in DIR:
+#   ca.crt            the test CA (what the daemon is told to trust)
+#   server.crt/.key   for localhost, 127.0.0.1 and ::1, by the CA
+#   untrusted.crt     the same names, by another CA (rogue.crt)
+#   wrongname.crt     for wrong.example and 192.0.2.1, by the CA
+#   expired.crt       the good names, by the CA, valid in 2020 only
+#   client.crt/.key   a client certificate (clientAuth), by the CA
+# Returns non-zero when openssl fails.
+make_pki() {
+	(
+	set -e
+	mkdir -p "$1" && cd "$1"
+	_ec() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+		-out "$1" 2>/dev/null; }
+	_ca() {
+		_ec "$1.key"
+		openssl req -x509 -new -key "$1.key" -subj "/CN=$2" -days 30 \
+			-addext basicConstraints=critical,CA:TRUE \
+			-addext keyUsage=critical,keyCertSign,cRLSign \
+			-out "$1.crt" 2>/dev/null
+	}
+	# _leaf NAME CA SAN EKU
+	_leaf() {
+		_ec "$1.key"
+		openssl req -new -key "$1.key" -subj "/CN=$1" -out "$1.csr" 2>/dev/null
+		printf 'subjectAltName=%s\nextendedKeyUsage=%s\nbasicConstraints=CA:FALSE\n' \
+			"$3" "$4" >"$1.ext"
+		openssl x509 -req -in "$1.csr" -CA "$2.crt" -CAkey "$2.key" \
+			-CAcreateserial -days 30 -extfile "$1.ext" -out "$1.crt" 2>/dev/null
+	}
+	_ca ca "dmscgw test CA"
+	_ca rogue "dmscgw rogue CA"
+	_leaf server ca "DNS:localhost,IP:127.0.0.1,IP:::1" serverAuth
+	_leaf untrusted rogue "DNS:localhost,IP:127.0.0.1,IP:::1" serverAuth
+	_leaf wrongname ca "DNS:wrong.example,IP:192.0.2.1" serverAuth
+	_leaf client ca "DNS:client.example" clientAuth
+	# openssl x509 cannot back-date: openssl ca signs with given dates
+	_ec expired.key
+	openssl req -new -key expired.key -subj "/CN=expired" -out expired.csr 2>/dev/null
+	mkdir -p cadb && : >cadb/index.txt && echo 01 >cadb/serial
+	cat >cadb/ca.cnf <<EOC
+[ca]
+default_ca = test
+[test]
+database = cadb/index.txt
+serial = cadb/serial
+new_certs_dir = cadb
+default_md = sha256
+policy = any
+x509_extensions = ext
+[any]
+commonName = supplied
+[ext]
+subjectAltName = DNS:localhost,IP:127.0.0.1,IP:::1
+extendedKeyUsage = serverAuth
+basicConstraints = CA:FALSE
+EOC
+	openssl ca -batch -config cadb/ca.cnf -cert ca.crt -keyfile ca.key \
+		-in expired.csr -startdate 20200101000000Z \
+		-enddate 20210101000000Z -out expired.crt 2>/dev/null
+	# all of them made
+	for n in untrusted wrongname expired; do [ -s "$n.crt" ]; done
+	)
+}
+
 start_daemon() {
 	[ -f "$T/dmscgw.conf" ] || write_conf
 	"$DMSCGW" -f -c "$T/dmscgw.conf" "$@" >>"$T/dmscgw.log" 2>&1 &
