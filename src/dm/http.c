@@ -444,6 +444,10 @@ static void fail_closed(struct dm_http *h, int sys)
 	char why[160];
 	bool tls;
 
+	/* the handshake was over: what follows is no handshake failure */
+	if (!h->was_up && h->tls && h->bev &&
+	    SSL_is_init_finished(bufferevent_openssl_get_ssl(h->bev)))
+		h->was_up = true;
 	/* the server's certificate refused: say why, by its class */
 	if (!h->was_up && h->cert && h->bev &&
 	    dm_tls_verify_failure(bufferevent_openssl_get_ssl(h->bev), why,
