@@ -39,6 +39,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/http_struct.h>	/* the answer's HTTP version */
@@ -92,6 +93,8 @@ struct dm_http {
 	bool cert;			/* https without a PSK: certificates */
 	struct dm_tls_trust trust;
 	SSL_CTX *ctx;
+	/* a host name is looked up without blocking the loop; NULL: a literal */
+	struct evdns_base *dns;
 
 	/* the connection; bev (and its SSL) belongs to evcon */
 	struct evhttp_connection *evcon;
@@ -362,7 +365,7 @@ static int conn_open(struct dm_http *h)
 		ERR_clear_error();
 		return -ENOMEM;
 	}
-	h->evcon = evhttp_connection_base_bufferevent_new(h->base, NULL, bev,
+	h->evcon = evhttp_connection_base_bufferevent_new(h->base, h->dns, bev,
 							  h->addr, h->port);
 	if (!h->evcon) {
 		bufferevent_free(bev);
@@ -444,6 +447,11 @@ static void fail_closed(struct dm_http *h, int sys)
 	char why[160];
 	bool tls;
 
+	if (!h->was_up && h->bev && bufferevent_socket_get_dns_error(h->bev)) {
+		failed(h, -EHOSTUNREACH, "cannot resolve %s: %s", h->addr,
+		       evutil_gai_strerror(bufferevent_socket_get_dns_error(h->bev)));
+		return;
+	}
 	/* the handshake was over: what follows is no handshake failure */
 	if (!h->was_up && h->tls && h->bev &&
 	    SSL_is_init_finished(bufferevent_openssl_get_ssl(h->bev)))
@@ -691,6 +699,13 @@ struct dm_http *dm_http_new(struct event_base *base, const char *url,
 		goto fail;
 	if (h->tls && tls_setup(h, err, errlen) < 0)
 		goto fail;
+	/* evdns reads resolv.conf and /etc/hosts (evdns_base_new) */
+	if (!is_ip_literal(h->addr) &&
+	    (h->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+				     EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL) {
+		errbuf_set(err, errlen, "cannot set up name resolution");
+		goto fail;
+	}
 	h->url = strdup(url);
 	h->timer = evtimer_new(base, timed_out, h);
 	h->done = event_new(base, -1, 0, deliver, h);
@@ -795,6 +810,8 @@ void dm_http_free(struct dm_http *h)
 		return;
 	h->req_live = false;
 	conn_free(h);
+	if (h->dns)
+		evdns_base_free(h->dns, 0);	/* after the connection using it */
 	if (h->timer)
 		event_free(h->timer);
 	if (h->done)

@@ -65,7 +65,9 @@ typedef void dm_http_cb(void *arg, int err, const char *msg,
 			const struct dm_http_response *resp);
 
 /*
- * url: http://HOST[:PORT]/PATH or https://...; HOST may be a [v6] literal.
+ * url: http://HOST[:PORT]/PATH or https://...; HOST may be a [v6] literal,
+ * and a name is resolved without blocking (evdns: resolv.conf, /etc/hosts;
+ * -EHOSTUNREACH "cannot resolve NAME: ..." when it does not).
  * NULL with a reason in err for a bad URL, a bad PSK, or when TLS cannot
  * be set up (a CA file or client certificate that does not load).  The
  * options are copied.  A certificate the server's does not satisfy fails

@@ -170,6 +170,13 @@ tool cert_badca --ca "$PKI/client.ext" --timeout 5 \
 expect_fail cert_badca "cannot read CA file $PKI/client.ext" \
 	"a CA file with no certificate is refused up front"
 
+# a name is looked up by evdns, on the loop: an answer or our time-out,
+# never a blocked daemon (.invalid never resolves, RFC 6761)
+tool noname --ca "$PKI/ca.crt" --timeout 5 "https://nonexistent.invalid/OMA/DM" \
+	"$T/get"
+expect_fail noname "\(cannot resolve nonexistent.invalid: \|timed out after 5 s\)" \
+	"a host name that does not resolve: cannot resolve (or the time-out)"
+
 cert_server untrusted
 tool untrusted --ca "$PKI/ca.crt" --timeout 5 "https://localhost:$CP/OMA/DM" \
 	"$T/get"
