@@ -10,7 +10,9 @@
 #  2. the peer as REMOTE over HTTPS (Python's ssl module), requiring a
 #     client certificate: a client-initiated session (dmscgwctl session
 #     start REMOTE) and one the server asks for (dmscgwctl notify), TLS
-#     verified against [dm] ca_file with the host name, no PSK.
+#     verified with the host name, no PSK: against [dm] ca_file in XML;
+#     in WBXML ca_file holds another CA and ca_dir/REMOTE.pem the right
+#     one, so only the per-server trust lets it through.
 # Then, in XML: the server's certificate refused (another CA, another
 # name, expired), each with its reason in dmscgwctl sessions and no
 # retry; a server that drops the connection mid-session (one retry, then
@@ -68,7 +70,17 @@ run() {
 	# 1. the DM_SC server provisions REMOTE through the Inbox
 	start_peer "$D/dmsc" "$enc-inbox"
 	sport=$(cat "$D/dmsc/port")
-	if ! peer_daemon "$D" "$D/dmsc/conf" "ca_file = $PKI/ca.crt
+	if [ "$enc" = xml ]; then
+		TRUST=$PKI/ca.crt
+		trust="ca_file = $TRUST"
+	else
+		mkdir -p "$PKI/servers"
+		TRUST=$PKI/servers/REMOTE.pem
+		cp "$PKI/ca.crt" "$TRUST"
+		trust="ca_file = $PKI/rogue.crt
+ca_dir = $PKI/servers"
+	fi
+	if ! peer_daemon "$D" "$D/dmsc/conf" "$trust
 client_cert = $PKI/client.crt
 client_key = $PKI/client.key
 retries = 2
@@ -97,8 +109,8 @@ retry_max = 1"; then
 	peer_sessions "$enc-remote" "$REMOTE"
 	stop_peer
 	merge_tap "$D/remote/tap"
-	check "$enc: REMOTE's certificate checked against [dm] ca_file" \
-		grep -q "session with REMOTE: certificates verified against $PKI/ca.crt" \
+	check "$enc: REMOTE's certificate checked against $TRUST" \
+		grep -q "session with REMOTE: certificates verified against $TRUST" \
 		"$D/dmscgw.log"
 	check "$enc: no private key, no password in the log" \
 		bash -c "! grep -qF -e '$(sed -n 2p "$PKI/client.key")' \
