@@ -63,6 +63,24 @@ remote_peer() {
 # retries_logged ID: the daemon's "retry N of M" lines for session ID
 retries_logged() { count_lines "$D/dmscgw.log" "session $1 with REMOTE: .*; retry [0-9]+ of 2 in 1 s"; }
 
+# retry_wait_seen FILE ID ERROR: the monitor's JSON lines in FILE show
+# session ID in state retry-wait with that error
+retry_wait_seen() {
+	$PY - "$@" <<'EOP'
+import json, sys
+path, sid, err = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+for line in open(path):
+    try:
+        ev = json.loads(line)
+    except ValueError:
+        continue
+    for s in (ev.get("changed") or {}).get("Sessions") or []:
+        if s[0] == sid and s[3] == "retry-wait" and s[6] == err:
+            sys.exit(0)
+sys.exit(1)
+EOP
+}
+
 run() {
 	local enc=$1 rc sport
 	D=$T/$enc
@@ -149,6 +167,7 @@ failures() {
 	done
 
 	# dropped mid-session: tried again once, from Package#1, and done
+	start_monitor vanish.mon --json
 	remote_peer "$D/vanish" xml-remote-vanish server
 	PEER_CURL=("${TRUSTED[@]}")
 	peer_sessions vanish "$REMOTE"
@@ -160,6 +179,11 @@ failures() {
 		"$(count_lines "$D/dmscgw.log" "session $id with REMOTE: connection closed before an answer; retry 1 of 2 in 1 s")" = 1
 	check "vanish: the session ends ok, with no error" \
 		test "$(dm_sessions_py 's[-1]["result"] + "/" + s[-1]["error"]')" = "ok/"
+	# the Sessions property showed it waiting, with why (org.dmscgw1(5))
+	check "vanish: D-Bus Sessions showed session $id in state retry-wait" \
+		wait_for 10 retry_wait_seen "$T/vanish.mon" "$id" \
+		"connection closed before an answer; retry 1 of 2 in 1 s"
+	kill "$MON_PID" 2>/dev/null
 
 	# gone for good: both retries refused, then the session fails
 	remote_peer "$D/gone" xml-remote-gone server
