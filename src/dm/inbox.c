@@ -103,6 +103,17 @@ static void remember(struct dm_inbox *ib, const char *name, size_t len,
 	p->parent = parent;
 }
 
+/* A server's text for the log: printable ASCII, bounded. */
+static const char *printable(const char *in, char *out, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; in[i] && i + 1 < cap; i++)
+		out[i] = in[i] >= 0x20 && in[i] < 0x7f ? in[i] : '?';
+	out[i] = '\0';
+	return out;
+}
+
 /* The root of an object: placed by its Type, or refused. */
 static int add_root(struct dm_inbox *ib, struct dm_tree *t, const char *server,
 		    const char *log_id, const char *name,
@@ -110,7 +121,7 @@ static int add_root(struct dm_inbox *ib, struct dm_tree *t, const char *server,
 		    const uint8_t *value, size_t len)
 {
 	const struct placement *pl;
-	char dest[DM_TREE_MAX_URI + 1];
+	char dest[DM_TREE_MAX_URI + 1], shown[101];
 	size_t nlen = strlen(name);
 	int st;
 
@@ -126,9 +137,9 @@ static int add_root(struct dm_inbox *ib, struct dm_tree *t, const char *server,
 		return DM_TREE_BAD_REQUEST;
 	}
 	if (!(pl = placement_of(type))) {
-		log_info(LOG_DM, "session %s: Inbox: ./Inbox/%s is a %.100s, "
+		log_info(LOG_DM, "session %s: Inbox: ./Inbox/%s is a %s, "
 			 "which this device does not place", log_id, name,
-			 type);
+			 printable(type, shown, sizeof(shown)));
 		return DM_TREE_NOT_SUPPORTED;
 	}
 	if (snprintf(dest, sizeof(dest), "%s/%s", pl->parent, name) >=
