@@ -101,6 +101,13 @@ static const struct conf_key keys[] = {
 	ENUM(dm, alerts, alert_names, "accept"),
 	UINT(dm, client_port, 1, 65535, "4117"),
 	STR(dm, app_name, "dmscgw"),
+	OPT(dm, ca_file),
+	OPT(dm, ca_dir),
+	OPT(dm, client_cert),
+	OPT(dm, client_key),
+	UINT(dm, retries, 0, 20, "3"),
+	UINT(dm, retry_min, 1, 3600, "10"),
+	UINT(dm, retry_max, 1, 86400, "300"),
 	OPT(dm_sc, server_id),
 	OPT(dm_sc, server_password),
 	OPT(dm_sc, client_name),
@@ -479,6 +486,9 @@ int conf_parse(struct conf *c, const char *name, const char *text, size_t len,
 	if (tmp.cat.busy_retry > tmp.cat.busy_retry_max)
 		return fail(&ps, "cat.busy_retry (%u) is larger than cat.busy_retry_max (%u)",
 			    tmp.cat.busy_retry, tmp.cat.busy_retry_max);
+	if (tmp.dm.retry_min > tmp.dm.retry_max)
+		return fail(&ps, "dm.retry_min (%u) is larger than dm.retry_max (%u)",
+			    tmp.dm.retry_min, tmp.dm.retry_max);
 	if (tmp.wakeup.poll_min > tmp.wakeup.poll_max)
 		return fail(&ps, "wakeup.poll_min (%u) is larger than wakeup.poll_max (%u)",
 			    tmp.wakeup.poll_min, tmp.wakeup.poll_max);

@@ -86,6 +86,15 @@ struct conf {
 		unsigned client_port;	/* BIP port of the DM client (type 07) */
 		char app_name[64];	/* its name in the Terminal Applications
 					 * envelope (was [dm] client_name) */
+		/* https:// servers without a PSK: certificates (dm/tls.h) */
+		char ca_file[256];	/* PEM trust anchors; "": system store */
+		char ca_dir[200];	/* <ServerID>.pem per server; "": none */
+		char client_cert[256];	/* PEM; "": no client certificate */
+		char client_key[256];
+		/* sessions that failed on a network error, tried again */
+		unsigned retries;	/* times; 0 never */
+		unsigned retry_min;	/* seconds before the first, doubling */
+		unsigned retry_max;	/* seconds: ceiling */
 	} dm;
 	struct {
 		char server_id[128];	/* empty: no DM_SC account bootstrap */

@@ -28,7 +28,8 @@ struct dm_session_info {
 	unsigned id;			/* 1, 2, ... since start-up */
 	char server_id[128];
 	const char *trigger;		/* "bip", "sms", "dbus", "client" */
-	const char *state;		/* "queued", "connecting", "running", "finished" */
+	const char *state;		/* "queued", "retry-wait", "connecting",
+					 * "running", "finished" */
 	unsigned commands;		/* server commands executed */
 	enum dm_session_result result;
 	char error[160];		/* why, when result is not OK; "" */
@@ -37,8 +38,11 @@ struct dm_session_info {
 };
 
 struct dm_client_observer {
+	/* started: every try of a session that is tried again */
 	void (*started)(void *arg, const struct dm_session_info *s);
 	void (*finished)(void *arg, const struct dm_session_info *s);
+	/* a session waits to be tried again (state "retry-wait"); may be NULL */
+	void (*changed)(void *arg, const struct dm_session_info *s);
 	void *arg;
 };
 
