@@ -9,7 +9,9 @@
 #  start: the pcap APDU trace ([trace] file) record of the FETCH that handed
 #         the daemon the SEND DATA carrying Package#0 (the daemon stamps a
 #         record when the exchange is complete, i.e. when it holds the
-#         notification);
+#         notification): the first SEND DATA on the channel the latest OPEN
+#         CHANNEL opened - not merely the first SEND DATA, which with a
+#         download under way is the stranger's;
 #  end:   the session's "finished" time in dmscgwctl --json sessions (taken
 #         by the daemon when the session ends).
 # Neither the card log (no timestamps) nor timestamps added by a reader of
@@ -18,7 +20,8 @@
 # APDUs: the trace records from start to end, both included (the Package#0
 # FETCH, its TERMINAL RESPONSE, CLOSE CHANNEL, the TLS session; not the
 # teardown after the end: TLS close_notify, link drop, CLOSE CHANNEL).
-# Bytes: the channel data in the same records, decoded from the trace:
+# Bytes: the channel data in the same records on the DM client's channel,
+# decoded from the trace:
 # "down" = SEND DATA on the SCWS channel (card -> daemon -> HTTPS client),
 # "up" = RECEIVE DATA's TERMINAL RESPONSE channel data (client -> card);
 # TLS bytes only, Package#0 (on its own channel) is not in them.  The
@@ -184,31 +187,45 @@ while off + 16 <= len(raw):
     recs.append((sec * 1000000 + usec, p))
     off += 16 + incl
 
-start = p0ch = None
+# Package#0: the first SEND DATA on the channel the latest OPEN CHANNEL
+# opened (the card's terminal server mode channel to the DM client), so a
+# stranger's transfer already under way is not taken for it.  The DM
+# session's channel: the first "link established" Channel Status event
+# (B8 with bit 8 set) after that.  Bytes count on that channel only.
+start = p0ch = dmch = last_open = fetched = None
 down = up = apdus = 0
 for ts, p in recs:
     ins = p[1]
+    cmd = ch = None
+    if ins == 0x12 and len(p) > 7 and p[5] == 0xD0:
+        l, i = ber_len(p, 6)
+        t = tlvs(p[i:i + l])
+        cmd = t.get(0x01, b"\0\0")[1]
+        dev = t.get(0x02, b"\0\0")[1]
+        ch = dev & 0x07 if 0x21 <= dev <= 0x27 else None
+        fetched = ch
+    elif ins == 0x14:
+        t = tlvs(p[5:5 + p[4]])
+        cmd = t.get(0x01, b"\0\0")[1]
+        if cmd == 0x40 and 0x38 in t:
+            last_open = t[0x38][0] & 0x07
+    elif ins == 0xC2 and start is not None and dmch is None:
+        t = tlvs(p[7:5 + p[4]])
+        st = t.get(0x38, b"")
+        if len(st) == 2 and st[0] & 0x80:
+            dmch = st[0] & 0x07
     if start is None:
-        if ins == 0x12 and len(p) > 7 and p[5] == 0xD0:
-            l, i = ber_len(p, 6)
-            t = tlvs(p[i:i + l])
-            if t.get(0x01, b"\0\0")[1] == 0x43:	# SEND DATA: Package#0
-                start, p0ch = ts, t[0x02][1]
-        if start is None:
+        if ins == 0x12 and cmd == 0x43 and ch is not None and ch == last_open:
+            start, p0ch = ts, ch
+        else:
             continue
     if ts > end:
         break
     apdus += 1
-    if ins == 0x12 and len(p) > 7 and p[5] == 0xD0:
-        l, i = ber_len(p, 6)
-        t = tlvs(p[i:i + l])
-        if t.get(0x01, b"\0\0")[1] == 0x43 and t[0x02][1] != p0ch:
-            down += len(t.get(0x36, b""))
-    elif ins == 0x14:
-        lc = p[4]
-        t = tlvs(p[5:5 + lc])
-        if t.get(0x01, b"\0\0")[1] == 0x42:
-            up += len(t.get(0x36, b""))
+    if ins == 0x12 and cmd == 0x43 and ch == dmch:
+        down += len(t.get(0x36, b""))
+    elif ins == 0x14 and cmd == 0x42 and fetched == dmch:
+        up += len(t.get(0x36, b""))
 if start is None:
     print("session: %s run %s: no Package#0 SEND DATA in the trace" % (fmt, n), file=sys.stderr)
     sys.exit(1)
