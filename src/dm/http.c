@@ -84,6 +84,9 @@ struct dm_http {
 	unsigned timeout;
 	void (*local)(void *arg, const struct sockaddr *sa, unsigned len);
 	void *local_arg;
+	int (*resolve)(void *arg, const char *host, char *addr, size_t cap,
+		       char *why, size_t whylen);
+	void *resolve_arg;
 	char identity[DM_HTTP_IDENTITY_MAX + 1];
 	uint8_t psk[DM_HTTP_PSK_MAX];
 	size_t psk_len;
@@ -351,7 +354,25 @@ static struct bufferevent *tls_bev(struct dm_http *h)
 	return bev;
 }
 
-static int conn_open(struct dm_http *h)
+/* 128: an IPv6 literal with its %interface, and room to spare */
+#define RESOLVED_MAX	128
+
+/*
+ * Where to connect: the URL's host, or what the resolver hook says for it.
+ * 0, or a negative errno with why.
+ */
+static int conn_dest(struct dm_http *h, char *dest, size_t cap, char *why,
+		     size_t whylen)
+{
+	int r = h->resolve ? h->resolve(h->resolve_arg, h->addr, dest, cap,
+					why, whylen) : 0;
+
+	if (r == 0)
+		snprintf(dest, cap, "%s", h->addr);
+	return r < 0 ? r : 0;
+}
+
+static int conn_open(struct dm_http *h, const char *dest)
 {
 	struct bufferevent *bev;
 
@@ -366,7 +387,7 @@ static int conn_open(struct dm_http *h)
 		return -ENOMEM;
 	}
 	h->evcon = evhttp_connection_base_bufferevent_new(h->base, NULL, bev,
-							  h->addr, h->port);
+							  dest, h->port);
 	if (!h->evcon) {
 		bufferevent_free(bev);
 		return -ENOMEM;
@@ -627,6 +648,8 @@ static int copy_opts(struct dm_http *h, const struct dm_http_opts *o,
 	h->timeout = o && o->timeout ? o->timeout : DEFAULT_TIMEOUT;
 	h->local = o ? o->local : NULL;
 	h->local_arg = o ? o->local_arg : NULL;
+	h->resolve = o ? o->resolve : NULL;
+	h->resolve_arg = o ? o->resolve_arg : NULL;
 	if (h->timeout > MAX_TIMEOUT)
 		h->timeout = MAX_TIMEOUT;
 	h->user_agent = strdup(o && o->user_agent ? o->user_agent : "dmscgw");
@@ -713,6 +736,7 @@ int dm_http_post(struct dm_http *h, const char *content_type,
 		 dm_http_cb *cb, void *arg)
 {
 	struct evhttp_request *req;
+	char dest[RESOLVED_MAX], why[160] = "";
 	int r;
 
 	if (h->busy)
@@ -722,7 +746,16 @@ int dm_http_post(struct dm_http *h, const char *content_type,
 	if (h->evcon && h->dead)
 		conn_free(h);
 	h->was_up = h->evcon != NULL;
-	if (!h->evcon && (r = conn_open(h)) < 0)
+	if (!h->evcon && (r = conn_dest(h, dest, sizeof(dest), why,
+					sizeof(why))) < 0) {
+		/* no address for the name: the callback says why */
+		h->busy = true;
+		h->cb = cb;
+		h->arg = arg;
+		failed(h, r, "%s: %s", h->addr, *why ? why : strerror(-r));
+		return 0;
+	}
+	if (!h->evcon && (r = conn_open(h, dest)) < 0)
 		return r;
 	if ((req = evhttp_request_new(req_done, h)) == NULL)
 		return -ENOMEM;

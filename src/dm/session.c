@@ -698,6 +698,7 @@ static bool follow_resp_uri(struct dm_session *s, const char *uri)
 		.psk_identity = s->cfg.psk_identity, .psk = s->psk,
 		.psk_len = s->cfg.psk_len, .timeout = s->cfg.timeout,
 		.local = s->cfg.local, .local_arg = s->arg,
+		.resolve = s->cfg.resolve, .resolve_arg = s->arg,
 	};
 	struct dm_http *h;
 
@@ -916,6 +917,8 @@ struct dm_session *dm_session_start(const struct dm_session_cfg *cfg,
 	o.timeout = cfg->timeout;
 	o.local = cfg->local;
 	o.local_arg = arg;
+	o.resolve = cfg->resolve;
+	o.resolve_arg = arg;
 	s->http = s->tr->open(cfg->base, s->url, &o, err, errlen);
 	if (!s->http) {
 		dm_session_free(s);
