@@ -368,6 +368,15 @@ stop_mm_mock() {
 	wait "$MM_PID" 2>/dev/null
 }
 
+# start_agent LOG [--hold-once]: the test UI agent (tests/agent.py) on the
+# test bus, its pid in AGENT_PID; returns once the daemon registered it
+start_agent() {
+	/usr/bin/python3 "$top_srcdir/tests/agent.py" "$@" >"$T/agent.out" 2>&1 &
+	AGENT_PID=$!
+	PIDS+=("$AGENT_PID")
+	wait_for 10 grep -q registered "$T/agent.out"
+}
+
 # monitors_agree SIGNAL TEXT JSON: a text and a --json monitor show the same
 # signals (name and path) in the same order from the first SIGNAL on.  Each
 # monitor subscribes on its own, so what came before may differ.

@@ -209,31 +209,7 @@ assert any(a.startswith(sys.argv[4]) for a in u["addresses"]), u' \
 	check "IPv$fam back: ./Tcp2 provisioned" test "$("$CTL" tree get ./Tcp2 2>&1)" = three
 
 	# 4. lost midway: the agent holds the first question it gets
-	$PY - "$T/agent.log" <<'EOP' >"$T/agent.out" 2>&1 &
-import sys, dbus, dbus.service, dbus.mainloop.glib
-from gi.repository import GLib
-dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
-log = open(sys.argv[1], "a", buffering=1)
-bus = dbus.SystemBus()
-held = []
-class Agent(dbus.service.Object):
-    @dbus.service.method("org.dmscgw1.Agent", in_signature="usqsass", out_signature="bs",
-                         async_callbacks=("ok", "fail"))
-    def Alert(self, session, server, code, text, choices, options, ok, fail):
-        log.write("%u %s %u %s\n" % (session, server, code, text))
-        if not held:
-            held.append(ok)
-        else:
-            ok(True, "")
-Agent(bus, "/test/agent")
-bus.get_object("org.dmscgw1", "/org/dmscgw1").RegisterAgent(
-    dbus.ObjectPath("/test/agent"), dbus_interface="org.dmscgw1.Manager")
-print("registered", flush=True)
-GLib.MainLoop().run()
-EOP
-	AGENT_PID=$!
-	PIDS+=("$AGENT_PID")
-	wait_for 10 grep -q registered "$T/agent.out" || bail "the UI agent did not register"
+	start_agent "$T/agent.log" --hold-once || bail "the UI agent did not register"
 	"$CTL" envelope D90104 >/dev/null
 	wait_for 30 grep -q "hold this one" "$T/agent.log"
 	check "IPv$fam midway: the session waits for the agent" \
