@@ -16,7 +16,7 @@ bad '[card]\nshare = maybe\n'           "2: card.share: 'maybe' is not one of sh
 bad '[card]\nprotocol = t2\n'           "2: card.protocol: 't2' is not one of any, t0, t1"
 bad '[card]\nreader =\n'                "2: card.reader: empty value"
 bad '[card]\nreader = a\nreader = b\n'  "3: card.reader: set twice"
-bad '[daemon]\ndebug = card,bogus\n'    "2: daemon.debug: unknown module 'bogus' (known: all,main,conf,card,cat,wakeup,trace,ctl,bip,dm,sms)"
+bad '[daemon]\ndebug = card,bogus\n'    "2: daemon.debug: unknown module 'bogus' (known: all,main,conf,card,cat,wakeup,trace,ctl,bip,dm,sms,link)"
 bad '# ok\n[card]\n = 3\n'              "3: missing key before '='"
 bad '[card]\nreader = "abc\n'           "2: unterminated quoted value"
 bad "[card]\nreader = $(printf 'x%.0s' $(seq 1 300))\n" "2: card.reader: value longer than 255 characters"
