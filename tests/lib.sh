@@ -308,11 +308,11 @@ done_testing() {
 # start_bus: a private system-like dbus-daemon with the project's policy;
 # exports DBUS_SYSTEM_BUS_ADDRESS so dmscgw and dmscgwctl use it.
 # With "permissive", a mandatory policy lets anyone call dmscgw: the daemon's
-# own credential check must still hold.
+# own credential check must still hold.  BUS_EXTRA: more policy XML.
 start_bus() {
-	local extra=
+	local extra=${BUS_EXTRA:-}
 	[ "${1:-}" = permissive ] &&
-		extra='<policy context="mandatory"><allow send_destination="org.dmscgw1"/></policy>'
+		extra+='<policy context="mandatory"><allow send_destination="org.dmscgw1"/></policy>'
 	chmod 755 "$T"
 	sed -e "s|@ADDRESS@|unix:path=$T/bus|" \
 	    -e "s|@POLICY@|$top_srcdir/contrib/dbus/org.dmscgw1.conf|" \

@@ -97,9 +97,16 @@ static int on_changed(sd_bus_message *m, void *arg, sd_bus_error *e)
 	return 0;
 }
 
+/*
+ * networkd came (back): ask.  While it is away the last lease is kept: the
+ * card keeps its address until the lease expires, networkd or not.
+ */
 static int on_owner(sd_bus_message *m, void *arg, sd_bus_error *e)
 {
-	query(arg);
+	const char *name, *old, *now;
+
+	if (sd_bus_message_read(m, "sss", &name, &old, &now) >= 0 && *now)
+		query(arg);
 	return 0;
 }
 

@@ -192,6 +192,7 @@ struct lease {
 	const uint8_t *addr;
 	size_t naddr;
 	uint64_t expires;
+	const uint8_t *chaddr;		/* 16 bytes; NULL: a made-up one */
 };
 
 /*
@@ -224,7 +225,8 @@ static sd_bus_message *leases_msg(sd_bus *bus, const char *sig,
 				v[i].naddr) >= 0);
 			assert_true(sd_bus_message_append_array(m, 'y', gw,
 				sizeof(gw)) >= 0);
-			assert_true(sd_bus_message_append_array(m, 'y', chaddr,
+			assert_true(sd_bus_message_append_array(m, 'y',
+				v[i].chaddr ? v[i].chaddr : chaddr,
 				sizeof(chaddr)) >= 0);
 			assert_true(sd_bus_message_append(m, "t", v[i].expires) >= 0);
 			assert_true(sd_bus_message_close_container(m) >= 0);
@@ -264,9 +266,21 @@ static void test_leases(void **state)
 	sd_bus *bus = test_bus();
 
 	(void)state;
-	{	/* the one lease of a one-address pool */
+	{
+		/*
+		 * Recorded: systemd-networkd 252 serving a veth with the
+		 * shipped 60-dmscgw-uicc.network (Driver=veth), a DHCP client
+		 * bound on the other end; busctl get-property ... Leases:
+		 * a(uayayayayt) 1 2 7 1 114 129 85 69 92 132 4 192 168 225 2
+		 * 4 0 0 0 0 16 114 129 85 69 92 132 0 0 0 0 0 0 0 0 0 0
+		 * 15730420370 (tests/integration/uicc_networkd.sh reads it
+		 * from networkd itself)
+		 */
+		static const uint8_t rec_cid[] = { 1, 114, 129, 85, 69, 92, 132 };
+		static const uint8_t rec_chaddr[16] = { 114, 129, 85, 69, 92, 132 };
 		const struct lease l[] = {
-			{ AF_INET, cid, sizeof(cid), card, 4, 123456789000ull },
+			{ AF_INET, rec_cid, sizeof(rec_cid), card, 4, 15730420370ull,
+			  rec_chaddr },
 		};
 
 		assert_int_equal(read_leases(bus, LINK_LEASES_SIGNATURE, l, 1,
@@ -275,8 +289,8 @@ static void test_leases(void **state)
 	}
 	{	/* the one that expires last wins, whatever the order */
 		const struct lease l[] = {
-			{ AF_INET, cid, sizeof(cid), card, 4, 2000 },
-			{ AF_INET, cid, sizeof(cid), older, 4, 1000 },
+			{ AF_INET, cid, sizeof(cid), card, 4, 2000, NULL },
+			{ AF_INET, cid, sizeof(cid), older, 4, 1000, NULL },
 		};
 
 		assert_int_equal(read_leases(bus, LINK_LEASES_SIGNATURE, l, 2,
@@ -285,8 +299,8 @@ static void test_leases(void **state)
 	}
 	{	/* other families and 0.0.0.0 are no lease */
 		const struct lease l[] = {
-			{ AF_INET6, cid, sizeof(cid), v6, 16, 3000 },
-			{ AF_INET, NULL, 0, zero, 4, 3000 },
+			{ AF_INET6, cid, sizeof(cid), v6, 16, 3000, NULL },
+			{ AF_INET, NULL, 0, zero, 4, 3000, NULL },
 		};
 
 		assert_int_equal(read_leases(bus, LINK_LEASES_SIGNATURE, l, 2,
@@ -296,7 +310,7 @@ static void test_leases(void **state)
 	}
 	{	/* an address that is not 4 bytes, another signature */
 		const struct lease l[] = {
-			{ AF_INET, cid, sizeof(cid), short3, 3, 3000 },
+			{ AF_INET, cid, sizeof(cid), short3, 3, 3000, NULL },
 		};
 
 		assert_int_equal(read_leases(bus, LINK_LEASES_SIGNATURE, l, 1,
