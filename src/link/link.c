@@ -401,18 +401,23 @@ static void update(struct uicc_link *l)
 	}
 	if (info_same(&now, &l->info))
 		return;
+	if (now.state == UICC_LINK_ABSENT && *l->info.ifname)
+		why = "it is gone";
 	if (now.state != l->info.state || now.ifindex != l->info.ifindex) {
 		const char *name = *now.ifname ? now.ifname : l->info.ifname;
 
 		snprintf(text, sizeof(text), "%s%s%s", *name ? name : "",
 			 *name ? ": " : "", why);
-		log_notice(LOG_LINK, "UICC link %s -> %s: %s%s%s%s%s",
-			   l->info.state_name ? l->info.state_name : "start",
-			   now.state_name, text,
-			   *now.card_addr ? ", card " : "", now.card_addr,
-			   *now.card_addr ? " from " : "",
-			   *now.card_addr ? (now.source[0] == 'n' ?
-					     "networkd" : "the configuration") : "");
+		/* no card link at start is the common case: not a notice */
+		log_msg(!l->info.state_name && now.state <= UICC_LINK_ABSENT ?
+			LOG_INFO : LOG_NOTICE, LOG_LINK,
+			"UICC link %s -> %s: %s%s%s%s%s",
+			l->info.state_name ? l->info.state_name : "start",
+			now.state_name, text,
+			*now.card_addr ? ", card " : "", now.card_addr,
+			*now.card_addr ? " from " : "",
+			*now.card_addr ? (now.source[0] == 'n' ?
+					  "networkd" : "the configuration") : "");
 	} else {
 		snprintf(text, sizeof(text), "%s: addresses changed%s%s",
 			 now.ifname, *now.card_addr ? ", card " : "",
@@ -438,10 +443,12 @@ static int send_dump(struct uicc_link *l, uint16_t type)
 
 	if (sendto(l->fd, req, n, 0, (struct sockaddr *)&kernel,
 		   sizeof(kernel)) < 0) {
+		int e = errno;
+
 		log_err(LOG_LINK, "rtnetlink: cannot ask for the %s: %s",
 			type == RTM_GETLINK ? "links" : "addresses",
-			strerror(errno));
-		return -errno;
+			strerror(e));
+		return -e;
 	}
 	return 0;
 }
@@ -668,10 +675,10 @@ struct uicc_link *uicc_link_new(struct event_base *base, const struct conf *c,
 	l->dump = DUMP_LINKS;
 	configure(l, c);
 	l->buf = malloc(RX_BUF);
-	if (!l->buf || (r = rtnl_open(l)) < 0) {
+	r = l->buf ? rtnl_open(l) : -ENOMEM;
+	if (r < 0) {
 		log_err(LOG_LINK, "cannot follow the network interfaces "
-			"(rtnetlink): %s", l->buf ? strerror(-r) :
-			"out of memory");
+			"(rtnetlink): %s", strerror(-r));
 		uicc_link_free(l);
 		return NULL;
 	}

@@ -232,6 +232,10 @@ assert any(a.startswith(sys.argv[4]) for a in u["addresses"]), u' \
 	out=$("$CTL" sessions 2>&1)
 	check "IPv$fam: dmscgwctl sessions shows the transports" \
 		test "$(awk -F'\t' 'NR > 1 { print $4 }' <<<"$out" | sort | uniq -c | tr -s ' ' | tr '\n' ';')" = " 2 bip; 3 tcpip;"
+	# a reload that turns the link off: shown at once
+	sed -i 's/^match = /enable = no\nmatch = /' "$T/dmscgw.conf"
+	"$CTL" reload >/dev/null 2>&1
+	check "IPv$fam: [link] enable = no applies at the reload" link_is off
 	check "IPv$fam: no secret in the log" \
 		bash -c "! grep -q -e srvpwd -e clipwd -e $PSK '$T/dmscgw.log'"
 	kill "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null
