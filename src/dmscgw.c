@@ -636,7 +636,8 @@ out:
 	pcsc_free(d.pcsc);
 	sms_free(d.sms);
 	control_free(d.ctl);
-	dm_client_set_link(d.dm, NULL);
+	if (d.dm)
+		dm_client_set_link(d.dm, NULL);	/* the link goes first */
 	uicc_link_free(d.link);
 	sdbus_free(d.bus);
 	dm_client_free(d.dm);
