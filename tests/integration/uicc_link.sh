@@ -24,7 +24,6 @@ CTL=$top_builddir/dmscgwctl
 PSK=0f1e2d3c4b5a69788796a5b4c3d2e1f0
 [ "$(id -u)" -eq 0 ] || skip_all "needs root to create a network namespace"
 command -v ip >/dev/null || skip_all "needs ip (iproute2) to create a network namespace"
-$PY -c 'import dbus, gi' 2>/dev/null || skip_all "needs python3-dbus and python3-gi"
 
 pick_port
 SP=$(another_port)
