@@ -17,6 +17,8 @@
 #   lost midway  a session held by a UI agent over TCP/IP fails at once,
 #                with the reason, when the card's end loses its carrier;
 #                the next session runs over BIP.
+# Then once with the card's IPv6 link-local address, which means nothing
+# without its link: localuicc resolves to it with the interface as scope.
 . "${top_srcdir:-.}/tests/lib.sh"
 
 PY=/usr/bin/python3
@@ -245,6 +247,65 @@ assert any(a.startswith(sys.argv[4]) for a in u["addresses"]), u' \
 	stop_pcscd
 }
 
+# ll_of DEV [NETNS]: DEV's link-local address, once DAD is done
+ll_of() {
+	ip ${2:+-n "$2"} -6 addr show dev "$1" scope link |
+		awk '/inet6/ && !/tentative/ { sub("/.*", "", $2); print $2; exit }'
+}
+
+run_link_local() {
+	local card mine out
+	ip link set "$DEV" up
+	ip -n "$NS" link set "$PEER" up
+	wait_for 10 eval '[ -n "$(ll_of "$PEER" "$NS")" ] && [ -n "$(ll_of "$DEV")" ]'
+	card=$(ll_of "$PEER" "$NS")
+	mine=$(ll_of "$DEV")
+	[ -n "$card" ] && [ -n "$mine" ] || bail "no link-local addresses on the veth pair"
+	rm -rf "$T/state" "$T/card.log" "$T/vuicc.log"
+	: >"$T/dmscgw.log"
+	cat >"$T/ll.scn" <<'EOS'
+dm-server DMSC01 srvpwd
+dm-client dmclient clipwd
+timeout 60
+expect profile *
+expect envelope DC*
+expect envelope D90101
+dm-add ./LinkLocal chr yes expect 200
+dm-notify
+expect tr 8103..4301 82028281 830100 *
+expect dm-session
+expect dm-end completed
+EOS
+	start_pcscd
+	write_conf "
+encoding = xml
+
+$(dm_sc_conf "$SP" "$PSK")
+
+[link]
+match = driver=veth name=$DEV
+card_address = $card"
+	start_daemon
+	wait_for 10 busctl --system status org.dmscgw1 >/dev/null 2>&1 ||
+		bail "the daemon did not take its name"
+	start_vuicc --scws-tls "$SP" --psk-identity dmsc --psk "$PSK" \
+		--tcp-tls "[::]" --netns "/run/netns/$NS" -v -s "$T/ll.scn"
+	wait_for 15 link_is ready
+	check "link-local: UiccLink ready with the card's $card" \
+		link_is "ready, interface $DEV, card $card (config)"
+	"$CTL" envelope D90101 >/dev/null
+	wait_for 30 finished 1
+	check "link-local: the session went over TCP/IP" \
+		test "$(sessions_json 's[0]["transport"] + " " + s[0]["result"]')" = "tcpip ok"
+	check "link-local: ... from the daemon's link-local address $mine" \
+		grep -q "tcp: connection from $mine (TLS-PSK)" "$T/vuicc.log"
+	stop_vuicc
+	stop_daemon
+	check "link-local: clean exit" test "$DAEMON_RC" -eq 0
+	stop_pcscd
+}
+
 run 4
 run 6
+run_link_local
 done_testing
