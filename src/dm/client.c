@@ -384,19 +384,17 @@ static int start_entry(struct dm_client *dc, struct entry *e)
 	struct dm_tree_value v;
 	uint8_t psk[64];
 	char devid[128] = "", err[160];
+	bool dmsc;
 
 	if (dm_tree_account_find(dc->tree, e->info.server_id, &acc) != 200) {
 		snprintf(e->info.error, sizeof(e->info.error),
 			 "no DM account for %s any more", e->info.server_id);
 		return -ENOENT;
 	}
-	e->tcpip = *c->dm_sc.server_id &&
-		   !strcmp(e->info.server_id, c->dm_sc.server_id) &&
-		   over_tcpip(dc, acc.addr, sizeof(acc.addr));
-	e->info.transport = e->tcpip ? "tcpip" :
-			    *c->dm_sc.server_id &&
-			    !strcmp(e->info.server_id, c->dm_sc.server_id) ?
-			    "bip" : "network";
+	dmsc = *c->dm_sc.server_id &&
+	       !strcmp(e->info.server_id, c->dm_sc.server_id);
+	e->tcpip = dmsc && over_tcpip(dc, acc.addr, sizeof(acc.addr));
+	e->info.transport = e->tcpip ? "tcpip" : dmsc ? "bip" : "network";
 	if (dm_tree_get(dc->tree, NULL, "./DevInfo/DevId", &v) == 200)
 		snprintf(devid, sizeof(devid), "%.*s", (int)v.len,
 			 (const char *)v.data);
@@ -433,7 +431,7 @@ static int start_entry(struct dm_client *dc, struct entry *e)
 	}
 	log_info(LOG_DM, "session %u with %s over %s", e->info.id,
 		 e->info.server_id, e->tcpip ? "TCP/IP (the card's IP link)" :
-		 !strcmp(e->info.transport, "bip") ? "BIP" : "the network");
+		 dmsc ? "BIP" : "the network");
 	e->info.state = "running";
 	e->info.started_usec = now_usec();
 	if (dc->obs.started)

@@ -121,6 +121,30 @@ link_is() { "$CTL" card 1 2>/dev/null | grep -q "^UiccLink: $1"; }
 # established CHANNEL: how often the card's SCWS channel took a connection
 established() { count_lines "$T/mon.txt" "^ChannelChanged /org/dmscgw1/card/1 channel=$1 established"; }
 
+# start_stack CARD LISTEN SCENARIO [monitor]: pcscd, the daemon with the
+# card's address CARD, a monitor, the card with its TCP/IP side on LISTEN;
+# returns once the link is ready
+start_stack() {
+	rm -rf "$T/state" "$T/card.log" "$T/vuicc.log"
+	: >"$T/dmscgw.log"
+	start_pcscd
+	write_conf "
+encoding = xml
+
+$(dm_sc_conf "$SP" "$PSK")
+
+[link]
+match = driver=veth name=$DEV
+card_address = $1"
+	start_daemon
+	wait_for 10 busctl --system status org.dmscgw1 >/dev/null 2>&1 ||
+		bail "the daemon did not take its name"
+	[ -n "${4:-}" ] && start_monitor mon.txt
+	start_vuicc --scws-tls "$SP" --psk-identity dmsc --psk "$PSK" \
+		--tcp-tls "$2" --netns "/run/netns/$NS" -v -s "$3"
+	wait_for 15 link_is ready
+}
+
 run() {	# run 4|6
 	local fam=$1 card mine listen out scws n0 n1
 	if [ "$fam" = 4 ]; then
@@ -131,24 +155,8 @@ run() {	# run 4|6
 	ip link set "$DEV" up
 	ip -n "$NS" link set "$PEER" up
 	addresses
-	rm -rf "$T/state" "$T/card.log" "$T/vuicc.log" "$T/agent.log"
-	: >"$T/dmscgw.log"
-	start_pcscd
-	write_conf "
-encoding = xml
-
-$(dm_sc_conf "$SP" "$PSK")
-
-[link]
-match = driver=veth name=$DEV
-card_address = $card"
-	start_daemon
-	wait_for 10 busctl --system status org.dmscgw1 >/dev/null 2>&1 ||
-		bail "the daemon did not take its name"
-	start_monitor mon.txt
-	start_vuicc --scws-tls "$SP" --psk-identity dmsc --psk "$PSK" \
-		--tcp-tls "$listen" --netns "/run/netns/$NS" -v -s "$T/card.scn"
-	wait_for 15 link_is ready
+	rm -f "$T/agent.log"
+	start_stack "$card" "$listen" "$T/card.scn" monitor
 	out=$("$CTL" card 1 2>&1)
 	check "IPv$fam: card 1 shows the link ready, its interface, the card's address from the configuration" \
 		grep -qx "UiccLink: ready, interface $DEV, card $card (config), addresses .*" <<<"$out"
@@ -261,36 +269,9 @@ run_link_local() {
 	card=$(ll_of "$PEER" "$NS")
 	mine=$(ll_of "$DEV")
 	[ -n "$card" ] && [ -n "$mine" ] || bail "no link-local addresses on the veth pair"
-	rm -rf "$T/state" "$T/card.log" "$T/vuicc.log"
-	: >"$T/dmscgw.log"
-	cat >"$T/ll.scn" <<'EOS'
-dm-server DMSC01 srvpwd
-dm-client dmclient clipwd
-timeout 60
-expect profile *
-expect envelope DC*
-expect envelope D90101
-dm-add ./LinkLocal chr yes expect 200
-dm-notify
-expect tr 8103..4301 82028281 830100 *
-expect dm-session
-expect dm-end completed
-EOS
-	start_pcscd
-	write_conf "
-encoding = xml
-
-$(dm_sc_conf "$SP" "$PSK")
-
-[link]
-match = driver=veth name=$DEV
-card_address = $card"
-	start_daemon
-	wait_for 10 busctl --system status org.dmscgw1 >/dev/null 2>&1 ||
-		bail "the daemon did not take its name"
-	start_vuicc --scws-tls "$SP" --psk-identity dmsc --psk "$PSK" \
-		--tcp-tls "[::]" --netns "/run/netns/$NS" -v -s "$T/ll.scn"
-	wait_for 15 link_is ready
+	# the first session of the scenario, its end only
+	sed '/^expect envelope D90102/,$d' "$T/card.scn" >"$T/ll.scn"
+	start_stack "$card" "[::]" "$T/ll.scn"
 	check "link-local: UiccLink ready with the card's $card" \
 		link_is "ready, interface $DEV, card $card (config)"
 	"$CTL" envelope D90101 >/dev/null
