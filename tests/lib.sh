@@ -208,6 +208,190 @@ addr = http://127.0.0.1:$1/OMA/DM
 EOC
 }
 
+# make_pki DIR: a test PKI made with the openssl CLI, P-256 keys, in DIR:
+#   ca.crt            the test CA (what the daemon is told to trust)
+#   server.crt/.key   for localhost, 127.0.0.1 and ::1, by the CA
+#   untrusted.crt     the same names, by another CA (rogue.crt)
+#   wrongname.crt     for wrong.example and 192.0.2.1, by the CA
+#   expired.crt       the good names, by the CA, valid in 2020 only
+#   client.crt/.key   a client certificate (clientAuth), by the CA
+# Returns non-zero when openssl fails.
+make_pki() {
+	(
+	set -e
+	mkdir -p "$1" && cd "$1"
+	_ec() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+		-out "$1" 2>/dev/null; }
+	_ca() {
+		_ec "$1.key"
+		openssl req -x509 -new -key "$1.key" -subj "/CN=$2" -days 30 \
+			-addext basicConstraints=critical,CA:TRUE \
+			-addext keyUsage=critical,keyCertSign,cRLSign \
+			-out "$1.crt" 2>/dev/null
+	}
+	# _leaf NAME CA SAN EKU
+	_leaf() {
+		_ec "$1.key"
+		openssl req -new -key "$1.key" -subj "/CN=$1" -out "$1.csr" 2>/dev/null
+		printf 'subjectAltName=%s\nextendedKeyUsage=%s\nbasicConstraints=CA:FALSE\n' \
+			"$3" "$4" >"$1.ext"
+		openssl x509 -req -in "$1.csr" -CA "$2.crt" -CAkey "$2.key" \
+			-CAcreateserial -days 30 -extfile "$1.ext" -out "$1.crt" 2>/dev/null
+	}
+	_ca ca "dmscgw test CA"
+	_ca rogue "dmscgw rogue CA"
+	_leaf server ca "DNS:localhost,IP:127.0.0.1,IP:::1" serverAuth
+	_leaf untrusted rogue "DNS:localhost,IP:127.0.0.1,IP:::1" serverAuth
+	_leaf wrongname ca "DNS:wrong.example,IP:192.0.2.1" serverAuth
+	_leaf client ca "DNS:client.example" clientAuth
+	# openssl x509 cannot back-date: openssl ca signs with given dates
+	_ec expired.key
+	openssl req -new -key expired.key -subj "/CN=expired" -out expired.csr 2>/dev/null
+	mkdir -p cadb && : >cadb/index.txt && echo 01 >cadb/serial
+	cat >cadb/ca.cnf <<EOC
+[ca]
+default_ca = test
+[test]
+database = cadb/index.txt
+serial = cadb/serial
+new_certs_dir = cadb
+default_md = sha256
+policy = any
+x509_extensions = ext
+[any]
+commonName = supplied
+[ext]
+subjectAltName = DNS:localhost,IP:127.0.0.1,IP:::1
+extendedKeyUsage = serverAuth
+basicConstraints = CA:FALSE
+EOC
+	openssl ca -batch -config cadb/ca.cnf -cert ca.crt -keyfile ca.key \
+		-in expired.csr -startdate 20200101000000Z \
+		-enddate 20210101000000Z -out expired.crt 2>/dev/null
+	# all of them made
+	for n in untrusted wrongname expired; do [ -s "$n.crt" ]; done
+	)
+}
+
+# ---- the independent DM server, tests/peer/dmserver.py ----
+# It checks every client message (TAP lines in DIR/tap, merged with
+# merge_tap) and says, at GET /ctl/next, which session to trigger next.
+PEER_PY=$top_srcdir/tests/peer/dmserver.py
+PEER_CURL=()		# curl's extra arguments for /ctl/next (https)
+
+# dm_sessions_py EXPR: EXPR on s, the finished sessions of dmscgwctl --json
+# sessions, oldest first (python3 as $PY)
+dm_sessions_py() {
+	"$top_builddir/dmscgwctl" --json sessions 2>/dev/null | $PY -c '
+import json, sys
+s = sorted((x for x in json.load(sys.stdin)["Sessions"] if x["state"] == "finished"),
+           key=lambda x: x["id"])
+print(eval(sys.argv[1]))' "$1"
+}
+dm_finished_ge() { [ "$(dm_sessions_py 'len(s)')" -ge "$1" ] 2>/dev/null; }
+# no session queued, running or waiting for a retry
+dm_idle() { "$top_builddir/dmscgwctl" --json sessions 2>/dev/null | $PY -c '
+import json, sys
+sys.exit(any(x["state"] != "finished" for x in json.load(sys.stdin)["Sessions"]))'; }
+
+# merge_tap FILE: the server's checks, renumbered into ours
+merge_tap() {
+	local line
+	[ -f "$1" ] || return
+	while IFS= read -r line; do
+		case $line in
+		"ok "*) ok "${line#ok * - }" ;;
+		"not ok "*) not_ok "${line#not ok * - }" ;;
+		"#"*) echo "$line" ;;
+		esac
+	done <"$1"
+}
+
+# daemon_up_or_gone PID LOG: the daemon (PID, logging to LOG) added the
+# DM_SC account of DMSRV and is on the bus, or it is gone
+daemon_up_or_gone() {
+	! kill -0 "$1" 2>/dev/null && return 0
+	grep -qs "DM_SC account for DMSRV added" "$2" &&
+		busctl --system status org.dmscgw1 >/dev/null 2>&1
+}
+
+# peer_daemon DIR CONF [DM_LINES]: a daemon for a peer's scenario, its files
+# in DIR (state, dmscgw.conf, dmscgw.log): the [dm] lines given, then the
+# peer's CONF; its pid in DPID.  Fails unless it comes up (the DM_SC
+# account added, the name on the bus).
+peer_daemon() {
+	cat >"$1/dmscgw.conf" <<EOC
+[daemon]
+debug = dm
+
+[card]
+reader = Virtual PCD 00 00
+
+[dm]
+state_dir = $1/state
+${3:-}
+$(cat "$2")
+EOC
+	"$DMSCGW" -f -c "$1/dmscgw.conf" >>"$1/dmscgw.log" 2>&1 &
+	DPID=$!
+	PIDS+=("$DPID")
+	wait_for 10 daemon_up_or_gone "$DPID" "$1/dmscgw.log" &&
+		kill -0 "$DPID" 2>/dev/null
+}
+
+# peer_sessions NAME URL: play the sessions the server at URL asks for
+# (/ctl/next: dmscgwctl notify package0 --file, or session start), each
+# until dmscgwctl sessions says it finished, with the result and the tree
+# the server expects; until it says "end" or is gone
+peer_sessions() {
+	local name=$1 url=$2 instr line n=0 res what out
+	while :; do
+		instr=$(curl -s --max-time 10 "${PEER_CURL[@]}" "$url/ctl/next")
+		[ -z "$instr" ] || [ "$instr" = end ] && break
+		n=$((n + 1))
+		local want=ok trees=()
+		while IFS= read -r line; do
+			case $line in
+			"notify "*)
+				what="notify"
+				out=$("$top_builddir/dmscgwctl" notify package0 --file "${line#notify }" 2>&1)
+				check "$name s$n: dmscgwctl notify taken ($out)" \
+					contains "$out" "notification taken" ;;
+			"start "*)
+				what="session start"
+				out=$("$top_builddir/dmscgwctl" session start "${line#start }" 2>&1)
+				check "$name s$n: dmscgwctl session start ($out)" \
+					grep -qxE '[0-9]+' <<<"$out" ;;
+			"result "*) want=${line#result } ;;
+			"tree "* | "absent "*) trees+=("$line") ;;
+			esac
+		done <<<"$instr"
+		if ! wait_for 30 dm_finished_ge "$n" || ! wait_for 10 dm_idle; then
+			not_ok "$name s$n: the $what session finished"
+			break
+		fi
+		res=$(dm_sessions_py 's[-1]["result"] + " " + (s[-1]["error"] or "-")')
+		check "$name s$n: dmscgwctl sessions reports ${want} ($res)" \
+			test "${res%% *}" = "$want"
+		PEER_LAST=$res
+		for line in "${trees[@]}"; do
+			local uri val got
+			case $line in
+			"tree "*)
+				uri=${line#tree }; val=${uri#* }; uri=${uri%% *}
+				got=$("$top_builddir/dmscgwctl" tree get "$uri" 2>&1)
+				check "$name s$n: tree $uri = $( [ ${#val} -gt 24 ] &&
+					echo "${val:0:12}...(${#val} bytes)" || echo "$val")" \
+					test "$got" = "$val" ;;
+			"absent "*)
+				uri=${line#absent }
+				check "$name s$n: tree has no $uri" \
+					bash -c "! '$top_builddir/dmscgwctl' tree get '$uri' >/dev/null 2>&1" ;;
+			esac
+		done
+	done
+}
+
 start_daemon() {
 	[ -f "$T/dmscgw.conf" ] || write_conf
 	"$DMSCGW" -f -c "$T/dmscgw.conf" "$@" >>"$T/dmscgw.log" 2>&1 &

@@ -53,6 +53,13 @@ static void dm_finished(void *arg, const struct dm_session_info *s)
 	ctl_emit(ctl, MANAGER_PATH, MANAGER_IFACE, "Sessions");
 }
 
+/* DM client observer: a session waits to be tried again. */
+static void dm_changed(void *arg, const struct dm_session_info *s)
+{
+	(void)s;
+	ctl_emit(arg, MANAGER_PATH, MANAGER_IFACE, "Sessions");
+}
+
 void control_set_dm(struct control *ctl, struct dm_client *dc)
 {
 	if (!ctl)
@@ -64,6 +71,7 @@ void control_set_dm(struct control *ctl, struct dm_client *dc)
 	ctl->agent = dc ? agent_new(ctl->sd, dc) : NULL;
 	ctl->dm_observer.started = dm_started;
 	ctl->dm_observer.finished = dm_finished;
+	ctl->dm_observer.changed = dm_changed;
 	ctl->dm_observer.arg = ctl;
 	if (dc)
 		dm_client_set_observer(dc, &ctl->dm_observer);

@@ -34,7 +34,8 @@ struct dm_session_info {
 	 * "" while queued.
 	 */
 	const char *transport;
-	const char *state;		/* "queued", "connecting", "running", "finished" */
+	const char *state;		/* "queued", "retry-wait", "connecting",
+					 * "running", "finished" */
 	unsigned commands;		/* server commands executed */
 	enum dm_session_result result;
 	char error[160];		/* why, when result is not OK; "" */
@@ -43,8 +44,11 @@ struct dm_session_info {
 };
 
 struct dm_client_observer {
+	/* started: every try of a session that is tried again */
 	void (*started)(void *arg, const struct dm_session_info *s);
 	void (*finished)(void *arg, const struct dm_session_info *s);
+	/* a session waits to be tried again (state "retry-wait"); may be NULL */
+	void (*changed)(void *arg, const struct dm_session_info *s);
 	void *arg;
 };
 
@@ -67,7 +71,13 @@ void dm_client_free(struct dm_client *dc);
 void dm_client_reconfigure(struct dm_client *dc, const struct conf *c);
 void dm_client_set_observer(struct dm_client *dc,
 			    const struct dm_client_observer *o);
+/*
+ * The management tree; NULL while the client is off and none was loaded
+ * ([dm] enable = no at start-up: the state directory is not touched).
+ * set_tree gives it the tree loaded when it is turned on by a reload.
+ */
 struct dm_tree *dm_client_tree(struct dm_client *dc);
+void dm_client_set_tree(struct dm_client *dc, struct dm_tree *t);
 /* NULL: no agent, the policy answers. */
 void dm_client_set_ui(struct dm_client *dc, const struct dm_client_ui *ui);
 /* The agent's answer for session id; ignored when it is gone. */

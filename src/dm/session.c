@@ -36,6 +36,7 @@
 #include "syncml/notification.h"
 #include "dm/outbox.h"
 #include "dm/session.h"
+#include "dm/tls.h"
 #include "dm/ui.h"
 #include "log.h"
 #include "util/errbuf.h"
@@ -77,12 +78,14 @@ struct dm_session {
 	char devid[128];
 	char sid[DM_NOTI_SESSION_ID_STRLEN];
 	uint8_t *psk;
+	struct dm_tls_trust trust;	/* https without a PSK */
 	const struct dm_session_transport *tr;
 	struct dm_http *http;
 	char url[256];
 	enum state state;
 	enum dm_session_result result;
 	char error[160];
+	int transport_err;		/* the failure that ended it, or 0 */
 	unsigned msg_id;		/* of our last message */
 	char server_msg_id[32];		/* of the server's last message */
 	uint32_t server_max_msg;	/* the server's MaxMsgSize, 0 none */
@@ -155,6 +158,11 @@ enum dm_session_result dm_session_result(const struct dm_session *s)
 const char *dm_session_error(const struct dm_session *s)
 {
 	return s->error;
+}
+
+int dm_session_transport_err(const struct dm_session *s)
+{
+	return s->transport_err;
 }
 
 unsigned dm_session_commands(const struct dm_session *s)
@@ -690,20 +698,31 @@ static void go_on(struct dm_session *s)
 	answer(s);
 }
 
+/* The transport's options: the PSK, or the certificates to trust. */
+static void http_opts(const struct dm_session *s, struct dm_http_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->psk_identity = s->cfg.psk_identity;
+	o->psk = s->psk;
+	o->psk_len = s->cfg.psk_len;
+	o->trust = &s->trust;
+	o->timeout = s->cfg.timeout;
+	o->local = s->cfg.local;
+	o->local_arg = s->arg;
+	o->resolve = s->cfg.resolve;
+	o->resolve_arg = s->arg;
+}
+
 /* A later message goes where the server says (RespURI). */
 static bool follow_resp_uri(struct dm_session *s, const char *uri)
 {
 	char err[160];
-	struct dm_http_opts o = {
-		.psk_identity = s->cfg.psk_identity, .psk = s->psk,
-		.psk_len = s->cfg.psk_len, .timeout = s->cfg.timeout,
-		.local = s->cfg.local, .local_arg = s->arg,
-		.resolve = s->cfg.resolve, .resolve_arg = s->arg,
-	};
+	struct dm_http_opts o;
 	struct dm_http *h;
 
 	if (!uri || !strcmp(uri, s->url))
 		return true;
+	http_opts(s, &o);
 	if (strlen(uri) >= sizeof(s->url) ||
 	    (h = s->tr->open(s->cfg.base, uri, &o, err, sizeof(err))) == NULL) {
 		finish(s, DM_RESULT_PROTOCOL, "RespURI %.100s: %s", uri,
@@ -807,6 +826,7 @@ static void post_done(void *arg, int err, const char *msg,
 	int r;
 
 	if (err) {
+		s->transport_err = err;
 		finish(s, DM_RESULT_TRANSPORT, "%s", msg);
 		return;
 	}
@@ -905,20 +925,15 @@ struct dm_session *dm_session_start(const struct dm_session_cfg *cfg,
 		memcpy(s->psk, cfg->psk, cfg->psk_len);
 		s->cfg.psk = s->psk;
 	}
+	if (cfg->trust)
+		s->trust = *cfg->trust;
+	s->cfg.trust = &s->trust;
 	s->ex = dm_exec_new(cfg->tree, s->acc.server_id, s->sid, cfg->format,
 			    cfg->max_obj_size);
 	s->ob = dm_outbox_new();
 	if (!s->ex || !s->ob)
 		goto nomem;
-	memset(&o, 0, sizeof(o));
-	o.psk_identity = cfg->psk_identity;
-	o.psk = s->psk;
-	o.psk_len = cfg->psk_len;
-	o.timeout = cfg->timeout;
-	o.local = cfg->local;
-	o.local_arg = arg;
-	o.resolve = cfg->resolve;
-	o.resolve_arg = arg;
+	http_opts(s, &o);
 	s->http = s->tr->open(cfg->base, s->url, &o, err, errlen);
 	if (!s->http) {
 		dm_session_free(s);

@@ -228,6 +228,9 @@ assert any(a.startswith(sys.argv[4]) for a in u["addresses"]), u' \
 	out=$(sessions_json 's[3]["transport"] + "|" + s[3]["result"] + "|" + s[3]["error"]')
 	check "IPv$fam midway: it failed at once, with the reason ($out)" \
 		bash -c '[[ $1 == "tcpip|transport-failed|the card'"'"'s IP link was lost: $2: it has no carrier" ]]' _ "$out" "$DEV"
+	# retries ([dm] retries, 3 by default) are for remote servers only
+	check "IPv$fam midway: it was not tried again" \
+		bash -c "! grep -qE 'session 4 with DMSC01: .*; retry [0-9]+ of' '$T/dmscgw.log'"
 	check "IPv$fam midway: UiccLink says down" link_is "down, interface $DEV"
 	out=$("$CTL" session start DMSC01 2>&1)
 	check "IPv$fam midway: the next session starts ($out)" grep -qxE '[0-9]+' <<<"$out"
