@@ -103,11 +103,17 @@ struct conf {
 		char client_password[128];
 		char client_nonce[176];	/* base64, up to 128 bytes; "" none */
 		char server_nonce[176];
-		char addr[200];
+		char addr[200];		/* over BIP (spec 8.1 table 2) */
+		char tcpip_addr[200];	/* over TCP/IP; "" none */
 		char auth[8];		/* basic, digest, hmac */
 		char psk_identity[128];	/* TLS-PSK to the SCWS */
 		char psk_key[129];	/* hex, up to 64 bytes */
 	} dm_sc;
+	struct {
+		int enable;		/* 0 no, 1 yes: follow the card's IP link */
+		char match[256];	/* the rule: KEY=GLOB ... (link/rule.h) */
+		char card_address[64];	/* the card's IP address; "" learn it */
+	} link;
 	struct {
 		int enable;		/* 0 no, 1 yes: follow ModemManager */
 		char modem[64];		/* "first" or an EquipmentIdentifier */

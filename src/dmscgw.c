@@ -30,6 +30,7 @@
 #include "dm/store.h"
 #include "sms/sms.h"
 #include "dm/tree.h"
+#include "link/link.h"
 #include "log.h"
 #include "trace/trace.h"
 #include "util/sdbus.h"
@@ -50,6 +51,8 @@ struct daemon {
 	struct bip *bip;
 	struct dm_tree *tree;
 	struct dm_client *dm;
+	struct uicc_link *link;		/* the card's TCP/IP link; NULL none */
+	bool link_ready;
 	struct sms_service *sms;
 	struct trace *trace;
 	char trace_path[256];		/* "" when the pcap trace is off */
@@ -194,6 +197,40 @@ static void on_card_gone(void *arg, struct pcsc_reader *r)
 	pcsc_reader_set_data(r, NULL);
 	d->ncards--;
 	notify_status(d);
+}
+
+/* "localuicc" for the DM client: the card's address on its IP link. */
+static int link_resolve(void *arg, char *addr, size_t cap, const char **why)
+{
+	return uicc_link_resolve(arg, addr, cap, why);
+}
+
+/* Sessions over the card's IP link fail as soon as it is lost. */
+static void on_link(void *arg, const struct uicc_link_info *now,
+		    const char *why)
+{
+	struct daemon *d = arg;
+	bool ready = now->state == UICC_LINK_READY;
+
+	if (d->link_ready && !ready)
+		dm_client_link_lost(d->dm, why);
+	d->link_ready = ready;
+}
+
+static void link_start(struct daemon *d)
+{
+	struct dm_client_link ops = { .resolve = link_resolve };
+
+	d->link = uicc_link_new(d->base, &d->conf, d->bus);
+	if (!d->link) {
+		log_warn(LOG_LINK, "the card's TCP/IP link is not followed: "
+			 "sessions with the DM_SC server go through BIP");
+		return;
+	}
+	ops.arg = d->link;
+	uicc_link_add_observer(d->link, on_link, d);
+	dm_client_set_link(d->dm, &ops);
+	control_set_link(d->ctl, d->link);
 }
 
 static const struct pcsc_ops pcsc_ops = {
@@ -353,6 +390,7 @@ static int daemon_reload(struct daemon *d, char *err, size_t errlen)
 	wakeup_reconfigure(d->wakeup, &d->conf);
 	bip_reconfigure(d->bip, &d->conf);
 	dm_client_reconfigure(d->dm, &d->conf);
+	uicc_link_reconfigure(d->link, &d->conf);
 	sms_reconfigure(d->sms, &d->conf);
 	trace_apply(d, &d->conf);
 	pcsc_config_from(&pc, &d->conf);
@@ -608,6 +646,8 @@ int main(int argc, char **argv)
 		control_set_bip(d.ctl, d.bip);
 		control_set_dm(d.ctl, d.dm);
 	}
+	/* the card's IP link: networkd's leases on the same bus */
+	link_start(&d);
 	/* the modem: on the bus the control service uses */
 	d.sms = sms_new(d.bus, &d.conf, d.cat, d.wakeup, d.dm);
 	if (!d.sms) {
@@ -638,6 +678,9 @@ out:
 	pcsc_free(d.pcsc);
 	sms_free(d.sms);
 	control_free(d.ctl);
+	if (d.dm)
+		dm_client_set_link(d.dm, NULL);	/* the link goes first */
+	uicc_link_free(d.link);
 	sdbus_free(d.bus);
 	dm_client_free(d.dm);
 	bip_free(d.bip);

@@ -22,6 +22,7 @@ static const char *const mod_names[LOG_MOD_MAX] = {
 	[LOG_BIP] = "bip",
 	[LOG_DM] = "dm",
 	[LOG_SMS] = "sms",
+	[LOG_LINK] = "link",
 };
 
 static enum log_target target = LOG_TO_STDERR;

@@ -19,6 +19,7 @@ enum log_mod {
 	LOG_BIP,
 	LOG_DM,
 	LOG_SMS,
+	LOG_LINK,
 	LOG_MOD_MAX
 };
 

@@ -492,11 +492,11 @@ done_testing() {
 # start_bus: a private system-like dbus-daemon with the project's policy;
 # exports DBUS_SYSTEM_BUS_ADDRESS so dmscgw and dmscgwctl use it.
 # With "permissive", a mandatory policy lets anyone call dmscgw: the daemon's
-# own credential check must still hold.
+# own credential check must still hold.  BUS_EXTRA: more policy XML.
 start_bus() {
-	local extra=
+	local extra=${BUS_EXTRA:-}
 	[ "${1:-}" = permissive ] &&
-		extra='<policy context="mandatory"><allow send_destination="org.dmscgw1"/></policy>'
+		extra+='<policy context="mandatory"><allow send_destination="org.dmscgw1"/></policy>'
 	chmod 755 "$T"
 	sed -e "s|@ADDRESS@|unix:path=$T/bus|" \
 	    -e "s|@POLICY@|$top_srcdir/contrib/dbus/org.dmscgw1.conf|" \
@@ -550,6 +550,15 @@ start_mm_mock() {
 stop_mm_mock() {
 	kill "$MM_PID" 2>/dev/null
 	wait "$MM_PID" 2>/dev/null
+}
+
+# start_agent LOG [--hold-once]: the test UI agent (tests/agent.py) on the
+# test bus, its pid in AGENT_PID; returns once the daemon registered it
+start_agent() {
+	/usr/bin/python3 "$top_srcdir/tests/agent.py" "$@" >"$T/agent.out" 2>&1 &
+	AGENT_PID=$!
+	PIDS+=("$AGENT_PID")
+	wait_for 10 grep -q registered "$T/agent.out"
 }
 
 # monitors_agree SIGNAL TEXT JSON: a text and a --json monitor show the same

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "bip.h"
+#include "tcp.h"
 #include "tls.h"
 #include "util/hex.h"
 #include "vuicc.h"
@@ -115,6 +116,7 @@ struct options {
 	bool scenario_exit;
 	unsigned busy;
 	struct bip_config bip;
+	struct vtcp_config tcp;		/* --tcp, --tcp-tls, --netns */
 };
 
 /* A parsed short C-APDU (ISO/IEC 7816-3 12.1.3, cases 1 to 4). */
@@ -165,6 +167,7 @@ struct vuicc {
 	size_t pend_off;
 
 	struct bip *bip;	/* BIP channels and the SCWS */
+	struct vtcp *tcp;	/* the SCWS over TCP/IP; NULL none */
 	struct vuicc_hooks hooks;
 };
 
@@ -933,6 +936,14 @@ usage(FILE *f)
 "                         dmsc)\n"
 "      --psk HEX          the pre-shared key (1 to 128 bytes; required with\n"
 "                         --scws-tls)\n"
+"      --tcp ADDR[:PORT]  serve HTTP on a TCP socket bound to ADDR (default port\n"
+"                         80): the card's own TCP/IP stack, as over USB EEM;\n"
+"                         [V6] for IPv6 (repeatable, up to 4 with --tcp-tls)\n"
+"      --tcp-tls ADDR[:PORT]  the same over TLS-PSK (default port 443: the\n"
+"                         DM_SC server is https://localuicc:443/OMA/DM)\n"
+"      --netns PATH       bind the --tcp and --tcp-tls sockets in the network\n"
+"                         namespace at PATH (/run/netns/NAME), the card's end\n"
+"                         of a link; vpcd is still reached from where it runs\n"
 "      --www DIR          files the web server serves (default: a built-in page at /)\n"
 "      --buffer N         buffer size asked for the --scws and --scws-tls channels\n"
 "                         (default 1400)\n"
@@ -957,6 +968,9 @@ enum {
 	OPT_PSK,
 	OPT_WWW,
 	OPT_BUFFER,
+	OPT_TCP,
+	OPT_TCP_TLS,
+	OPT_NETNS,
 };
 
 static const struct option long_opts[] = {
@@ -975,6 +989,9 @@ static const struct option long_opts[] = {
 	{ "psk", required_argument, NULL, OPT_PSK },
 	{ "www", required_argument, NULL, OPT_WWW },
 	{ "buffer", required_argument, NULL, OPT_BUFFER },
+	{ "tcp", required_argument, NULL, OPT_TCP },
+	{ "tcp-tls", required_argument, NULL, OPT_TCP_TLS },
+	{ "netns", required_argument, NULL, OPT_NETNS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -1014,13 +1031,33 @@ add_scws(struct bip_config *cfg, const char *arg, bool tls)
 	return 0;
 }
 
+/* --tcp ADDR[:PORT] or --tcp-tls ADDR[:PORT]: one more listener. */
+static int
+add_tcp(struct vtcp_config *cfg, const char *arg, bool tls)
+{
+	if (vtcp_check_spec(arg) < 0)
+		return -1;
+	if (cfg->n == VTCP_MAX_LISTEN) {
+		vuicc_warn("at most %d --tcp and --tcp-tls addresses",
+			   VTCP_MAX_LISTEN);
+		return -1;
+	}
+	snprintf(cfg->listen[cfg->n].spec, sizeof(cfg->listen[cfg->n].spec),
+		 "%s", arg);
+	cfg->listen[cfg->n++].tls = tls;
+	return 0;
+}
+
 static bool
-any_tls(const struct bip_config *cfg)
+any_tls(const struct options *opt)
 {
 	size_t i;
 
-	for (i = 0; i < cfg->n_scws; i++)
-		if (cfg->scws_tls[i])
+	for (i = 0; i < opt->bip.n_scws; i++)
+		if (opt->bip.scws_tls[i])
+			return true;
+	for (i = 0; i < opt->tcp.n; i++)
+		if (opt->tcp.listen[i].tls)
 			return true;
 	return false;
 }
@@ -1115,6 +1152,14 @@ parse_options(int argc, char **argv, struct options *opt)
 		case OPT_WWW:
 			opt->bip.www = optarg;
 			break;
+		case OPT_TCP:
+		case OPT_TCP_TLS:
+			if (add_tcp(&opt->tcp, optarg, ch == OPT_TCP_TLS) < 0)
+				return 2;
+			break;
+		case OPT_NETNS:
+			opt->tcp.netns = optarg;
+			break;
 		case OPT_BUFFER:
 			if (!parse_uint(optarg, 65535, &v) || v == 0) {
 				vuicc_warn("invalid --buffer size '%s' (1 to 65535)",
@@ -1146,15 +1191,23 @@ parse_options(int argc, char **argv, struct options *opt)
 		usage(stderr);
 		return 2;
 	}
-	if (any_tls(&opt->bip) && opt->bip.psk_len == 0) {
-		vuicc_warn("--scws-tls needs --psk");
+	if (any_tls(opt) && opt->bip.psk_len == 0) {
+		vuicc_warn("--scws-tls and --tcp-tls need --psk");
 		return 2;
 	}
-	if (any_tls(&opt->bip) && !tls_usable(&opt->bip)) {
-		vuicc_warn("--scws-tls: TLS 1.2 with PSK-AES128-CBC-SHA is not "
-			   "available");
+	if (any_tls(opt) && !tls_usable(&opt->bip)) {
+		vuicc_warn("--scws-tls, --tcp-tls: TLS 1.2 with "
+			   "PSK-AES128-CBC-SHA is not available");
 		return 2;
 	}
+	if (opt->tcp.netns && !opt->tcp.n) {
+		vuicc_warn("--netns is for the --tcp and --tcp-tls sockets");
+		return 2;
+	}
+	opt->tcp.www = opt->bip.www;
+	opt->tcp.psk_identity = opt->bip.psk_identity;
+	opt->tcp.psk = opt->bip.psk;
+	opt->tcp.psk_len = opt->bip.psk_len;
 	if (atr_hex) {
 		n = hex_decode(opt->atr, sizeof(opt->atr), atr_hex);
 		if (n < 2) {
@@ -1227,7 +1280,8 @@ static int
 run(struct vuicc *card, struct scenario *sc)
 {
 	const struct options *opt = card->opt;
-	struct pollfd pfd;
+	struct pollfd pfds[1 + VTCP_POLLFDS], *pfd = &pfds[0];
+	size_t ntcp;
 	struct timespec ts;
 	sigset_t none;
 	int64_t now, wake, d;
@@ -1260,21 +1314,22 @@ run(struct vuicc *card, struct scenario *sc)
 			link_connect(card, now);
 
 		wake = -1;
-		pfd.fd = card->fd;
-		pfd.revents = 0;
+		pfd->fd = card->fd;
+		pfd->revents = 0;
 		switch (card->link) {
 		case LINK_IDLE:
-			pfd.fd = -1;
-			pfd.events = 0;
+			pfd->fd = -1;
+			pfd->events = 0;
 			wake = card->retry_at;
 			break;
 		case LINK_CONNECTING:
-			pfd.events = POLLOUT;
+			pfd->events = POLLOUT;
 			break;
 		case LINK_UP:
-			pfd.events = POLLIN;
+			pfd->events = POLLIN;
 			break;
 		}
+		ntcp = vtcp_pollfds(card->tcp, pfds + 1, VTCP_POLLFDS);
 		d = sc ? scenario_deadline(sc) : -1;
 		if (d >= 0 && (wake < 0 || d < wake))
 			wake = d;
@@ -1283,14 +1338,16 @@ run(struct vuicc *card, struct scenario *sc)
 			ts.tv_sec = (time_t)(d / 1000);
 			ts.tv_nsec = (long)(d % 1000) * 1000000;
 		}
-		r = ppoll(&pfd, 1, wake >= 0 ? &ts : NULL, &none);
+		r = ppoll(pfds, 1 + ntcp, wake >= 0 ? &ts : NULL, &none);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			vuicc_warn("ppoll: %s", strerror(errno));
 			return 2;
 		}
-		if (r == 0 || pfd.revents == 0)
+		if (r > 0)
+			vtcp_handle(card->tcp, pfds + 1, ntcp);
+		if (r == 0 || pfd->revents == 0)
 			continue;
 		now = vuicc_now_ms();
 		if (card->link == LINK_CONNECTING) {
@@ -1344,6 +1401,10 @@ main(int argc, char **argv)
 		status = 2;
 		goto out;
 	}
+	if (opt.tcp.n && (card->tcp = vtcp_new(&opt.tcp)) == NULL) {
+		status = 2;
+		goto out;
+	}
 	if (opt.log_path) {
 		card->log = fopen(opt.log_path, "a");
 		if (card->log == NULL) {
@@ -1376,6 +1437,7 @@ main(int argc, char **argv)
 	status = run(card, sc);
 out:
 	link_close(card);
+	vtcp_free(card->tcp);
 	bip_free(card->bip);
 	if (card->log)
 		fclose(card->log);

@@ -30,9 +30,53 @@ static const struct ctl_field card_fields[] = {
 	{ "Timers", CTL_TEXT },
 	{ "PollInterval", CTL_TEXT },
 	{ "DelegatedCommands", CTL_TEXT },
+	{ "UiccLink", CTL_UICC_LINK },
 };
 
 #define CARD_NFIELDS (sizeof(card_fields) / sizeof(card_fields[0]))
+
+/* man/org.dmscgw1.5: UiccLink (ssssas), its fields in order */
+static const char *const card_link_keys[] = {
+	"state", "interface", "card_address", "source", "addresses",
+};
+
+#define CARD_LINK_KEYS (sizeof(card_link_keys) / sizeof(card_link_keys[0]))
+
+/* The string at index i of a UiccLink, "" when it is not one. */
+static const char *card_link_str(const struct value *v, size_t i)
+{
+	return v->kind == VALUE_STRUCT && i < v->n &&
+	       v->items[i].kind == VALUE_STRING ? v->items[i].str : "";
+}
+
+void card_link_text(FILE *f, const struct value *v)
+{
+	const char *ifname = card_link_str(v, 1), *card = card_link_str(v, 2);
+	const char *source = card_link_str(v, 3);
+	const struct value *addrs = v->kind == VALUE_STRUCT && v->n > 4 ?
+				    &v->items[4] : NULL;
+
+	fputs(*card_link_str(v, 0) ? card_link_str(v, 0) : "?", f);
+	if (!*ifname)
+		return;
+	fprintf(f, ", interface %s, card %s", ifname, *card ? card : "unknown");
+	if (*card && *source)
+		fprintf(f, " (%s)", source);
+	if (!addrs || addrs->kind != VALUE_ARRAY || !addrs->n)
+		return;
+	fputs(", addresses", f);
+	for (size_t i = 0; i < addrs->n; i++)
+		if (addrs->items[i].kind == VALUE_STRING)
+			fprintf(f, " %s", addrs->items[i].str);
+}
+
+void card_link_json(FILE *f, const struct value *v)
+{
+	if (v->kind != VALUE_STRUCT)
+		value_json(f, v);
+	else
+		value_json_fields(f, v, card_link_keys, CARD_LINK_KEYS);
+}
 
 /* Not an object path, not a number: a reader name. */
 static bool card_name_is_reader(const char *name)
@@ -385,15 +429,10 @@ int card_verb_channels(struct ctl *c, int argc, char **argv)
 		const struct value *ch = &chans.items[i];
 
 		if (c->json) {
-			fputs(i ? ",{" : "{", stdout);
-			for (size_t k = 0; k < ch->n && k < 7; k++) {
-				json_string(stdout, keys[k]);
-				fputc(':', stdout);
-				value_json(stdout, &ch->items[k]);
-				if (k + 1 < ch->n && k + 1 < 7)
-					fputc(',', stdout);
-			}
-			fputc('}', stdout);
+			if (i)
+				fputc(',', stdout);
+			value_json_fields(stdout, ch, keys,
+					  sizeof(keys) / sizeof(keys[0]));
 			continue;
 		}
 		for (size_t k = 0; k < ch->n; k++) {

@@ -90,6 +90,8 @@ enum ctl_style {
 	CTL_COUNT,		/* an array as its number of items */
 	CTL_BYTE_LIST,		/* bytes as hex separated by spaces */
 	CTL_OFF_IF_EMPTY,	/* an empty string as "off" */
+	CTL_UICC_LINK,		/* a card's UiccLink, in words; in JSON an
+				 * object (card_link_text, card_link_json) */
 };
 struct ctl_field {
 	const char *name;
@@ -117,6 +119,10 @@ bool ctl_parse_uint(const char *s, unsigned long max, unsigned long *out);
  * NAME is NULL; it returns the exit status, errors reported.
  */
 int card_check_name(const char *name);
+/* UiccLink (ssssas): "ready, interface usb0, card 10.0.0.2 (networkd), ..." */
+void card_link_text(FILE *f, const struct value *v);
+/* ... and as {"state":..,"interface":..,"card_address":..,"source":..,"addresses":[..]} */
+void card_link_json(FILE *f, const struct value *v);
 int card_reader_name(struct ctl *c, const char *name, char **reader);
 
 /* Verbs: argv[0] is the verb. */

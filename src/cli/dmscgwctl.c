@@ -373,6 +373,9 @@ void ctl_print_text(FILE *f, const struct value *v, enum ctl_style style)
 		else
 			ctl_text(f, v);
 		return;
+	case CTL_UICC_LINK:
+		card_link_text(f, v);
+		return;
 	case CTL_TEXT:
 		ctl_text(f, v);
 		return;
@@ -414,7 +417,10 @@ void ctl_json_props(const char *path, const struct value *props,
 			fputc(',', stdout);
 		json_string(stdout, fields[i].name);
 		fputc(':', stdout);
-		value_json(stdout, v);
+		if (fields[i].style == CTL_UICC_LINK)
+			card_link_json(stdout, v);
+		else
+			value_json(stdout, v);
 		first = false;
 	}
 	for (size_t i = 0; i + 1 < props->n; i += 2) {

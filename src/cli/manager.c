@@ -208,13 +208,13 @@ int manager_verb_reload(struct ctl *c, int argc, char **argv)
 /* man/org.dmscgw1.5: the fields of a Sessions entry, in order. */
 static const char *const manager_session_keys[] = {
 	"id", "server", "trigger", "state", "commands", "result", "error",
-	"started", "finished",
+	"started", "finished", "transport",
 };
 
 #define MANAGER_SESSION_KEYS \
 	(sizeof(manager_session_keys) / sizeof(manager_session_keys[0]))
-/* The table shows all but the times. */
-#define MANAGER_SESSION_COLUMNS 7
+/* The table shows all but the times, the transport after the trigger. */
+static const size_t manager_session_columns[] = { 0, 1, 2, 9, 3, 4, 5, 6 };
 
 /* A table cell: "-" when empty, tabs and line breaks as spaces. */
 static void manager_cell(const struct value *v)
@@ -252,28 +252,29 @@ int manager_verb_sessions(struct ctl *c, int argc, char **argv)
 	if (c->json)
 		fputs("{\"Sessions\":[", stdout);
 	else
-		puts("ID\tSERVER\tTRIGGER\tSTATE\tCOMMANDS\tRESULT\tERROR");
+		puts("ID\tSERVER\tTRIGGER\tTRANSPORT\tSTATE\tCOMMANDS\tRESULT\tERROR");
 	for (size_t i = 0; i < list.n; i++) {
 		const struct value *s = &list.items[i];
 
 		if (s->kind != VALUE_STRUCT)
 			continue;
 		if (c->json) {
-			fputs(i ? ",{" : "{", stdout);
-			for (size_t k = 0; k < s->n && k < MANAGER_SESSION_KEYS; k++) {
-				if (k)
-					fputc(',', stdout);
-				json_string(stdout, manager_session_keys[k]);
-				fputc(':', stdout);
-				value_json(stdout, &s->items[k]);
-			}
-			fputc('}', stdout);
+			if (i)
+				fputc(',', stdout);
+			value_json_fields(stdout, s, manager_session_keys,
+					  MANAGER_SESSION_KEYS);
 			continue;
 		}
-		for (size_t k = 0; k < s->n && k < MANAGER_SESSION_COLUMNS; k++) {
+		for (size_t k = 0; k < sizeof(manager_session_columns) /
+				   sizeof(manager_session_columns[0]); k++) {
+			size_t col = manager_session_columns[k];
+
 			if (k)
 				fputc('\t', stdout);
-			manager_cell(&s->items[k]);
+			if (col < s->n)
+				manager_cell(&s->items[col]);
+			else
+				fputc('-', stdout);
 		}
 		fputc('\n', stdout);
 	}

@@ -369,6 +369,20 @@ void value_json(FILE *f, const struct value *v)
 	}
 }
 
+void value_json_fields(FILE *f, const struct value *st,
+		       const char *const *keys, size_t nkeys)
+{
+	fputc('{', f);
+	for (size_t k = 0; k < st->n && k < nkeys; k++) {
+		if (k)
+			fputc(',', f);
+		json_string(f, keys[k]);
+		fputc(':', f);
+		value_json(f, &st->items[k]);
+	}
+	fputc('}', f);
+}
+
 void value_brief(FILE *f, const struct value *v)
 {
 	switch (v->kind) {

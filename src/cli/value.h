@@ -58,6 +58,9 @@ const struct value *value_get(const struct value *dict, const char *key);
 
 /* JSON: strings escaped, bytes as an upper-case hex string, dicts as objects. */
 void value_json(FILE *f, const struct value *v);
+/* A struct's items as one JSON object, named by keys (items past them left out). */
+void value_json_fields(FILE *f, const struct value *st,
+		       const char *const *keys, size_t nkeys);
 /*
  * Brief text for one line: strings quoted with C escapes, paths and numbers
  * bare, booleans yes/no, bytes hex, array items joined by ',', structs in ().

@@ -18,6 +18,7 @@
 #include "cat/cat.h"
 #include "ctl/control.h"
 #include "ctl/service.h"
+#include "link/link.h"
 #include "log.h"
 #include "util/sdbus.h"
 #include "wakeup/wakeup.h"
@@ -146,6 +147,51 @@ void control_set_bip(struct control *ctl, struct bip *b)
 		return;
 	ctl->bip = b;
 	bip_set_observer(b, channel_changed, ctl);
+}
+
+/* The card's IP link changed: every card object shows it. */
+static void link_changed(void *arg, const struct uicc_link_info *now,
+			 const char *why)
+{
+	struct control *ctl = arg;
+
+	for (struct ctl_card *k = ctl->cards; k; k = k->next)
+		ctl_emit(ctl, k->path, CARD_IFACE, "UiccLink");
+}
+
+void control_set_link(struct control *ctl, struct uicc_link *l)
+{
+	if (!ctl || !l)
+		return;
+	ctl->link = l;
+	if (uicc_link_add_observer(l, link_changed, ctl) < 0)
+		log_err(LOG_CTL, "UiccLink: no room for one more observer");
+}
+
+/*
+ * UiccLink (ssssas): state, interface, the card's address, where it came
+ * from, the link's own addresses (man/org.dmscgw1.5).
+ */
+static int card_link(sd_bus *bus, const char *path, const char *iface,
+		     const char *prop, sd_bus_message *reply, void *userdata,
+		     sd_bus_error *e)
+{
+	struct ctl_card *k = userdata;
+	struct uicc_link_info i;
+	int r;
+
+	uicc_link_get_info(k->ctl->link, &i);
+	r = sd_bus_message_open_container(reply, 'r', "ssssas");
+	if (r >= 0)
+		r = sd_bus_message_append(reply, "ssss", i.state_name, i.ifname,
+					  i.card_addr, i.source);
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'a', "s");
+	for (size_t n = 0; r >= 0 && n < i.naddrs; n++)
+		r = sd_bus_message_append(reply, "s", i.addrs[n]);
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
 const struct cat_observer ctl_card_observer = {
@@ -364,6 +410,8 @@ const sd_bus_vtable ctl_card_vtable[] = {
 	SD_BUS_PROPERTY("PollInterval", "u", card_timers, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_PROPERTY("Channels", "a(yssqstt)", card_channels, 0,
+			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+	SD_BUS_PROPERTY("UiccLink", "(ssssas)", card_link, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	/* counts thousands a second: current when read, never emitted */
 	SD_BUS_PROPERTY("DelegatedCommands", "t", card_prop, 0, 0),

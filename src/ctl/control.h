@@ -49,6 +49,14 @@ struct dm_client;
  */
 void control_set_dm(struct control *ctl, struct dm_client *dc);
 
+struct uicc_link;
+/*
+ * Show the card's TCP/IP link (the UiccLink property of every card
+ * object, with PropertiesChanged); the service becomes l's observer, and
+ * l must outlive ctl.
+ */
+void control_set_link(struct control *ctl, struct uicc_link *l);
+
 void control_card_added(struct control *ctl, struct cat *c);
 void control_card_removed(struct control *ctl, struct cat *c);
 /* Manager properties changed (state, pcscd, sources, trace). */

@@ -38,6 +38,7 @@ struct cat_engine;
 struct wakeup;
 struct bip;
 struct agent;
+struct uicc_link;
 
 /* The object of one card: CARD_PREFIX/<id>. */
 struct ctl_card {
@@ -65,6 +66,7 @@ struct control {
 	struct ctl_card *cards;
 	unsigned next_id;
 	struct bip *bip;
+	struct uicc_link *link;		/* the card's TCP/IP link, or NULL */
 	struct dm_client *dm;
 	struct dm_client_observer dm_observer;
 	struct agent *agent;		/* the UI agent registry */

@@ -316,18 +316,19 @@ static int prop_sessions(sd_bus *bus, const char *path, const char *iface,
 
 	if (ctl->dm && (n = dm_sessions(ctl->dm, &s)) < 0)
 		return n;
-	r = sd_bus_message_open_container(reply, 'a', "(usssusstt)");
+	r = sd_bus_message_open_container(reply, 'a', "(usssusstts)");
 	for (int i = 0; r >= 0 && i < n; i++) {
 		char server[sizeof(s[i].server_id)], error[sizeof(s[i].error)];
 		const char *result = dm_session_result_name(s[i].result);
 
-		r = sd_bus_message_append(reply, "(usssusstt)", s[i].id,
+		r = sd_bus_message_append(reply, "(usssusstts)", s[i].id,
 			ctl_utf8_text(s[i].server_id, server, sizeof(server)),
 			s[i].trigger ? s[i].trigger : "",
 			s[i].state ? s[i].state : "", s[i].commands,
 			result ? result : "",
 			ctl_utf8_text(s[i].error, error, sizeof(error)),
-			s[i].started_usec, s[i].finished_usec);
+			s[i].started_usec, s[i].finished_usec,
+			s[i].transport ? s[i].transport : "");
 	}
 	free(s);
 	return r < 0 ? r : sd_bus_message_close_container(reply);
@@ -335,7 +336,7 @@ static int prop_sessions(sd_bus *bus, const char *path, const char *iface,
 
 const sd_bus_vtable ctl_session_vtable[] = {
 	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("Sessions", "a(usssusstt)", prop_sessions, 0,
+	SD_BUS_PROPERTY("Sessions", "a(usssusstts)", prop_sessions, 0,
 			SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
 	SD_BUS_METHOD_WITH_ARGS("StartSession", SD_BUS_ARGS("s", server_id),
 		SD_BUS_RESULT("u", id), method_start_session,

@@ -28,6 +28,7 @@
 #include "log.h"
 
 #define DMSC_BASE	"./DMAcc/" DM_ACCOUNT_DMSC
+#define DMSC_TCPIP	"AppAddr/2"	/* the address over TCP/IP (account.h) */
 #define NONCE_FILE	"dmsc-nonces"
 
 /* ---- DM account (DM_StdObj 1.2 DMAcc, application w7) ---- */
@@ -271,6 +272,10 @@ int dm_account_conf_check(const struct conf *c, char *err, size_t errlen)
 	if (dm_http_url_check(c->dm_sc.addr, &why) < 0)
 		return conf_key_error(c, "dm_sc", "addr", err, errlen,
 				      "'%.100s': %s", c->dm_sc.addr, why);
+	if (*c->dm_sc.tcpip_addr &&
+	    dm_http_url_check(c->dm_sc.tcpip_addr, &why) < 0)
+		return conf_key_error(c, "dm_sc", "tcpip_addr", err, errlen,
+				      "'%.100s': %s", c->dm_sc.tcpip_addr, why);
 	return 0;
 }
 
@@ -388,6 +393,20 @@ static int dmacc_acl(struct dm_tree *t, const char *server_id)
 	return dm_tree_prop_replace(t, NULL, "./DMAcc", "ACL", acl);
 }
 
+/* AppAddr/2, the address over TCP/IP, with what [dm_sc] tcpip_addr says. */
+static int tcpip_add(struct dm_tree *t, const char *addr)
+{
+	int st;
+
+	if ((st = add_leaf(t, DMSC_BASE, DMSC_TCPIP, DM_TREE_FMT_NODE,
+			   NULL)) != DM_TREE_OK ||
+	    (st = add_leaf(t, DMSC_BASE, DMSC_TCPIP "/Addr", DM_TREE_FMT_CHR,
+			   addr)) != DM_TREE_OK)
+		return st;
+	return add_leaf(t, DMSC_BASE, DMSC_TCPIP "/AddrType", DM_TREE_FMT_CHR,
+			"URI");
+}
+
 /*
  * A nonce of [dm_sc] as the log may show it: 'value', or the credential
  * it came from (conf_cred.c), whose content is never logged.
@@ -415,6 +434,8 @@ static int create(struct dm_tree *t, const struct conf *c)
 	dmsc_account(c, &a);
 	st = dm_tree_account_add(t, &a);
 	OPENSSL_cleanse(&a, sizeof(a));
+	if (st == DM_TREE_OK && *c->dm_sc.tcpip_addr)
+		st = tcpip_add(t, c->dm_sc.tcpip_addr);
 	if (st == DM_TREE_OK)
 		st = dmacc_acl(t, c->dm_sc.server_id);
 	if (st != DM_TREE_OK) {
@@ -422,8 +443,10 @@ static int create(struct dm_tree *t, const struct conf *c)
 			c->dm_sc.server_id, st);
 		return -EIO;
 	}
-	log_info(LOG_DM, "DM_SC account for %s added (%s)", c->dm_sc.server_id,
-		 c->dm_sc.addr);
+	log_info(LOG_DM, "DM_SC account for %s added (%s%s%s)",
+		 c->dm_sc.server_id, c->dm_sc.addr,
+		 *c->dm_sc.tcpip_addr ? ", over TCP/IP " : "",
+		 c->dm_sc.tcpip_addr);
 	if (*c->dm_sc.client_nonce || *c->dm_sc.server_nonce)
 		log_info(LOG_DM, "DM_SC account " DM_ACCOUNT_DMSC ": initial "
 			 "nonces client %s, server %s",
@@ -566,6 +589,41 @@ static int update_nonce(struct dm_tree *t, const struct conf *c,
 	return 1;
 }
 
+int dm_account_dmsc_tcpip(struct dm_tree *t, char *out, size_t cap)
+{
+	struct dm_tree_value v;
+
+	if (dm_tree_get(t, NULL, DMSC_BASE "/" DMSC_TCPIP "/Addr", &v) !=
+	    DM_TREE_OK || v.len == 0 || v.len >= cap)
+		return -ENOENT;
+	memcpy(out, v.data, v.len);
+	out[v.len] = '\0';
+	return 0;
+}
+
+/* AppAddr/2 as [dm_sc] tcpip_addr says: added, changed or deleted. */
+static int update_tcpip(struct dm_tree *t, const char *now)
+{
+	char old[sizeof(((struct conf *)0)->dm_sc.tcpip_addr) + 64] = "";
+	bool had = dm_account_dmsc_tcpip(t, old, sizeof(old)) == 0;
+	int st;
+
+	if (!strcmp(old, now))
+		return 0;
+	if (had && *now)
+		return field(t, DMSC_TCPIP "/Addr", "tcpip_addr", old, now);
+	log_info(LOG_DM, "DM_SC account " DM_ACCOUNT_DMSC ": tcpip_addr %s -> %s",
+		 had ? old : "(none)", *now ? now : "(none)");
+	/* a node without its Addr, if any, goes first */
+	st = dm_tree_delete(t, NULL, DMSC_BASE "/" DMSC_TCPIP);
+	if (*now)
+		st = tcpip_add(t, now);
+	if (st != DM_TREE_OK && st != DM_TREE_NOT_FOUND)
+		log_err(LOG_DM, "cannot set %s/%s: status %d", DMSC_BASE,
+			DMSC_TCPIP, st);
+	return 1;
+}
+
 static int update(struct dm_tree *t, const struct conf *c,
 		  const struct dm_account *old)
 {
@@ -577,6 +635,7 @@ static int update(struct dm_tree *t, const struct conf *c,
 	nonces_read(c, &rec);
 	n += update_server_id(t, old->server_id, now.server_id);
 	n += field(t, "AppAddr/1/Addr", "addr", old->addr, now.addr);
+	n += update_tcpip(t, c->dm_sc.tcpip_addr);
 	n += field(t, "AAuthPref", "AAuthPref", old->aauth_pref,
 		   now.aauth_pref);
 	n += update_auth(t, "CLCRED", &old->client, &now.client, "client");

@@ -51,6 +51,7 @@ struct entry {
 	bool has_report;
 	struct dm_generic_alert report;
 	uint64_t wait_gen;		/* the save its session waits for */
+	bool tcpip;			/* over the card's IP link */
 	unsigned retried;		/* times it was tried again */
 	uint64_t retry_at;		/* CLOCK_MONOTONIC µs; 0 not waiting */
 	struct entry *next;
@@ -67,6 +68,7 @@ struct dm_client {
 	unsigned next_id;
 	struct dm_client_observer obs;
 	struct dm_client_ui ui;
+	struct dm_client_link link;
 	struct event *kick;		/* start what can start */
 	struct dm_saver *saver;		/* NULL: saves on the loop */
 	struct event *retry;		/* a failed save, tried again */
@@ -264,6 +266,57 @@ static void session_local(void *arg, const struct sockaddr *sa, unsigned len)
 		bip_apps_expect_own(dc->bip, sa, len);
 }
 
+void dm_client_set_link(struct dm_client *dc, const struct dm_client_link *l)
+{
+	if (l)
+		dc->link = *l;
+	else
+		memset(&dc->link, 0, sizeof(dc->link));
+}
+
+/* "localuicc" is the card on its IP link (OMA-TS-DM_SC 8.1 table 2). */
+static int session_resolve(void *arg, const char *host, char *addr,
+			   size_t cap, char *why, size_t whylen)
+{
+	struct dm_client *dc = arg;
+	const char *w = "the card's IP link is not followed";
+	int r = -ENETDOWN;
+
+	if (strcasecmp(host, DM_ACCOUNT_LOCALUICC))
+		return 0;
+	if (dc->link.resolve)
+		r = dc->link.resolve(dc->link.arg, addr, cap, &w);
+	if (r < 0) {
+		errbuf_set(why, whylen, "%s", w);
+		return r;
+	}
+	return 1;
+}
+
+/*
+ * The DM_SC server's transport, by priority (OMA-TS-DM_SC 5.1: USB, then
+ * ISO): its TCP/IP AppAddr while the card's link is ready, into url.
+ */
+static bool over_tcpip(struct dm_client *dc, char *url, size_t cap)
+{
+	char addr[128];
+	const char *why;
+
+	return dc->link.resolve &&
+	       dc->link.resolve(dc->link.arg, addr, sizeof(addr), &why) == 0 &&
+	       dm_account_dmsc_tcpip(dc->tree, url, cap) == 0;
+}
+
+void dm_client_link_lost(struct dm_client *dc, const char *why)
+{
+	char text[sizeof(((struct dm_session_info *)0)->error)];
+
+	snprintf(text, sizeof(text), "the card's IP link was lost: %s", why);
+	for (struct entry *e = dc->active; e; e = e->next)
+		if (e->s && e->tcpip)
+			dm_session_stop(e->s, DM_RESULT_TRANSPORT, text);
+}
+
 static void remember(struct dm_client *dc, const struct dm_session_info *i)
 {
 	if (dc->nhistory < DM_CLIENT_HISTORY)
@@ -406,6 +459,8 @@ static int start_entry(struct dm_client *dc, struct entry *e)
 			 "no DM account for %s any more", e->info.server_id);
 		return -ENOENT;
 	}
+	e->tcpip = dmsc && over_tcpip(dc, acc.addr, sizeof(acc.addr));
+	e->info.transport = e->tcpip ? "tcpip" : dmsc ? "bip" : "network";
 	if (dm_tree_get(dc->tree, NULL, "./DevInfo/DevId", &v) == 200)
 		snprintf(devid, sizeof(devid), "%.*s", (int)v.len,
 			 (const char *)v.data);
@@ -425,7 +480,9 @@ static int start_entry(struct dm_client *dc, struct entry *e)
 	cfg.auth_retries = c->dm.auth_retries;
 	cfg.alerts = (enum dm_alert_policy)c->dm.alerts;
 	cfg.ui = session_ui;
-	cfg.local = session_local;
+	/* BIP's own-connection priority is for loopback connections only */
+	cfg.local = e->tcpip ? NULL : session_local;
+	cfg.resolve = session_resolve;
 	/* the DM_SC server's PSK ([dm_sc]); the others show certificates */
 	cfg.psk_identity = dmsc ? c->dm_sc.psk_identity : NULL;
 	cfg.psk = psk;
@@ -445,6 +502,9 @@ static int start_entry(struct dm_client *dc, struct entry *e)
 		snprintf(e->info.error, sizeof(e->info.error), "%s", err);
 		return -EINVAL;
 	}
+	log_info(LOG_DM, "session %u with %s over %s", e->info.id,
+		 e->info.server_id, e->tcpip ? "TCP/IP (the card's IP link)" :
+		 dmsc ? "BIP" : "the network");
 	e->info.state = "running";
 	e->info.started_usec = now_usec();
 	if (dc->obs.started)
@@ -525,6 +585,7 @@ static int enqueue(struct dm_client *dc, const char *server_id,
 	snprintf(e->info.server_id, sizeof(e->info.server_id), "%s",
 		 server_id);
 	e->info.trigger = source;
+	e->info.transport = "";
 	e->info.state = "queued";
 	e->info.started_usec = now_usec();
 	e->session_id = session_id;

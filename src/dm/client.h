@@ -28,6 +28,12 @@ struct dm_session_info {
 	unsigned id;			/* 1, 2, ... since start-up */
 	char server_id[128];
 	const char *trigger;		/* "bip", "sms", "dbus", "client" */
+	/*
+	 * How it reached its server: "tcpip" (the card's IP link), "bip"
+	 * (the card's SCWS through BIP), "network" (a server elsewhere);
+	 * "" while queued.
+	 */
+	const char *transport;
 	const char *state;		/* "queued", "retry-wait", "connecting",
 					 * "running", "finished" */
 	unsigned commands;		/* server commands executed */
@@ -107,6 +113,28 @@ int dm_client_report(struct dm_client *dc, const char *server_id,
  * id is queued or running.
  */
 int dm_client_cancel(struct dm_client *dc, unsigned id, const char *why);
+
+/*
+ * The card's TCP/IP link (OMA-TS-DM_SC 5.1: USB first, ISO second): while
+ * resolve() gives the card's address, sessions with the DM_SC server go
+ * to its TCP/IP AppAddr (https://localuicc:443/OMA/DM, 8.1 table 2), the
+ * name "localuicc" resolved through it; otherwise through BIP.
+ */
+struct dm_client_link {
+	/* The card's address now: 0, or < 0 with why. */
+	int (*resolve)(void *arg, char *addr, size_t cap, const char **why);
+	void *arg;
+};
+
+/* NULL: no link, BIP only. */
+void dm_client_set_link(struct dm_client *dc, const struct dm_client_link *l);
+
+/*
+ * The card's IP link is lost: running sessions over it fail now
+ * (transport-failed, "the card's IP link was lost: why"); the next ones
+ * take the transport that is there.
+ */
+void dm_client_link_lost(struct dm_client *dc, const char *why);
 
 /*
  * The card is gone (removed, reset, not answering): running sessions with

@@ -87,13 +87,16 @@ struct dm_http {
 	unsigned timeout;
 	void (*local)(void *arg, const struct sockaddr *sa, unsigned len);
 	void *local_arg;
+	int (*resolve)(void *arg, const char *host, char *addr, size_t cap,
+		       char *why, size_t whylen);
+	void *resolve_arg;
 	char identity[DM_HTTP_IDENTITY_MAX + 1];
 	uint8_t psk[DM_HTTP_PSK_MAX];
 	size_t psk_len;
 	bool cert;			/* https without a PSK: certificates */
 	struct dm_tls_trust trust;
 	SSL_CTX *ctx;
-	/* a host name is looked up without blocking the loop; NULL: a literal */
+	/* a host name is looked up without blocking the loop; NULL: none yet */
 	struct evdns_base *dns;
 
 	/* the connection; bev (and its SSL) belongs to evcon */
@@ -351,9 +354,45 @@ static struct bufferevent *tls_bev(struct dm_http *h)
 	return bev;
 }
 
-static int conn_open(struct dm_http *h)
+/* 128: an IPv6 literal with its %interface, and room to spare */
+#define RESOLVED_MAX	128
+
+/*
+ * Where to connect: the URL's host, or what the resolver hook says for it.
+ * 1 when the hook gave an address, 0 for the host as it is, or a negative
+ * errno with why.
+ */
+static int conn_dest(struct dm_http *h, char *dest, size_t cap, char *why,
+		     size_t whylen)
 {
+	int r = h->resolve ? h->resolve(h->resolve_arg, h->addr, dest, cap,
+					why, whylen) : 0;
+
+	if (r == 0)
+		snprintf(dest, cap, "%s", h->addr);
+	return r < 0 ? r : r > 0;
+}
+
+/*
+ * A connection to dest.  A host name the hook did not resolve goes to
+ * evdns, made at its first need (it reads resolv.conf and /etc/hosts); an
+ * address, the hook's included (an IPv6 one may carry its %interface), is
+ * connected to as it is, without a resolver.
+ */
+static int conn_open(struct dm_http *h, const char *dest, bool resolved)
+{
+	struct evdns_base *dns = NULL;
 	struct bufferevent *bev;
+
+	if (!resolved && !is_ip_literal(dest)) {
+		/* evdns reads resolv.conf and /etc/hosts (evdns_base_new) */
+		if (!h->dns &&
+		    (h->dns = evdns_base_new(h->base,
+					     EVDNS_BASE_INITIALIZE_NAMESERVERS |
+					     EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL)
+			return -ENOMEM;
+		dns = h->dns;
+	}
 
 	if (h->tls)
 		bev = tls_bev(h);
@@ -365,8 +404,8 @@ static int conn_open(struct dm_http *h)
 		ERR_clear_error();
 		return -ENOMEM;
 	}
-	h->evcon = evhttp_connection_base_bufferevent_new(h->base, h->dns, bev,
-							  h->addr, h->port);
+	h->evcon = evhttp_connection_base_bufferevent_new(h->base, dns, bev,
+							  dest, h->port);
 	if (!h->evcon) {
 		bufferevent_free(bev);
 		return -ENOMEM;
@@ -645,6 +684,8 @@ static int copy_opts(struct dm_http *h, const struct dm_http_opts *o,
 	h->timeout = o && o->timeout ? o->timeout : DEFAULT_TIMEOUT;
 	h->local = o ? o->local : NULL;
 	h->local_arg = o ? o->local_arg : NULL;
+	h->resolve = o ? o->resolve : NULL;
+	h->resolve_arg = o ? o->resolve_arg : NULL;
 	if (h->timeout > MAX_TIMEOUT)
 		h->timeout = MAX_TIMEOUT;
 	h->user_agent = strdup(o && o->user_agent ? o->user_agent : "dmscgw");
@@ -699,13 +740,6 @@ struct dm_http *dm_http_new(struct event_base *base, const char *url,
 		goto fail;
 	if (h->tls && tls_setup(h, err, errlen) < 0)
 		goto fail;
-	/* evdns reads resolv.conf and /etc/hosts (evdns_base_new) */
-	if (!is_ip_literal(h->addr) &&
-	    (h->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
-				     EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL) {
-		errbuf_set(err, errlen, "cannot set up name resolution");
-		goto fail;
-	}
 	h->url = strdup(url);
 	h->timer = evtimer_new(base, timed_out, h);
 	h->done = event_new(base, -1, 0, deliver, h);
@@ -743,6 +777,7 @@ int dm_http_post(struct dm_http *h, const char *content_type,
 		 dm_http_cb *cb, void *arg)
 {
 	struct evhttp_request *req;
+	char dest[RESOLVED_MAX], why[160] = "";
 	int r;
 
 	if (h->busy)
@@ -752,7 +787,16 @@ int dm_http_post(struct dm_http *h, const char *content_type,
 	if (h->evcon && h->dead)
 		conn_free(h);
 	h->was_up = h->evcon != NULL;
-	if (!h->evcon && (r = conn_open(h)) < 0)
+	if (!h->evcon && (r = conn_dest(h, dest, sizeof(dest), why,
+					sizeof(why))) < 0) {
+		/* no address for the name: the callback says why */
+		h->busy = true;
+		h->cb = cb;
+		h->arg = arg;
+		failed(h, r, "%s: %s", h->addr, *why ? why : strerror(-r));
+		return 0;
+	}
+	if (!h->evcon && (r = conn_open(h, dest, r > 0)) < 0)
 		return r;
 	if ((req = evhttp_request_new(req_done, h)) == NULL)
 		return -ENOMEM;

@@ -43,6 +43,16 @@ struct dm_http_opts {
 	 */
 	void (*local)(void *arg, const struct sockaddr *sa, unsigned len);
 	void *local_arg;
+	/*
+	 * Names the daemon resolves itself (OMA-TS-DM_SC 8.1 table 2:
+	 * "localuicc", the card on its TCP/IP link), asked for the URL's
+	 * host whenever a connection opens: 1 with an IP literal in addr to
+	 * connect to (the Host header and TLS keep the name), 0 to connect
+	 * to host as it is, < 0 to fail the request with why.  NULL: none.
+	 */
+	int (*resolve)(void *arg, const char *host, char *addr, size_t cap,
+		       char *why, size_t whylen);
+	void *resolve_arg;
 };
 
 struct dm_http_response {

@@ -709,6 +709,8 @@ static void http_opts(const struct dm_session *s, struct dm_http_opts *o)
 	o->timeout = s->cfg.timeout;
 	o->local = s->cfg.local;
 	o->local_arg = s->arg;
+	o->resolve = s->cfg.resolve;
+	o->resolve_arg = s->arg;
 }
 
 /* A later message goes where the server says (RespURI). */

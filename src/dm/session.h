@@ -126,6 +126,9 @@ struct dm_session_cfg {
 	const struct dm_session_transport *transport;	/* NULL: HTTP */
 	/* the local address of each connection (dm_http_opts.local) */
 	void (*local)(void *arg, const struct sockaddr *sa, unsigned len);
+	/* names the owner resolves (dm_http_opts.resolve); NULL none */
+	int (*resolve)(void *arg, const char *host, char *addr, size_t cap,
+		       char *why, size_t whylen);
 };
 
 /* Called once, when the session has ended (it may be freed from there). */

@@ -16,7 +16,7 @@ bad '[card]\nshare = maybe\n'           "2: card.share: 'maybe' is not one of sh
 bad '[card]\nprotocol = t2\n'           "2: card.protocol: 't2' is not one of any, t0, t1"
 bad '[card]\nreader =\n'                "2: card.reader: empty value"
 bad '[card]\nreader = a\nreader = b\n'  "3: card.reader: set twice"
-bad '[daemon]\ndebug = card,bogus\n'    "2: daemon.debug: unknown module 'bogus' (known: all,main,conf,card,cat,wakeup,trace,ctl,bip,dm,sms)"
+bad '[daemon]\ndebug = card,bogus\n'    "2: daemon.debug: unknown module 'bogus' (known: all,main,conf,card,cat,wakeup,trace,ctl,bip,dm,sms,link)"
 bad '# ok\n[card]\n = 3\n'              "3: missing key before '='"
 bad '[card]\nreader = "abc\n'           "2: unterminated quoted value"
 bad "[card]\nreader = $(printf 'x%.0s' $(seq 1 300))\n" "2: card.reader: value longer than 255 characters"
@@ -30,6 +30,13 @@ bad '[dm_sc]\n\nserver_nonce = QQ=A\n'   "3: dm_sc.server_nonce: not base64 of 1
 bad "[dm_sc]\nserver_nonce = $(printf 'A%.0s' $(seq 1 172))\n" "2: dm_sc.server_nonce: not base64 of 1 to 128 bytes"
 bad '[dm_sc]\nauth = plain\n'            "2: dm_sc.auth: 'plain' is not one of basic, digest, hmac"
 bad '[dm_sc]\npsk_key = abc\n'           "2: dm_sc.psk_key: not 1 to 64 bytes in hex"
+bad '[dm_sc]\ntcpip_addr = ftp://localuicc/OMA/DM\n' "2: dm_sc.tcpip_addr: 'ftp://localuicc/OMA/DM': not an http:// or https:// URL"
+bad '[link]\nmatch = cdc_eem\n'          "2: link.match: 'cdc_eem': a condition is not KEY=GLOB"
+bad '[link]\nmatch = Driver=cdc_eem\n'   "2: link.match: 'Driver=cdc_eem': a key is not name, driver or a udev property name (A-Z, 0-9, _)"
+bad '[link]\nmatch =\n'                  "2: link.match: '': no condition"
+bad '[link]\nmatch = A=1 B=2 C=3 D=4 E=5\n' "2: link.match: 'A=1 B=2 C=3 D=4 E=5': more than 4 conditions"
+bad '[link]\n\ncard_address = localuicc\n' "3: link.card_address: 'localuicc' is not an IPv4 or IPv6 address"
+bad '[link]\ncard_address = 10.0.0.2/30\n' "2: link.card_address: '10.0.0.2/30' is not an IPv4 or IPv6 address"
 # a missing file
 out=$("$DMSCGW" -t -c "$T/none.conf" 2>&1); rc=$?
 check "missing file: exit 1 and says so" \

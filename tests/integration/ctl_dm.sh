@@ -49,7 +49,7 @@ wait_for 10 grep -q "DM_SC account for DMServer added" "$T/dmscgw.log" ||
 
 busctl --system introspect org.dmscgw1 /org/dmscgw1 org.dmscgw1.Manager >"$T/intro" 2>&1
 grep -E 'Session|Node' "$T/intro" | diag
-check "Sessions is a(usssusstt)" grep -qE '^\.Sessions +property +a\(usssusstt\) ' "$T/intro"
+check "Sessions is a(usssusstts)" grep -qE '^\.Sessions +property +a\(usssusstts\) ' "$T/intro"
 check "StartSession(s) -> u" grep -qE '^\.StartSession +method +s +u ' "$T/intro"
 check "GetNode(s) -> ssay" grep -qE '^\.GetNode +method +s +ssay ' "$T/intro"
 check "ListNode(s) -> as" grep -qE '^\.ListNode +method +s +as ' "$T/intro"
@@ -122,7 +122,7 @@ check "tree cat: usage error 2" test $rc -eq 2
 # sessions
 run sessions
 check "sessions when idle: exit 0" test $rc -eq 0
-check "... just the header" test "$out" = $'ID\tSERVER\tTRIGGER\tSTATE\tCOMMANDS\tRESULT\tERROR'
+check "... just the header" test "$out" = $'ID\tSERVER\tTRIGGER\tTRANSPORT\tSTATE\tCOMMANDS\tRESULT\tERROR'
 run --json sessions
 check "sessions --json when idle" test "$out" = '{"Sessions":[]}'
 check "status: Sessions: 0" bash -c "'$CTL' status | grep -qx 'Sessions: 0'"
@@ -155,7 +155,8 @@ import json,sys
 s = json.loads(sys.argv[1])["Sessions"]
 d = [x for x in s if x["id"] == int(sys.argv[2])][0]
 assert d["server"] == "DMServer" and d["trigger"] == "dbus", d
-assert set(d) == {"id","server","trigger","state","commands","result","error","started","finished"}, d
+assert set(d) == {"id","server","trigger","state","commands","result","error","started","finished","transport"}, d
+assert d["transport"] == "bip", d	# DMServer is the DM_SC server here
 assert d["started"] > 0' "$out" "$id"
 check "status: Sessions: 1 or more" bash -c "'$CTL' status | grep -qE '^Sessions: [1-9]'"
 wait_for 60 grep -q "^SessionFinished /org/dmscgw1 id=$id " "$T/mon.txt"
@@ -163,7 +164,7 @@ check "monitor: SessionFinished with a result" \
 	grep -qE "^SessionFinished /org/dmscgw1 id=$id server=\"DMServer\" result=[a-z-]+ error=\".*\" commands=[0-9]+\$" "$T/mon.txt"
 run sessions
 check "sessions: finished, transport-failed, with why" \
-	grep -qE "^$id	DMServer	dbus	finished	0	transport-failed	[^-]" <<<"$out"
+	grep -qE "^$id	DMServer	dbus	bip	finished	0	transport-failed	[^-]" <<<"$out"
 check "monitor: Sessions changed" grep -q '^PropertiesChanged /org/dmscgw1 org.dmscgw1.Manager Sessions=' "$T/mon.txt"
 
 # reads are open, the tree methods are not: the bus policy says so

@@ -73,35 +73,7 @@ check "no agent: ./NoAgent provisioned" test "$("$CTL" tree get ./NoAgent 2>&1)"
 
 # the agent: accepts, answers "Alice" to a text input, "2" to a choice,
 # refuses when asked to, and fails (a D-Bus error) on "agent fails here"
-$PY - "$T/agent.log" <<'EOP' >"$T/agent.out" 2>&1 &
-import sys, dbus, dbus.service, dbus.mainloop.glib
-from gi.repository import GLib
-dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
-log = open(sys.argv[1], "a", buffering=1)
-bus = dbus.SystemBus()
-held = []
-class Agent(dbus.service.Object):
-    @dbus.service.method("org.dmscgw1.Agent", in_signature="usqsass", out_signature="bs",
-                         async_callbacks=("ok", "fail"))
-    def Alert(self, session, server, code, text, choices, options, ok, fail):
-        log.write("%u %s %u %s\n" % (session, server, code, text))
-        if "hold" in text:
-            held.append(ok)		# never answered: the user walked away
-        elif "fails" in text:
-            fail(dbus.exceptions.DBusException("test.Failed", "the agent failed"))
-        elif "refuse" in text:
-            ok(False, "")
-        else:
-            ok(True, {1102: "Alice", 1103: "2"}.get(int(code), ""))
-Agent(bus, "/test/agent")
-bus.get_object("org.dmscgw1", "/org/dmscgw1").RegisterAgent(
-    dbus.ObjectPath("/test/agent"), dbus_interface="org.dmscgw1.Manager")
-print("registered", flush=True)
-GLib.MainLoop().run()
-EOP
-AGENT_PID=$!
-PIDS+=("$AGENT_PID")
-wait_for 10 grep -q registered "$T/agent.out"
+start_agent "$T/agent.log"
 check "the agent registered" grep -q registered "$T/agent.out"
 out=$($PY -c 'import dbus,sys; b=dbus.SystemBus(); b.get_object("org.dmscgw1","/org/dmscgw1").RegisterAgent(dbus.ObjectPath("/x"), dbus_interface="org.dmscgw1.Manager")' 2>&1)
 check "a second agent is refused ($out)" contains "$out" "already"

@@ -15,7 +15,7 @@ check "systemd-analyze verify accepts the unit" test $rc -eq 0 -a -z "$ours"
 echo "$out" | diag
 for k in Type=notify BusName=org.dmscgw1 User=dmscgw NoNewPrivileges=yes \
 	ProtectSystem=strict CapabilityBoundingSet= \
-	"RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6"; do
+	"RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK"; do
 	check "unit sets $k" grep -qx "$k" "$unit"
 done
 out=$(systemd-analyze security --offline=true --no-pager --threshold=11 "$unit" 2>&1); rc=$?

@@ -43,7 +43,7 @@ static const struct bad_case bad_cases[] = {
 	{ "[card]\nreader = \"\"\n", "t.conf:2: card.reader: empty value" },
 	{ "[card]\nshare = shared\nshare = shared\n", "t.conf:3: card.share: set twice" },
 	{ "[daemon]\ndebug = cat,nope\n",
-	  "t.conf:2: daemon.debug: unknown module 'nope' (known: all,main,conf,card,cat,wakeup,trace,ctl,bip,dm,sms)" },
+	  "t.conf:2: daemon.debug: unknown module 'nope' (known: all,main,conf,card,cat,wakeup,trace,ctl,bip,dm,sms,link)" },
 	{ "[card]\n= x\n", "t.conf:2: missing key before '='" },
 	{ "[card]\nreader = \"abc\n", "t.conf:2: unterminated quoted value" },
 	{ "[card]\nretry_min = 9\nretry_max = 8\n",
