@@ -28,7 +28,8 @@ struct dm_session_info {
 	unsigned id;			/* 1, 2, ... since start-up */
 	char server_id[128];
 	const char *trigger;		/* "bip", "sms", "dbus", "client" */
-	const char *state;		/* "queued", "connecting", "running", "finished" */
+	const char *state;		/* "awaiting-user", "queued", the session's
+					 * states, "finished" */
 	unsigned commands;		/* server commands executed */
 	enum dm_session_result result;
 	char error[160];		/* why, when result is not OK; "" */
@@ -39,17 +40,22 @@ struct dm_session_info {
 struct dm_client_observer {
 	void (*started)(void *arg, const struct dm_session_info *s);
 	void (*finished)(void *arg, const struct dm_session_info *s);
+	/* a notification of UI mode informative: the user may be told */
+	void (*notice)(void *arg, const struct dm_session_info *s);
 	void *arg;
 };
 
 /*
  * A UI agent for the alerts 1100-1104 (D-Bus).  ask() returns 0 when it
  * will answer through dm_client_ui_answer(), < 0 to let the policy answer;
- * cancel() drops a question whose session is gone.
+ * confirm() is the same for a notification of UI mode user interaction,
+ * before its session starts (the answer's text is ignored); cancel()
+ * drops a question whose session is gone.
  */
 struct dm_client_ui {
 	int (*ask)(void *arg, unsigned id, const char *server,
 		   const struct dm_ui_request *r);
+	int (*confirm)(void *arg, unsigned id, const char *server);
 	void (*cancel)(void *arg, unsigned id);
 	void *arg;
 };
@@ -105,6 +111,15 @@ int dm_client_cancel(struct dm_client *dc, unsigned id, const char *why);
  * when the card is back.
  */
 void dm_client_card_gone(struct dm_client *dc);
+
+/* The Exec agents' side of the client (dm/agents.h); NULL if none. */
+struct dm_agents *dm_client_agents(struct dm_client *dc);
+/*
+ * An agent serves uri: the node is made executable and the tree saved
+ * (dm_tree_make_executable).  A DM tree status: 200, or 405 also for
+ * ./DMAcc and ./Inbox, which are the client's own.
+ */
+int dm_client_make_executable(struct dm_client *dc, const char *uri);
 
 /* Running and queued sessions, then the last finished ones, newest first. */
 size_t dm_client_sessions(struct dm_client *dc, struct dm_session_info *out,

@@ -7,6 +7,7 @@
  *   AWAITING_ANSWER  a message posted, waiting for the server's answer
  *   CHALLENGED       the server refused our credentials: sending again
  *   AWAITING_UI      a user-interaction alert waits for the UI agent
+ *   AWAITING_AGENT   an Exec waits for the agent that serves its node
  *   SAVING           the tree is being made durable before our message
  *                    (or the end of the session) acknowledges it
  *   ABORTING         our Alert 1223 posted
@@ -48,6 +49,7 @@ enum state {
 	S_AWAITING_ANSWER,
 	S_CHALLENGED,
 	S_AWAITING_UI,
+	S_AWAITING_AGENT,
 	S_SAVING,
 	S_ABORTING,
 	S_DONE,
@@ -59,6 +61,7 @@ static const char *const state_names[] = {
 	[S_AWAITING_ANSWER] = "awaiting-answer",
 	[S_CHALLENGED] = "challenged",
 	[S_AWAITING_UI] = "awaiting-ui",
+	[S_AWAITING_AGENT] = "awaiting-agent",
 	[S_SAVING] = "saving",
 	[S_ABORTING] = "aborting",
 	[S_DONE] = "finished",
@@ -395,24 +398,6 @@ static int package1(struct dm_session *s)
 /* ------------------------------------------------------------------------ */
 /* User-interaction alerts (DM Protocol 1.2 clause 10, RepPro 6.6.2)        */
 
-/*
- * The answer to a user-interaction alert, from the agent or by policy
- * (dm/ui.c builds it).
- */
-static struct syncml_cmd *ui_alert(struct dm_session *s,
-				   const struct syncml_cmd *c,
-				   enum dm_ui_verdict v, const char *answer)
-{
-	bool yes = v == DM_UI_POLICY ? s->cfg.alerts == DM_ALERTS_ACCEPT :
-		   v == DM_UI_ACCEPT;
-
-	log_notice(LOG_DM, "session %s: %s alert %u \"%.80s\" %s%s", s->sid,
-		   s->acc.server_id, c->code, dm_ui_text(c),
-		   yes ? "accepted" : "refused",
-		   v == DM_UI_POLICY ? " by policy" : " by the UI agent");
-	return dm_ui_answer(s->ex, c, yes, answer);
-}
-
 /* Hand a UI alert to the agent: true when its answer will come later. */
 static bool ui_ask(struct dm_session *s, const struct syncml_cmd *c)
 {
@@ -573,6 +558,7 @@ static int run_commands(struct dm_session *s)
 {
 	const struct syncml_cmd *c;
 	struct syncml_cmd *st;
+	int r;
 
 	for (c = s->next_cmd; c; c = c->next) {
 		if (c->type == SYNCML_STATUS) {
@@ -587,8 +573,13 @@ static int run_commands(struct dm_session *s)
 		if (c->type == SYNCML_RESULTS)
 			continue;
 		if (c->type != SYNCML_ALERT) {
-			if (dm_exec_run(s->ex, c) < 0)
-				return -ENOMEM;
+			if ((r = dm_exec_run(s->ex, c)) > 0) {
+				/* its agent answers dm_session_exec_answer() */
+				s->next_cmd = c->next;
+				enter(s, S_AWAITING_AGENT);
+			}
+			if (r)
+				return r;
 			continue;
 		}
 		switch (c->code) {
@@ -607,8 +598,8 @@ static int run_commands(struct dm_session *s)
 				enter(s, S_AWAITING_UI);
 				return 1;
 			}
-			st = ui_alert(s, c, s->cancel ? DM_UI_REJECT :
-					    DM_UI_POLICY, NULL);
+			st = dm_ui_answer(s->ex, c, s->cancel ? DM_UI_REJECT :
+					  DM_UI_POLICY, s->cfg.alerts, NULL);
 			break;
 		case SYNCML_ALERT_NEXT_MESSAGE:
 			st = dm_exec_status(s->ex, c->cmd_id, "Alert", NULL,
@@ -842,7 +833,7 @@ void dm_session_ui_answer(struct dm_session *s, enum dm_ui_verdict v,
 {
 	if (!s->ui_cmd || s->state == S_DONE)
 		return;
-	if (!ui_alert(s, s->ui_cmd, v, answer_text)) {
+	if (!dm_ui_answer(s->ex, s->ui_cmd, v, s->cfg.alerts, answer_text)) {
 		nomem(s);
 		return;
 	}
@@ -854,6 +845,28 @@ void dm_session_ui_answer(struct dm_session *s, enum dm_ui_verdict v,
 bool dm_session_ui_waiting(const struct dm_session *s)
 {
 	return s->ui_cmd != NULL;
+}
+
+static unsigned exec_agent(void *arg, const struct dm_exec_request *r)
+{
+	struct dm_session *s = arg;
+
+	return s->cfg.exec(s->arg, s, r);
+}
+
+void dm_session_exec_answer(struct dm_session *s, unsigned code,
+			    const char *data)
+{
+	int r;
+
+	if (s->state != S_AWAITING_AGENT)
+		return;
+	if ((r = dm_exec_resume(s->ex, code, data)) < 0) {
+		nomem(s);
+	} else if (!r) {
+		enter(s, S_SENDING);
+		go_on(s);
+	}
 }
 
 static void kicked(evutil_socket_t fd, short what, void *arg)
@@ -909,6 +922,8 @@ struct dm_session *dm_session_start(const struct dm_session_cfg *cfg,
 	s->ob = dm_outbox_new();
 	if (!s->ex || !s->ob)
 		goto nomem;
+	if (cfg->exec)
+		dm_exec_set_agent(s->ex, exec_agent, s);
 	memset(&o, 0, sizeof(o));
 	o.psk_identity = cfg->psk_identity;
 	o.psk = s->psk;
