@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The UI agent: one D-Bus client that answers the user-interaction alerts
- * 1100-1104 of DM sessions (org.dmscgw1.Agent.Alert).  Questions go out as
+ * 1100-1104 of DM sessions (org.dmscgw1.Agent.Alert) and says whether a
+ * session of UI mode user interaction may start (ConfirmSession; DM
+ * Notification 1.2 6.2.7).  Questions go out as
  * asynchronous calls; the session waits, the loop does not.  An agent that
  * errs, is too slow or leaves the bus leaves the answer to the policy.
  */
@@ -69,6 +71,7 @@ static void drop(struct agent *a, const char *why)
 	}
 }
 
+/* Alert answers (bs), ConfirmSession answers (b). */
 static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret)
 {
 	struct question *q = userdata;
@@ -86,7 +89,9 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret)
 		dm_client_ui_answer(a->dc, id, DM_UI_POLICY, NULL);
 		return 0;
 	}
-	r = sd_bus_message_read(m, "bs", &accepted, &answer);
+	r = sd_bus_message_has_signature(m, "b") ?
+	    sd_bus_message_read(m, "b", &accepted) :
+	    sd_bus_message_read(m, "bs", &accepted, &answer);
 	if (r < 0) {
 		log_notice(LOG_CTL, "UI agent: bad answer for session %u: %s",
 			   id, strerror(-r));
@@ -98,21 +103,42 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret)
 	return 0;
 }
 
+/* Send m (ret: how building it went) as the question for session id. */
+static int send_question(struct agent *a, unsigned id, sd_bus_message *m,
+			 int ret, unsigned timeout)
+{
+	struct question *q = ret >= 0 ? calloc(1, sizeof(*q)) : NULL;
+
+	if (ret >= 0 && !q)
+		ret = -ENOMEM;
+	if (ret >= 0) {
+		q->a = a;
+		q->id = id;
+		ret = sd_bus_call_async(a->sd, &q->slot, m, on_reply, q,
+					(uint64_t)(timeout < MAX_TIMEOUT ?
+						   timeout : MAX_TIMEOUT) *
+					1000000u);
+	}
+	sd_bus_message_unref(m);
+	if (ret < 0) {
+		log_notice(LOG_CTL, "UI agent: cannot ask: %s", strerror(-ret));
+		free(q);
+		return ret;
+	}
+	q->next = a->questions;
+	a->questions = q;
+	return 0;
+}
+
 static int ask(void *arg, unsigned id, const char *server,
 	       const struct dm_ui_request *r)
 {
 	struct agent *a = arg;
 	sd_bus_message *m = NULL;
-	struct question *q;
-	unsigned t = r->timeout ? r->timeout : DEFAULT_TIMEOUT;
 	int ret;
 
 	if (!a->owner)
 		return -ENOENT;
-	if (!(q = calloc(1, sizeof(*q))))
-		return -ENOMEM;
-	q->a = a;
-	q->id = id;
 	ret = sd_bus_message_new_method_call(a->sd, &m, a->owner, a->path,
 					     AGENT_IFACE, "Alert");
 	if (ret >= 0)
@@ -126,19 +152,24 @@ static int ask(void *arg, unsigned id, const char *server,
 		ret = sd_bus_message_close_container(m);
 	if (ret >= 0)
 		ret = sd_bus_message_append(m, "s", r->options);
+	return send_question(a, id, m, ret,
+			     r->timeout ? r->timeout : DEFAULT_TIMEOUT);
+}
+
+/* A session of UI mode user interaction, before it starts. */
+static int confirm(void *arg, unsigned id, const char *server)
+{
+	struct agent *a = arg;
+	sd_bus_message *m = NULL;
+	int ret;
+
+	if (!a->owner)
+		return -ENOENT;
+	ret = sd_bus_message_new_method_call(a->sd, &m, a->owner, a->path,
+					     AGENT_IFACE, "ConfirmSession");
 	if (ret >= 0)
-		ret = sd_bus_call_async(a->sd, &q->slot, m, on_reply, q,
-					(uint64_t)(t < MAX_TIMEOUT ? t : MAX_TIMEOUT) *
-					1000000u);
-	sd_bus_message_unref(m);
-	if (ret < 0) {
-		log_notice(LOG_CTL, "UI agent: cannot ask: %s", strerror(-ret));
-		free(q);
-		return ret;
-	}
-	q->next = a->questions;
-	a->questions = q;
-	return 0;
+		ret = sd_bus_message_append(m, "us", id, server);
+	return send_question(a, id, m, ret, DEFAULT_TIMEOUT);
 }
 
 static void cancel(void *arg, unsigned id)
@@ -213,7 +244,9 @@ int agent_unregister(struct agent *a, const char *sender, const char *path,
 struct agent *agent_new(sd_bus *sd, struct dm_client *dc)
 {
 	struct agent *a = calloc(1, sizeof(*a));
-	struct dm_client_ui ui = { .ask = ask, .cancel = cancel };
+	struct dm_client_ui ui = {
+		.ask = ask, .confirm = confirm, .cancel = cancel,
+	};
 
 	if (!a)
 		return NULL;

@@ -34,7 +34,9 @@
 struct call {
 	unsigned id;
 	struct dm_session *s;		/* NULL once its session is gone */
-	struct dm_result rec;		/* key, server, URI, correlator */
+	struct dm_result rec;		/* key, server, URI, correlator; and a
+					 * result that came before the 202 */
+	bool early;			/* that result came */
 	uint64_t gen;			/* 202: the write it waits for, else 0 */
 	struct call *next;
 };
@@ -115,6 +117,14 @@ static void load(struct dm_agents *a)
 }
 
 /* ---- delivery ---- */
+
+static struct delivery *delivery_of(struct dm_agents *a, const char *key)
+{
+	for (size_t i = 0; i < a->ndl; i++)
+		if (!strcmp(a->dl[i].key, key))
+			return &a->dl[i];
+	return NULL;
+}
 
 /* Deliver from the loop, soon. */
 static void kick(struct dm_agents *a)
@@ -308,19 +318,31 @@ void dm_agents_session_done(struct dm_agents *a,
 	deliver(a);
 }
 
+static struct call *call_of_key(struct dm_agents *a, const char *key);
+
 int dm_agents_result(struct dm_agents *a, const char *key, unsigned code,
 		     const char *data)
 {
 	struct dm_result *x = dm_results_find(&a->res, key);
+	struct call *c = x ? NULL : call_of_key(a, key);
 
-	if (!x)
+	if (!x && !c)
 		return -ENOENT;
-	if (x->state == DM_RES_READY)
+	if ((x && x->state == DM_RES_READY) || (c && c->early))
 		return -EALREADY;
 	if (code < 200 || code > 599)
 		return -EINVAL;
 	if (strlen(data) > DM_RESULT_DATA_MAX)
 		return -E2BIG;
+	if (c) {
+		/* a script may report before its agent answers its Exec */
+		c->early = true;
+		c->rec.code = code;
+		snprintf(c->rec.data, sizeof(c->rec.data), "%s", data);
+		log_info(LOG_DM, "Exec result of %s (correlator %s): %u, before "
+			 "its 202", c->rec.uri, key, code);
+		return 0;
+	}
 	if (!delivery_new(a, key))
 		return -ENOMEM;
 	x->state = DM_RES_READY;
@@ -336,6 +358,14 @@ int dm_agents_result(struct dm_agents *a, const char *key, unsigned code,
 }
 
 /* ---- the calls ---- */
+
+static struct call *call_of_key(struct dm_agents *a, const char *key)
+{
+	for (struct call *c = a->calls; c; c = c->next)
+		if (!c->gen && !strcmp(c->rec.key, key))
+			return c;
+	return NULL;
+}
 
 static struct call *call_find(struct dm_agents *a, unsigned id)
 {
@@ -455,13 +485,14 @@ void dm_agents_answer(struct dm_agents *a, unsigned id, unsigned code,
 		code = DM_ST_FAILED;
 	}
 	if (code != DM_ST_ACCEPTED) {
-		log_info(LOG_DM, "Exec %s: the agent answered %u", c->rec.uri,
-			 code);
+		log_info(LOG_DM, "Exec %s: the agent answered %u%s", c->rec.uri,
+			 code, c->early ? " (its result reported is dropped)" :
+			 "");
 		call_end(a, c, code, data);
 		return;
 	}
 	/* 202: on disk before the server hears it (DM RepPro 1.2 6.6.6) */
-	c->rec.state = DM_RES_ACCEPTED;
+	c->rec.state = c->early ? DM_RES_READY : DM_RES_ACCEPTED;
 	e = dm_results_add(&a->res, &c->rec);
 	if (e == 0 && (e = save(a, &c->gen)) < 0)
 		dm_results_remove(&a->res, dm_results_find(&a->res,
@@ -475,6 +506,11 @@ void dm_agents_answer(struct dm_agents *a, unsigned id, unsigned code,
 	}
 	log_info(LOG_DM, "Exec %s accepted by its agent: correlator %s",
 		 c->rec.uri, c->rec.key);
+	if (c->early && delivery_new(a, c->rec.key))
+		kick(a);	/* it queues behind this session */
+	else if (c->early)
+		log_err(LOG_DM, "Exec result of %s: out of memory: delivered "
+			"after a restart", c->rec.uri);
 }
 
 /* The writer's outcome: the 202s that waited for it go, or fail. */
@@ -483,6 +519,7 @@ static void saved(void *arg, uint64_t gen, int err)
 	struct dm_agents *a = arg;
 	struct call *c, *next;
 	struct dm_result *x;
+	struct delivery *d;
 
 	for (c = a->calls; c; c = next) {
 		next = c->next;
@@ -494,8 +531,9 @@ static void saved(void *arg, uint64_t gen, int err)
 		}
 		log_err(LOG_DM, "Exec %s accepted by its agent, but it could "
 			"not be saved: 500", c->rec.uri);
-		x = dm_results_find(&a->res, c->rec.key);
-		if (x && x->state == DM_RES_ACCEPTED)
+		if ((d = delivery_of(a, c->rec.key)))
+			result_drop(a, d);	/* the server hears 500 */
+		else if ((x = dm_results_find(&a->res, c->rec.key)))
 			dm_results_remove(&a->res, x);
 		call_end(a, c, DM_ST_FAILED, "");
 	}

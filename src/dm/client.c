@@ -645,7 +645,8 @@ int dm_client_report(struct dm_client *dc, const char *server_id,
 	return client_session(dc, server_id, r, source, why, whylen);
 }
 
-int dm_client_make_executable(struct dm_client *dc, const char *uri)
+int dm_client_make_executable(struct dm_client *dc, const char *uri,
+			      bool interior)
 {
 	static const char *const own[] = { "DMAcc", "Inbox" };
 	const char *u = !strncmp(uri, "./", 2) ? uri + 2 : uri;
@@ -657,7 +658,7 @@ int dm_client_make_executable(struct dm_client *dc, const char *uri)
 		if (!strncmp(u, own[i], strlen(own[i])) &&
 		    (!u[strlen(own[i])] || u[strlen(own[i])] == '/'))
 			return DM_TREE_NOT_ALLOWED;
-	st = dm_tree_make_executable(dc->tree, uri, &changed);
+	st = dm_tree_make_executable(dc->tree, uri, interior, &changed);
 	if (st != DM_TREE_OK || !changed)
 		return st;
 	log_info(LOG_DM, "%s made executable by an agent", uri);

@@ -115,11 +115,12 @@ void dm_client_card_gone(struct dm_client *dc);
 /* The Exec agents' side of the client (dm/agents.h); NULL if none. */
 struct dm_agents *dm_client_agents(struct dm_client *dc);
 /*
- * An agent serves uri: the node is made executable and the tree saved
- * (dm_tree_make_executable).  A DM tree status: 200, or 405 also for
- * ./DMAcc and ./Inbox, which are the client's own.
+ * An agent serves uri: the node (interior when it is to be made) is made
+ * executable and the tree saved (dm_tree_make_executable).  A DM tree
+ * status: 200, or 405 also for ./DMAcc and ./Inbox, the client's own.
  */
-int dm_client_make_executable(struct dm_client *dc, const char *uri);
+int dm_client_make_executable(struct dm_client *dc, const char *uri,
+			      bool interior);
 
 /* Running and queued sessions, then the last finished ones, newest first. */
 size_t dm_client_sessions(struct dm_client *dc, struct dm_session_info *out,

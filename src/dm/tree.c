@@ -581,10 +581,14 @@ dm_tree_add(struct dm_tree *t, const char *server, const char *uri,
 		return st;
 	/*
 	 * DM_TND 7.7.1.4: a server that could not set the new node's ACL
-	 * through the parent gets full rights on what it added.
+	 * through the parent gets full rights on what it added; and Exec, as
+	 * it inherited, below a node an Exec agent serves (agents.h).
 	 */
-	acl = tree_str_fmt("Add=%s&Delete=%s&Get=%s&Replace=%s", server, server,
-		      server, server);
+	acl = tree_permitted(parent, "Exec", server) ?
+	      tree_str_fmt("Add=%s&Delete=%s&Exec=%s&Get=%s&Replace=%s", server,
+			   server, server, server, server) :
+	      tree_str_fmt("Add=%s&Delete=%s&Get=%s&Replace=%s", server, server,
+			   server, server);
 	if (acl == NULL) {
 		tree_node_unlink(n);
 		t->nodes -= tree_node_free(n);
@@ -709,7 +713,8 @@ dm_tree_exec(struct dm_tree *t, const char *server, const char *uri,
 }
 
 int
-dm_tree_make_executable(struct dm_tree *t, const char *uri, bool *changed)
+dm_tree_make_executable(struct dm_tree *t, const char *uri, bool interior,
+			bool *changed)
 {
 	struct dm_node *n = t->root, *k;
 	struct path pa;
@@ -727,8 +732,8 @@ dm_tree_make_executable(struct dm_tree *t, const char *uri, bool *changed)
 			continue;
 		/* missing: interior nodes down to a leaf without a value */
 		st = tree_add_node(t, n, pa.s[i].p, pa.s[i].len,
-				   i + 1 < pa.n ? DM_TREE_FMT_NODE :
-						  DM_TREE_FMT_NULL,
+				   i + 1 < pa.n || interior ?
+				   DM_TREE_FMT_NODE : DM_TREE_FMT_NULL,
 				   NULL, NULL, 0, &k);
 		if (st != DM_TREE_OK)
 			return st;
