@@ -146,13 +146,13 @@ peer_check() {
 			test -s "$d/state/${line#file }" ;;
 	"signal "* | "nosignal "*)
 		sid=$(sessions_py 's[-1]["id"]')
-		monitor_barrier "$T/mon-$name"
+		check "$name: the monitor has all the signals" monitor_barrier "$MON"
 		if [ "${line%% *}" = signal ]; then
 			check "$name: ${line#* } for session $sid" \
-				grep -q "^${line#* } /org/dmscgw1 id=$sid " "$T/mon-$name"
+				grep -q "^${line#* } /org/dmscgw1 id=$sid " "$MON"
 		else
 			check "$name: no ${line#* } for session $sid" \
-				bash -c "! grep -q '^${line#* } /org/dmscgw1 id=$sid ' '$T/mon-$name'"
+				bash -c "! grep -q '^${line#* } /org/dmscgw1 id=$sid ' '$MON'"
 		fi ;;
 	esac
 }
@@ -191,6 +191,7 @@ EOC
 		return
 	fi
 	start_monitor "mon-$name"
+	MON=$T/mon-$name
 	while :; do
 		instr=$(curl -s --max-time 10 "http://127.0.0.1:$sport/ctl/next")
 		[ -z "$instr" ] || [ "$instr" = end ] && break
