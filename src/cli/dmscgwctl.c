@@ -71,7 +71,7 @@ static const struct verb verbs[] = {
 	{ "monitor", "", "Print the daemon's signals as they come",
 	  0, 0, false, monitor_verb },
 	{ "exec-agent", "PREFIX -- COMMAND [ARG]...",
-	  "Serve the Execs on the nodes at and below PREFIX by running COMMAND",
+	  "Serve the Execs at and below PREFIX with COMMAND",
 	  2, INT_MAX, false, exec_agent_verb },
 	{ "exec-result", "CORRELATOR CODE [DATA]",
 	  "Report the result of an Exec accepted with 202",
