@@ -17,11 +17,11 @@
 #include <systemd/sd-bus.h>
 
 #include "ctl/agent.h"
+#include "ctl/service.h"
 #include "dm/client.h"
 #include "log.h"
 
 #define AGENT_IFACE	"org.dmscgw1.Agent"
-#define ERR_FAILED	"org.dmscgw1.Error.Failed"
 #define DEFAULT_TIMEOUT	60	/* seconds, when the alert has no MAXDT */
 #define MAX_TIMEOUT	600
 
@@ -130,17 +130,26 @@ static int send_question(struct agent *a, unsigned id, sd_bus_message *m,
 	return 0;
 }
 
+/* A call of member to the agent in *m: 0, -ENOENT without an agent. */
+static int new_question(struct agent *a, const char *member,
+			sd_bus_message **m)
+{
+	*m = NULL;
+	if (!a->owner)
+		return -ENOENT;
+	return sd_bus_message_new_method_call(a->sd, m, a->owner, a->path,
+					      AGENT_IFACE, member);
+}
+
 static int ask(void *arg, unsigned id, const char *server,
 	       const struct dm_ui_request *r)
 {
 	struct agent *a = arg;
-	sd_bus_message *m = NULL;
-	int ret;
+	sd_bus_message *m;
+	int ret = new_question(a, "Alert", &m);
 
-	if (!a->owner)
-		return -ENOENT;
-	ret = sd_bus_message_new_method_call(a->sd, &m, a->owner, a->path,
-					     AGENT_IFACE, "Alert");
+	if (ret == -ENOENT)
+		return ret;
 	if (ret >= 0)
 		ret = sd_bus_message_append(m, "usqs", id, server,
 					    (uint16_t)r->code, r->text);
@@ -160,13 +169,11 @@ static int ask(void *arg, unsigned id, const char *server,
 static int confirm(void *arg, unsigned id, const char *server)
 {
 	struct agent *a = arg;
-	sd_bus_message *m = NULL;
-	int ret;
+	sd_bus_message *m;
+	int ret = new_question(a, "ConfirmSession", &m);
 
-	if (!a->owner)
-		return -ENOENT;
-	ret = sd_bus_message_new_method_call(a->sd, &m, a->owner, a->path,
-					     AGENT_IFACE, "ConfirmSession");
+	if (ret == -ENOENT)
+		return ret;
 	if (ret >= 0)
 		ret = sd_bus_message_append(m, "us", id, server);
 	return send_question(a, id, m, ret, DEFAULT_TIMEOUT);
@@ -199,7 +206,6 @@ static int on_owner_changed(sd_bus_message *m, void *userdata,
 int agent_register(struct agent *a, const char *sender, const char *path,
 		   sd_bus_error *e)
 {
-	char match[256];
 	int r;
 
 	if (!sender)
@@ -209,18 +215,13 @@ int agent_register(struct agent *a, const char *sender, const char *path,
 		return sd_bus_error_setf(e, ERR_FAILED,
 					 "a UI agent is already registered "
 					 "(%s %s)", a->owner, a->path);
-	snprintf(match, sizeof(match),
-		 "type='signal',sender='org.freedesktop.DBus',"
-		 "path='/org/freedesktop/DBus',interface='org.freedesktop.DBus',"
-		 "member='NameOwnerChanged',arg0='%s'", sender);
 	a->owner = strdup(sender);
 	a->path = strdup(path);
 	if (!a->owner || !a->path) {
 		drop(a, "out of memory");
 		return -ENOMEM;
 	}
-	r = sd_bus_add_match_async(a->sd, &a->watch, match, on_owner_changed,
-				   NULL, a);
+	r = ctl_watch_owner(a->sd, &a->watch, sender, on_owner_changed, a);
 	if (r < 0) {
 		drop(a, "not watched");
 		return sd_bus_error_set_errno(e, r);

@@ -225,6 +225,18 @@ int ctl_privileged(struct control *ctl, sd_bus_message *m, ctl_priv_fn fn,
 	return 1;
 }
 
+int ctl_watch_owner(sd_bus *sd, sd_bus_slot **slot, const char *owner,
+		    sd_bus_message_handler_t fn, void *userdata)
+{
+	char match[256];
+
+	snprintf(match, sizeof(match),
+		 "type='signal',sender='org.freedesktop.DBus',"
+		 "path='/org/freedesktop/DBus',interface='org.freedesktop.DBus',"
+		 "member='NameOwnerChanged',arg0='%s'", owner);
+	return sd_bus_add_match_async(sd, slot, match, fn, NULL, userdata);
+}
+
 int ctl_dm_missing(sd_bus_error *e)
 {
 	return sd_bus_error_set(e, ERR_FAILED, "DM client not running");

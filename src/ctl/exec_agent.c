@@ -258,7 +258,7 @@ static int do_register_exec_agent(struct control *ctl, sd_bus_message *m,
 {
 	struct exec_agents *x = ctl->exec;
 	const char *sender = sd_bus_message_get_sender(m), *arg, *path;
-	char match[256], prefix[DM_TREE_MAX_URI + 2];
+	char prefix[DM_TREE_MAX_URI + 2];
 	struct reg *g;
 	bool interior;
 	int r = sd_bus_message_read(m, "so", &arg, &path);
@@ -293,13 +293,9 @@ static int do_register_exec_agent(struct control *ctl, sd_bus_message *m,
 	g->prefix = strdup(bare(prefix));
 	g->owner = strdup(sender);
 	g->path = strdup(path);
-	snprintf(match, sizeof(match),
-		 "type='signal',sender='org.freedesktop.DBus',"
-		 "path='/org/freedesktop/DBus',interface='org.freedesktop.DBus',"
-		 "member='NameOwnerChanged',arg0='%s'", sender);
 	if (!g->prefix || !g->owner || !g->path ||
-	    (r = sd_bus_add_match_async(ctl->sd, &g->watch, match,
-					on_owner_changed, NULL, x)) < 0) {
+	    (r = ctl_watch_owner(ctl->sd, &g->watch, sender, on_owner_changed,
+				 x)) < 0) {
 		free(g->prefix);
 		free(g->owner);
 		free(g->path);

@@ -99,6 +99,12 @@ int ctl_append_bytes(sd_bus_message *reply, const uint8_t *p, size_t n);
  * that belongs to no well-formed sequence.
  */
 const char *ctl_utf8_text(const char *s, char *buf, size_t cap);
+/*
+ * fn for the NameOwnerChanged signals of the unique name owner (an
+ * agent): it leaves the bus when the new owner is "".  0 or < 0.
+ */
+int ctl_watch_owner(sd_bus *sd, sd_bus_slot **slot, const char *owner,
+		    sd_bus_message_handler_t fn, void *userdata);
 /* ERR_FAILED "DM client not running". */
 int ctl_dm_missing(sd_bus_error *e);
 
