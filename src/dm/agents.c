@@ -198,6 +198,16 @@ static void alert_of(const struct dm_result *x, struct dm_generic_alert *g)
 	snprintf(g->text, sizeof(g->text), "%s", x->data);
 }
 
+/* Seconds before the next try: 10 after the first, doubled, up to 3600. */
+static unsigned backoff(const struct dm_result *x)
+{
+	unsigned wait = RETRY_MIN;
+
+	for (unsigned n = 1; n < x->attempts && wait < RETRY_MAX; n++)
+		wait *= 2;
+	return wait < RETRY_MAX ? wait : RETRY_MAX;
+}
+
 static bool server_busy(struct dm_agents *a, const char *server_id)
 {
 	for (size_t i = 0; i < a->ndl; i++) {
@@ -252,10 +262,10 @@ static void deliver(struct dm_agents *a)
 				 x->key, x->code, x->server_id, r);
 		} else {
 			/* the client is disabled or its queue full */
-			d->due = now + RETRY_MIN * 1000000u;
+			d->due = now + (uint64_t)backoff(x) * 1000000u;
 			next = d->due < next ? d->due : next;
-			log_notice(LOG_DM, "Exec result of %s for %s waits: %s",
-				   x->uri, x->server_id, why);
+			log_notice(LOG_DM, "Exec result of %s for %s waits %u s: %s",
+				   x->uri, x->server_id, backoff(x), why);
 		}
 		i++;
 	}
@@ -304,10 +314,7 @@ void dm_agents_session_done(struct dm_agents *a,
 			k--;
 			continue;
 		}
-		wait = RETRY_MIN;
-		for (unsigned n = 1; n < x->attempts && wait < RETRY_MAX; n++)
-			wait *= 2;
-		wait = wait < RETRY_MAX ? wait : RETRY_MAX;
+		wait = backoff(x);
 		d->due = mono_usec() + (uint64_t)wait * 1000000u;
 		log_notice(LOG_DM, "Exec result of %s (correlator %s) not "
 			   "delivered to %s (%s: %s): next try in %u s", x->uri,
