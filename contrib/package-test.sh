@@ -154,6 +154,11 @@ check "polkit rule in place" test -f /usr/share/polkit-1/rules.d/dmscgw.rules
 check "bash completion in place" test -f /usr/share/bash-completion/completions/dmscgwctl
 check "man pages in place" sh -c 'for m in man8/dmscgw.8 man5/dmscgw.conf.5 man5/org.dmscgw1.5 man1/dmscgwctl.1 man1/dmsc-vuicc.1; do
 	test -f /usr/share/man/$m.gz || { echo "no $m"; exit 1; }; done'
+check "dmscgw(8) and dmscgw.conf(5) name /etc/dmscgw.conf, the package's path" sh -c '
+	for m in man8/dmscgw.8 man5/dmscgw.conf.5; do
+		zcat /usr/share/man/$m.gz | grep -qx "\.I /etc/dmscgw.conf" || { echo "$m: no /etc/dmscgw.conf"; exit 1; }
+		! zcat /usr/share/man/$m.gz | grep -n "/usr/local\|@[a-z_]*@" || { echo "$m: a path not configured"; exit 1; }
+	done'
 
 # the system user: the postinst runs systemd-sysusers on the installed file
 check "sysusers file in place: $SYSUSERS" test -f "$SYSUSERS"

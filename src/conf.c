@@ -102,6 +102,13 @@ static const struct conf_key keys[] = {
 	UINT(dm, exec_timeout, 1, 3600, "60"),
 	UINT(dm, client_port, 1, 65535, "4117"),
 	STR(dm, app_name, "dmscgw"),
+	OPT(dm, ca_file),
+	OPT(dm, ca_dir),
+	OPT(dm, client_cert),
+	OPT(dm, client_key),
+	UINT(dm, retries, 0, 20, "3"),
+	UINT(dm, retry_min, 1, 3600, "10"),
+	UINT(dm, retry_max, 1, 86400, "300"),
 	OPT(dm_sc, server_id),
 	OPT(dm_sc, server_password),
 	OPT(dm_sc, client_name),
@@ -165,6 +172,12 @@ static int fail(struct parser *ps, const char *fmt, ...)
 static bool is_secret(const char *name)
 {
 	return strstr(name, "password") || !strcmp(name, "psk_key");
+}
+
+/* The secrets, and the nonces that go with them, may be credentials. */
+static bool takes_credential(const struct conf_key *k)
+{
+	return is_secret(k->name) || strstr(k->name, "_nonce");
 }
 
 /*
@@ -281,6 +294,40 @@ static int set_value(struct conf *c, const struct conf_key *k, const char *v,
 	return fail(ps, "internal error");
 }
 
+/*
+ * key = credential:NAME: the value is read from the credential and set as
+ * if it stood in the file; errors name file:line and the key, never the
+ * value (set_value's messages for these types quote none).
+ */
+static int set_credential(struct conf *c, const struct conf_key *k,
+			  const char *name, struct parser *ps)
+{
+	char value[CONF_MAX_LINE], why[400];
+	size_t i = k - keys;
+	unsigned n = 0;
+	int r;
+
+	if (!takes_credential(k))
+		return fail(ps, "%s.%s: only a secret ([dm_sc] passwords, nonces, "
+			    "psk_key) can be a credential", k->section, k->name);
+	for (size_t j = 0; j < CONF_MAX_KEYS; j++)
+		n += c->origin.from[j] != 0;
+	if (n >= CONF_MAX_CREDS)
+		return fail(ps, "%s.%s: more than %d credentials", k->section,
+			    k->name, CONF_MAX_CREDS);
+	/* the key's buffer, and a newline */
+	if (conf_cred_read(name, value, k->size < sizeof(value) ? k->size :
+			   sizeof(value), why, sizeof(why)) < 0)
+		return fail(ps, "%s.%s: %s", k->section, k->name, why);
+	r = set_value(c, k, value, ps);
+	explicit_bzero(value, sizeof(value));
+	if (r < 0)
+		return r;
+	snprintf(c->origin.cred[n], sizeof(c->origin.cred[n]), "%s", name);
+	c->origin.from[i] = (unsigned char)(n + 1);
+	return 0;
+}
+
 void conf_defaults(struct conf *c)
 {
 	struct parser ps = { "defaults", 0, NULL, 0 };
@@ -395,6 +442,8 @@ static int parse_line(struct conf *c, char *line, char *section,
 	c->origin.line[k - keys] = ps->line;
 	if (unquote(val, ps) < 0)
 		return -1;
+	if (!strncmp(val, CONF_CRED_PREFIX, strlen(CONF_CRED_PREFIX)))
+		return set_credential(c, k, val + strlen(CONF_CRED_PREFIX), ps);
 	return set_value(c, k, val, ps);
 }
 
@@ -409,6 +458,8 @@ int conf_parse(struct conf *c, const char *name, const char *text, size_t len,
 
 	snprintf(tmp.origin.file, sizeof(tmp.origin.file), "%s", name);
 	memset(tmp.origin.line, 0, sizeof(tmp.origin.line));
+	memset(tmp.origin.from, 0, sizeof(tmp.origin.from));
+	memset(tmp.origin.cred, 0, sizeof(tmp.origin.cred));
 	/* a UTF-8 byte-order mark, as some Windows editors write it */
 	if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3))
 		pos = 3;
@@ -436,6 +487,9 @@ int conf_parse(struct conf *c, const char *name, const char *text, size_t len,
 	if (tmp.cat.busy_retry > tmp.cat.busy_retry_max)
 		return fail(&ps, "cat.busy_retry (%u) is larger than cat.busy_retry_max (%u)",
 			    tmp.cat.busy_retry, tmp.cat.busy_retry_max);
+	if (tmp.dm.retry_min > tmp.dm.retry_max)
+		return fail(&ps, "dm.retry_min (%u) is larger than dm.retry_max (%u)",
+			    tmp.dm.retry_min, tmp.dm.retry_max);
 	if (tmp.wakeup.poll_min > tmp.wakeup.poll_max)
 		return fail(&ps, "wakeup.poll_min (%u) is larger than wakeup.poll_max (%u)",
 			    tmp.wakeup.poll_min, tmp.wakeup.poll_max);
@@ -458,6 +512,21 @@ unsigned conf_key_line(const struct conf *c, const char *section,
 	const struct conf_key *k = key_find(section, key);
 
 	return k ? c->origin.line[k - keys] : 0;
+}
+
+static const char *credential_of(const struct conf *c, const struct conf_key *k)
+{
+	unsigned from = c->origin.from[k - keys];
+
+	return from && from <= CONF_MAX_CREDS ? c->origin.cred[from - 1] : NULL;
+}
+
+const char *conf_key_credential(const struct conf *c, const char *section,
+				const char *key)
+{
+	const struct conf_key *k = key_find(section, key);
+
+	return k ? credential_of(c, k) : NULL;
 }
 
 int conf_key_error(const struct conf *c, const char *section, const char *key,
@@ -497,8 +566,9 @@ int conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
+		rc = errno == ENOENT ? -ENOENT : -1;
 		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		return -1;
+		return rc;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s: not a regular file", path);
@@ -562,10 +632,14 @@ void conf_dump(const struct conf *c, FILE *f)
 		case T_DIGITS:
 		case T_HEX:
 			/* secrets are not shown, only whether they are set */
-			if (is_secret(k->name) && *p)
-				p = "********";
-			fprintf(f, needs_quotes(p) ? "%s = \"%s\"\n" : "%s = %s\n",
-				k->name, p);
+			if (credential_of(c, k))
+				fprintf(f, "%s = " CONF_CRED_PREFIX "%s\n", k->name,
+					credential_of(c, k));
+			else if (is_secret(k->name) && *p)
+				fprintf(f, "%s = ********\n", k->name);
+			else
+				fprintf(f, needs_quotes(p) ? "%s = \"%s\"\n" :
+					"%s = %s\n", k->name, p);
 			break;
 		case T_UINT:
 			fprintf(f, "%s = %u\n", k->name, *(const unsigned *)(const void *)p);

@@ -20,6 +20,16 @@
 /* Keys the table in conf.c may hold (checked there at build time). */
 #define CONF_MAX_KEYS 96
 
+/*
+ * A secret ([dm_sc] passwords, nonces and psk_key) may be written as
+ * "credential:NAME": its value is then the file NAME in
+ * $CREDENTIALS_DIRECTORY, where systemd puts what LoadCredential= and
+ * LoadCredentialEncrypted= give the service (conf_cred.c).
+ */
+#define CONF_CRED_PREFIX "credential:"
+#define CONF_CRED_NAME_MAX 64
+#define CONF_MAX_CREDS 8
+
 enum conf_share { CONF_SHARE_SHARED, CONF_SHARE_EXCLUSIVE };
 enum conf_proto { CONF_PROTO_ANY, CONF_PROTO_T0, CONF_PROTO_T1 };
 
@@ -77,6 +87,15 @@ struct conf {
 		unsigned client_port;	/* BIP port of the DM client (type 07) */
 		char app_name[64];	/* its name in the Terminal Applications
 					 * envelope (was [dm] client_name) */
+		/* https:// servers without a PSK: certificates (dm/tls.h) */
+		char ca_file[256];	/* PEM trust anchors; "": system store */
+		char ca_dir[200];	/* <ServerID>.pem per server; "": none */
+		char client_cert[256];	/* PEM; "": no client certificate */
+		char client_key[256];
+		/* sessions that failed on a network error, tried again */
+		unsigned retries;	/* times; 0 never */
+		unsigned retry_min;	/* seconds before the first, doubling */
+		unsigned retry_max;	/* seconds: ceiling */
 	} dm;
 	struct {
 		char server_id[128];	/* empty: no DM_SC account bootstrap */
@@ -103,6 +122,9 @@ struct conf {
 	struct {
 		char file[256];		/* the name given to conf_parse */
 		unsigned short line[CONF_MAX_KEYS];	/* 0: the default */
+		/* 0, or 1 + the index in cred of the credential it came from */
+		unsigned char from[CONF_MAX_KEYS];
+		char cred[CONF_MAX_CREDS][CONF_CRED_NAME_MAX + 1];
 	} origin;
 };
 
@@ -117,9 +139,11 @@ int conf_parse(struct conf *c, const char *name, const char *text, size_t len,
 	       char *err, size_t errlen);
 
 /*
- * Read and parse a file; a missing file is an error, and so is anything
- * but a regular file (a FIFO is refused without waiting for a writer).
- * A UTF-8 byte-order mark at the start of the text is skipped.
+ * Read and parse a file: 0, or -1 with the reason in err, as conf_parse;
+ * anything but a regular file is refused (a FIFO without waiting for a
+ * writer).  A file that does not exist is -ENOENT, with err filled too:
+ * the caller says whether that is an error (-c FILE) or the defaults (the
+ * default file).  A UTF-8 byte-order mark at the start is skipped.
  */
 int conf_load(struct conf *c, const char *path, char *err, size_t errlen);
 
@@ -136,6 +160,24 @@ int conf_key_error(const struct conf *c, const char *section, const char *key,
 /* The line section.key was set on; 0 when it kept its default. */
 unsigned conf_key_line(const struct conf *c, const char *section,
 		       const char *key);
+
+/*
+ * The credential section.key was read from (its NAME), or NULL when the
+ * file gave the value itself: what may be logged in the value's place.
+ */
+const char *conf_key_credential(const struct conf *c, const char *section,
+				const char *key);
+
+/*
+ * Read the credential name into out (cap bytes: the value, NUL-terminated,
+ * one trailing newline dropped): 0, or -1 with why, which names the
+ * credential but never holds its content.  Refused: no
+ * $CREDENTIALS_DIRECTORY, a bad name, a missing file or anything but a
+ * regular file, a file others may read or write, one larger than cap - 1
+ * bytes (and a newline), more than one line or a NUL byte.
+ */
+int conf_cred_read(const char *name, char *out, size_t cap, char *why,
+		   size_t whylen);
 
 /*
  * Each module's check of the values it reads (conf_check.c holds the

@@ -13,6 +13,7 @@
 #include "conf.h"
 #include "dm/account.h"
 #include "dm/store.h"
+#include "dm/tls.h"
 #include "trace/trace.h"
 #include "wakeup/wakeup.h"
 
@@ -22,6 +23,7 @@ static int (*const conf_checks[])(const struct conf *c, char *err,
 	bip_conf_check,
 	dm_account_conf_check,
 	dm_store_conf_check,
+	dm_tls_conf_check,
 	trace_conf_check,
 };
 

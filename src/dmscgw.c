@@ -38,6 +38,8 @@
 struct daemon {
 	struct event_base *base;
 	const char *conf_path;
+	bool conf_given;		/* -c: a missing file is an error */
+	bool conf_missing;		/* the default file is not there */
 	struct conf conf;
 	const char *cli_debug;		/* -d given: overrides daemon.debug */
 	int cli_level;
@@ -278,12 +280,23 @@ static int apply_debug(struct daemon *d, const struct conf *c)
 	return 0;
 }
 
-/* Defaults, then the file, then each module's check: 0 or -1 with err. */
-static int config_read(struct conf *c, const char *path, char *err,
+/*
+ * Defaults, then the file, then each module's check: 0 or -1 with err.
+ * Every key has a default, so the default file may be missing (one line
+ * says so); a file given with -c may not.
+ */
+static int config_read(struct daemon *d, struct conf *c, char *err,
 		       size_t errlen)
 {
+	int r;
+
 	conf_defaults(c);
-	if (conf_load(c, path, err, errlen) < 0)
+	r = conf_load(c, d->conf_path, err, errlen);
+	d->conf_missing = r == -ENOENT && !d->conf_given;
+	if (d->conf_missing)
+		log_info(LOG_CONF, "%s not found: every key at its default",
+			 d->conf_path);
+	else if (r < 0)
 		return -1;
 	return conf_check(c, err, errlen);
 }
@@ -294,6 +307,24 @@ static void set_state(struct daemon *d, const char *state)
 	control_manager_changed(d->ctl, "State");
 }
 
+/*
+ * The management tree is loaded, and [dm] state_dir made, only for a DM
+ * client that is on: at start-up, or when a reload turns it on (a tree
+ * that cannot be loaded then refuses the reload).  0, or -1 with err.
+ */
+static int dm_turned_on(struct daemon *d, const struct conf *c, char *err,
+			size_t errlen)
+{
+	if (!c->dm.enable || d->tree)
+		return 0;
+	d->tree = dm_store_open(c, err, errlen);
+	if (!d->tree)
+		return -1;
+	if (d->dm)
+		dm_client_set_tree(d->dm, d->tree);
+	return 0;
+}
+
 /* SIGHUP and D-Bus Reload: 0, or -1 with the reason in err. */
 static int daemon_reload(struct daemon *d, char *err, size_t errlen)
 {
@@ -302,7 +333,8 @@ static int daemon_reload(struct daemon *d, char *err, size_t errlen)
 
 	sd_notify(0, "RELOADING=1");
 	set_state(d, "reloading");
-	if (config_read(&next, d->conf_path, err, errlen) < 0) {
+	if (config_read(d, &next, err, errlen) < 0 ||
+	    dm_turned_on(d, &next, err, errlen) < 0) {
 		log_err(LOG_CONF, "reload failed, keeping the running configuration: %s",
 			err);
 		set_state(d, "running");
@@ -419,6 +451,7 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'c':
 			d.conf_path = optarg;
+			d.conf_given = true;
 			break;
 		case 'f':
 			foreground = true;
@@ -479,17 +512,22 @@ int main(int argc, char **argv)
 	}
 
 	log_init("dmscgw");
-	if (config_read(&d.conf, d.conf_path, err, sizeof(err)) < 0) {
+	if (config_read(&d, &d.conf, err, sizeof(err)) < 0) {
 		fprintf(stderr, "dmscgw: %s\n", err);
 		return 1;
 	}
 	if (apply_debug(&d, &d.conf) < 0)
 		return 2;
 	if (check) {
-		printf("%s: configuration OK\n", d.conf_path);
+		printf("%s: configuration OK%s\n", d.conf_path,
+		       d.conf_missing ? " (not found: the defaults)" : "");
 		return 0;
 	}
 	if (dump) {
+		/* the effective configuration: -d wins over [daemon] debug */
+		if (d.cli_debug)
+			snprintf(d.conf.daemon.debug, sizeof(d.conf.daemon.debug),
+				 "%s", d.cli_debug);
 		conf_dump(&d.conf, stdout);
 		return 0;
 	}
@@ -537,11 +575,13 @@ int main(int argc, char **argv)
 		log_err(LOG_MAIN, "cannot start the wake-up sources");
 		goto out;
 	}
-	d.tree = dm_store_open(&d.conf, err, sizeof(err));
-	if (!d.tree) {
+	if (dm_turned_on(&d, &d.conf, err, sizeof(err)) < 0) {
 		log_err(LOG_DM, "%s", err);
 		goto out;
 	}
+	if (!d.conf.dm.enable)
+		log_info(LOG_DM, "the DM client is off ([dm] enable = no): not "
+			 "announced to the card, %s not used", d.conf.dm.state_dir);
 	d.bip = bip_new(d.cat, &d.conf);
 	d.dm = d.bip ? dm_client_new(d.base, &d.conf, d.tree, d.bip) : NULL;
 	if (!d.dm) {
@@ -582,8 +622,10 @@ int main(int argc, char **argv)
 	}
 	if (trace_apply(&d, &d.conf) < 0)
 		goto out;
-	log_notice(LOG_MAIN, "dmscgw %s started (config %s, readers matching '%s')",
-		   PACKAGE_VERSION, d.conf_path, d.conf.card.reader);
+	log_notice(LOG_MAIN, "dmscgw %s started (config %s%s, readers matching '%s')",
+		   PACKAGE_VERSION, d.conf_path,
+		   d.conf_missing ? " not found: the defaults" : "",
+		   d.conf.card.reader);
 	sd_notify(0, "READY=1");
 	notify_status(&d);
 

@@ -172,7 +172,8 @@ int bip_conf_check(const struct conf *c, char *err, size_t errlen)
 		return conf_key_error(c, "bip", "applications", err, errlen,
 				      "%s", why);
 	/*
-	 * The DM client registers on its port whatever [dm] enable says.
+	 * The DM client registers on its port whatever [dm] enable says (off,
+	 * it is not announced, and refuses the card's channels).
 	 * Blame the key the file set: client_port if it did, else the list.
 	 */
 	if (port_set_add(&ports, c->dm.client_port))
@@ -233,6 +234,8 @@ void apps_announce(struct bip *b, struct cat *c)
 	int len;
 
 	for (struct bip_app_entry *a = b->apps; a && n < APPS_MAX; a = a->next) {
+		if (a->ops && a->ops->offered && !a->ops->offered(a->arg))
+			continue;	/* turned off: the card is not told */
 		apps[n].port = a->port;
 		apps[n].type = a->type;
 		apps[n].name = a->name;

@@ -9,6 +9,7 @@
 #ifndef DMSCGW_BIP_APPS_H
 #define DMSCGW_BIP_APPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,12 +39,15 @@ struct bip_app_result {
 #define BIP_APP_REFUSED(cause) ((struct bip_app_result){ BIP_APP_UNABLE, (cause) })
 
 /*
- * An application reached in-process (the DM client): open() when the card
- * opens a channel to its port, deliver() with the bytes the card sends
- * ("send immediately"), close() when the channel closes.  Every member
- * optional; a missing open or deliver takes everything.
+ * An application reached in-process (the DM client): offered() whether it
+ * is announced to a card that starts (it is turned off), open() when the
+ * card opens a channel to its port, deliver() with the bytes the card
+ * sends ("send immediately"), close() when the channel closes.  Every
+ * member optional; a missing offered announces it, a missing open or
+ * deliver takes everything.
  */
 struct bip_app_ops {
+	bool (*offered)(void *arg);
 	struct bip_app_result (*open)(void *arg, struct cat *c,
 				      unsigned channel);
 	struct bip_app_result (*deliver)(void *arg, struct cat *c,

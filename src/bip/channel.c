@@ -280,8 +280,19 @@ void ch_flush(struct channel *ch)
 	if (!n)
 		return;
 	if (ch->bev && ch_up(ch)) {
+		struct evbuffer *out = bufferevent_get_output(ch->bev);
+		bool was_empty = evbuffer_get_length(out) == 0;
+
 		ch->out += n;
-		evbuffer_add_buffer(bufferevent_get_output(ch->bev), ch->tx);
+		evbuffer_add_buffer(out, ch->tx);
+		/*
+		 * Hand the bytes to the kernel now rather than at the next
+		 * turn of the loop, so the room they held is the worker's
+		 * again at once (fast_grant by the caller).  What the socket
+		 * does not take stays for the bufferevent's own write event.
+		 */
+		if (was_empty)
+			(void)evbuffer_write(out, bufferevent_getfd(ch->bev));
 	} else if (ch->udp >= 0) {
 		uint8_t *p = evbuffer_pullup(ch->tx, -1);
 

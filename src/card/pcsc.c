@@ -306,6 +306,23 @@ static void readers_update(struct pcsc *p, const char *names, size_t len)
 	}
 }
 
+/*
+ * The card does not offer the one protocol [card] protocol allows: no
+ * reset changes that, so it is said once, naming the key, and the card
+ * is left alone until it is taken out or the key changes (reload).
+ */
+static void proto_mismatch(struct pcsc *p, struct pcsc_reader *r)
+{
+	bool t0 = p->protocol == PCSC_PROTO_T0;
+
+	log_err(LOG_CARD, "%s: the card does not offer %s, the only protocol "
+		"[card] protocol = %s allows: set [card] protocol = any (or "
+		"%s); the card is left alone until then", r->name,
+		t0 ? "T=0" : "T=1", t0 ? "t0" : "t1", t0 ? "t1" : "t0");
+	r->given_up = true;
+	r->mismatch = true;
+}
+
 static void on_connected(struct pcsc *p, struct pcsc_reader *r, struct req *q)
 {
 	char why[120];
@@ -317,6 +334,11 @@ static void on_connected(struct pcsc *p, struct pcsc_reader *r, struct req *q)
 		if (q->err == -ENODEV && !r->present) {
 			log_info(LOG_CARD, "%s: card left before it was connected",
 				 r->name);
+			return;
+		}
+		if (q->rv == SCARD_E_PROTO_MISMATCH &&
+		    p->protocol != PCSC_PROTO_ANY) {
+			proto_mismatch(p, r);
 			return;
 		}
 		/* still there as far as pcscd said: try again, bounded */
@@ -436,6 +458,7 @@ static void pcsc_drain(evutil_socket_t fd, short what, void *arg)
 				/* taken out: a card put in is a new one */
 				r->failures = 0;
 				r->given_up = false;
+				r->mismatch = false;
 				evtimer_del(r->retry_timer);
 				if (r->state != CARD_ABSENT && r->has_worker) {
 					struct req *q = pcsc_req_new(REQ_DISCONNECT, r->gen);
@@ -506,9 +529,19 @@ struct pcsc *pcsc_new(struct event_base *base, const struct pcsc_config *cfg,
 
 void pcsc_reconfigure(struct pcsc *p, const struct pcsc_config *cfg)
 {
+	bool proto_changed = p->protocol != cfg->protocol;
+
 	snprintf(p->pattern, sizeof(p->pattern), "%s", cfg->reader);
 	p->exclusive = cfg->exclusive;
 	p->protocol = cfg->protocol;
+	/* a card refused for its protocol is tried again with the new one */
+	for (struct pcsc_reader *r = p->readers; proto_changed && r; r = r->next)
+		if (r->mismatch) {
+			r->mismatch = false;
+			r->given_up = false;
+			r->failures = 0;
+			card_connect(r);
+		}
 	p->apdu_timeout = cfg->apdu_timeout;
 	pthread_mutex_lock(&p->lock);
 	p->retry_min = cfg->retry_min;

@@ -121,6 +121,7 @@ struct pcsc_reader {
 	unsigned inflight;		/* exchanges not completed */
 	unsigned failures;		/* card sessions that failed in a row */
 	bool given_up;			/* until the card is taken out */
+	bool mismatch;			/* ... or [card] protocol changes */
 
 	/* worker; NULL thread when the reader does not match */
 	bool has_worker;

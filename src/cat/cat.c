@@ -527,16 +527,21 @@ static int cat_hook_more(void *arg, struct pcsc_worker *w, const uint8_t *cmd,
 	bool answer = h->dops && clen > 1 && cmd[1] == INS_TERMINAL_RESPONSE;
 	struct apdu_result f;
 
-	/* envelopes wait on the loop: it goes next, before any FETCH */
-	if (__atomic_load_n(&h->yield, __ATOMIC_ACQUIRE))
-		return 0;
-
 	for (unsigned k = 0; apdu_sw_proactive(res->sw); k++) {
 		uint8_t fetch[APDU_MAX_CMD];
 		struct cat_note *note;
 		bool answered = false;
 		int n = cat_fetch_apdu(fetch, SW2(res->sw)), err;
 
+		/*
+		 * Envelopes wait on the loop: they go next, before any FETCH.
+		 * Checked before every FETCH, so one queued while the delegate
+		 * streams (another channel's Data Available, the DM client's
+		 * session) waits for one command, not CAT_DELEGATED_MAX of
+		 * someone else's transfer (TS 102 221 14.6).
+		 */
+		if (__atomic_load_n(&h->yield, __ATOMIC_ACQUIRE))
+			return 0;
 		if (n < 0 || pcsc_worker_exchange(w, fetch, (size_t)n, &f) < 0)
 			return 0;
 		if (answer && k < CAT_DELEGATED_MAX) {

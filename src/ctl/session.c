@@ -65,6 +65,13 @@ static void dm_notice(void *arg, const struct dm_session_info *s)
 			  ctl_utf8_text(s->server_id, server, sizeof(server)));
 }
 
+/* DM client observer: a session waits to be tried again. */
+static void dm_changed(void *arg, const struct dm_session_info *s)
+{
+	(void)s;
+	ctl_emit(arg, MANAGER_PATH, MANAGER_IFACE, "Sessions");
+}
+
 void control_set_dm(struct control *ctl, struct dm_client *dc)
 {
 	if (!ctl)
@@ -79,6 +86,7 @@ void control_set_dm(struct control *ctl, struct dm_client *dc)
 	ctl->dm_observer.started = dm_started;
 	ctl->dm_observer.finished = dm_finished;
 	ctl->dm_observer.notice = dm_notice;
+	ctl->dm_observer.changed = dm_changed;
 	ctl->dm_observer.arg = ctl;
 	if (dc)
 		dm_client_set_observer(dc, &ctl->dm_observer);

@@ -388,8 +388,27 @@ static int dmacc_acl(struct dm_tree *t, const char *server_id)
 	return dm_tree_prop_replace(t, NULL, "./DMAcc", "ACL", acl);
 }
 
+/*
+ * A nonce of [dm_sc] as the log may show it: 'value', or the credential
+ * it came from (conf_cred.c), whose content is never logged.
+ */
+static const char *nonce_shown(const struct conf *c, const char *key,
+			       const char *v, char *out, size_t cap)
+{
+	const char *cred = conf_key_credential(c, "dm_sc", key);
+
+	if (cred)
+		snprintf(out, cap, "from credential %s", cred);
+	else
+		snprintf(out, cap, "'%s'", v);
+	return out;
+}
+
 static int create(struct dm_tree *t, const struct conf *c)
 {
+	char cn[sizeof(c->dm_sc.client_nonce) + 2];
+	char sn[sizeof(c->dm_sc.server_nonce) + 2];
+
 	struct dm_account a;
 	int st;
 
@@ -407,8 +426,11 @@ static int create(struct dm_tree *t, const struct conf *c)
 		 c->dm_sc.addr);
 	if (*c->dm_sc.client_nonce || *c->dm_sc.server_nonce)
 		log_info(LOG_DM, "DM_SC account " DM_ACCOUNT_DMSC ": initial "
-			 "nonces client '%s', server '%s'",
-			 c->dm_sc.client_nonce, c->dm_sc.server_nonce);
+			 "nonces client %s, server %s",
+			 nonce_shown(c, "client_nonce", c->dm_sc.client_nonce,
+				     cn, sizeof(cn)),
+			 nonce_shown(c, "server_nonce", c->dm_sc.server_nonce,
+				     sn, sizeof(sn)));
 	return 1;
 }
 
@@ -524,10 +546,12 @@ static int update_server_id(struct dm_tree *t, const char *old,
  * The initial nonce of one level, when [dm_sc] changed it since it was
  * last applied (rec); the sessions' later nonces are left alone otherwise.
  */
-static int update_nonce(struct dm_tree *t, const char *server_id,
-			const char *level, const char *who, const char *rec,
-			const char *now)
+static int update_nonce(struct dm_tree *t, const struct conf *c,
+			const char *server_id, const char *level,
+			const char *who, const char *rec, const char *now)
 {
+	char key[16], shown[192];
+
 	if (!strcmp(rec, now) || !*now)
 		return 0;
 	if (dm_tree_account_set_nonce(t, server_id, level, now) != DM_TREE_OK) {
@@ -535,8 +559,10 @@ static int update_nonce(struct dm_tree *t, const char *server_id,
 			"the %s nonce", level);
 		return 0;
 	}
+	snprintf(key, sizeof(key), "%s_nonce", who);
 	log_info(LOG_DM, "DM_SC account " DM_ACCOUNT_DMSC ": %s nonce (%s) "
-		 "set to '%s': [dm_sc] %s_nonce changed", who, level, now, who);
+		 "set to %s: [dm_sc] %s changed", who, level,
+		 nonce_shown(c, key, now, shown, sizeof(shown)), key);
 	return 1;
 }
 
@@ -555,9 +581,9 @@ static int update(struct dm_tree *t, const struct conf *c,
 		   now.aauth_pref);
 	n += update_auth(t, "CLCRED", &old->client, &now.client, "client");
 	n += update_auth(t, "SRVCRED", &old->server, &now.server, "server");
-	n += update_nonce(t, now.server_id, "CLCRED", "client",
+	n += update_nonce(t, c, now.server_id, "CLCRED", "client",
 			  rec.client, now.client.data);
-	n += update_nonce(t, now.server_id, "SRVCRED", "server",
+	n += update_nonce(t, c, now.server_id, "SRVCRED", "server",
 			  rec.server, now.server.data);
 	OPENSSL_cleanse(&now, sizeof(now));
 	return n;

@@ -4,6 +4,14 @@
  * account by ServerID, verified, and turned into a session; one session
  * runs per server, the notifications that come meanwhile wait in order.
  * The tree is saved after every server message that changed it.
+ *
+ * The DM_SC server's sessions use [dm_sc]'s pre-shared key; every other
+ * account's https:// server is verified by its certificate (dm/tls.h).  A
+ * session with such a remote server that fails on a network error is
+ * tried again, from Package#1, [dm] retries times with back-off
+ * (retry_min doubling up to retry_max seconds), in its place in the queue
+ * (state "retry-wait"); the DM_SC server lives on the card, whose faults
+ * have their own handling (a reset, a new notification).
  */
 #include "config.h"
 
@@ -11,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <event2/event.h>
@@ -24,7 +33,9 @@
 #include "syncml/auth.h"
 #include "dm/client.h"
 #include "syncml/notification.h"
+#include "dm/http.h"
 #include "dm/store.h"
+#include "dm/tls.h"
 #include "log.h"
 #include "util/errbuf.h"
 #include "util/hex.h"
@@ -42,6 +53,8 @@ struct entry {
 	bool confirm;			/* UI mode user interaction: asking */
 	struct dm_generic_alert report;
 	uint64_t wait_gen;		/* the save its session waits for */
+	unsigned retried;		/* times it was tried again */
+	uint64_t retry_at;		/* CLOCK_MONOTONIC µs; 0 not waiting */
 	struct entry *next;
 };
 
@@ -61,22 +74,33 @@ struct dm_client {
 	struct event *retry;		/* a failed save, tried again */
 	unsigned retry_s;		/* its back-off, 0 when all is saved */
 	struct dm_agents *agents;	/* Exec agents; NULL: out of memory */
+	struct event *wake;		/* a session's retry is due */
 };
 
 #define SAVE_RETRY_MIN	1	/* seconds, doubled up to */
 #define SAVE_RETRY_MAX	60
 
-static uint64_t now_usec(void)
+static uint64_t clock_usec(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static uint64_t now_usec(void)
+{
+	return clock_usec(CLOCK_REALTIME);
 }
 
 struct dm_tree *dm_client_tree(struct dm_client *dc)
 {
 	return dc->tree;
+}
+
+void dm_client_set_tree(struct dm_client *dc, struct dm_tree *t)
+{
+	dc->tree = t;
 }
 
 void dm_client_set_observer(struct dm_client *dc,
@@ -286,6 +310,46 @@ static void remember(struct dm_client *dc, const struct dm_session_info *i)
 	dc->history[0] = *i;
 }
 
+static bool is_dmsc(const struct dm_client *dc, const char *server_id)
+{
+	return *dc->conf->dm_sc.server_id &&
+	       !strcmp(server_id, dc->conf->dm_sc.server_id);
+}
+
+/*
+ * A remote server's session that a network error ended is tried again
+ * later while retries are left: true when e waits for that, in its place.
+ */
+static bool retry_later(struct dm_client *dc, struct entry *e,
+			struct dm_session *s)
+{
+	const struct conf *c = dc->conf;
+	unsigned delay = c->dm.retry_min;
+
+	if (dm_session_result(s) != DM_RESULT_TRANSPORT ||
+	    !dm_http_transient(dm_session_transport_err(s)) ||
+	    is_dmsc(dc, e->info.server_id) || e->retried >= c->dm.retries)
+		return false;
+	for (unsigned i = 0; i < e->retried && delay < c->dm.retry_max; i++)
+		delay *= 2;
+	if (delay > c->dm.retry_max)
+		delay = c->dm.retry_max;
+	e->retried++;
+	e->retry_at = clock_usec(CLOCK_MONOTONIC) + (uint64_t)delay * 1000000u;
+	e->info.state = "retry-wait";
+	e->info.commands = dm_session_commands(s);
+	snprintf(e->info.error, sizeof(e->info.error), "%.110s; retry %u of "
+		 "%u in %u s", dm_session_error(s), e->retried, c->dm.retries,
+		 delay);
+	log_notice(LOG_DM, "session %u with %s: %s", e->info.id,
+		   e->info.server_id, e->info.error);
+	end_session(dc, e);
+	if (dc->obs.changed)
+		dc->obs.changed(dc->obs.arg, &e->info);
+	event_active(dc->kick, EV_TIMEOUT, 0);	/* arms the wake-up */
+	return true;
+}
+
 static void session_done(void *arg, struct dm_session *s)
 {
 	struct dm_client *dc = arg;
@@ -293,13 +357,17 @@ static void session_done(void *arg, struct dm_session *s)
 
 	for (pp = &dc->active; *pp && (*pp)->s != s; pp = &(*pp)->next)
 		;
-	if (!(e = *pp))
+	if (!(e = *pp) || retry_later(dc, e, s))
 		return;
 	*pp = e->next;
 	e->info.result = dm_session_result(s);
 	e->info.commands = dm_session_commands(s);
-	snprintf(e->info.error, sizeof(e->info.error), "%s",
-		 dm_session_error(s));
+	if (e->retried && e->info.result != DM_RESULT_OK)
+		snprintf(e->info.error, sizeof(e->info.error), "%.120s (after "
+			 "%u retries)", dm_session_error(s), e->retried);
+	else
+		snprintf(e->info.error, sizeof(e->info.error), "%s",
+			 dm_session_error(s));
 	end_session(dc, e);
 	/* the tree was saved after each change (session_changed) */
 	tell_finished(dc, e);
@@ -369,9 +437,11 @@ static int start_entry(struct dm_client *dc, struct entry *e)
 	const struct conf *c = dc->conf;
 	struct dm_session_cfg cfg;
 	struct dm_account acc;
+	struct dm_tls_trust trust;
 	struct dm_tree_value v;
 	uint8_t psk[64];
 	char devid[128] = "", err[160];
+	bool dmsc = is_dmsc(dc, e->info.server_id);
 
 	if (dm_tree_account_find(dc->tree, e->info.server_id, &acc) != 200) {
 		snprintf(e->info.error, sizeof(e->info.error),
@@ -399,9 +469,16 @@ static int start_entry(struct dm_client *dc, struct entry *e)
 	cfg.ui = session_ui;
 	cfg.exec = dc->agents ? session_exec : NULL;
 	cfg.local = session_local;
-	cfg.psk_identity = c->dm_sc.psk_identity;
+	/* the DM_SC server's PSK ([dm_sc]); the others show certificates */
+	cfg.psk_identity = dmsc ? c->dm_sc.psk_identity : NULL;
 	cfg.psk = psk;
-	cfg.psk_len = psk_bytes(c, psk, sizeof(psk));
+	cfg.psk_len = dmsc ? psk_bytes(c, psk, sizeof(psk)) : 0;
+	dm_tls_trust_for(c, e->info.server_id, &trust);
+	cfg.trust = &trust;
+	if (!dmsc && !strncasecmp(acc.addr, "https:", 6))
+		log_debug(LOG_DM, "session with %s: certificates verified "
+			  "against %s", e->info.server_id,
+			  *trust.ca_file ? trust.ca_file : "the system store");
 	e->s = dm_session_start(&cfg, session_done, session_changed, dc, err,
 				sizeof(err));
 	OPENSSL_cleanse(psk, sizeof(psk));
@@ -418,19 +495,33 @@ static int start_entry(struct dm_client *dc, struct entry *e)
 	return 0;
 }
 
-/* Start every queued session whose server is free. */
+/* An older session of e's server waits to be tried again: e waits too. */
+static bool behind_retry(struct dm_client *dc, const struct entry *e)
+{
+	for (const struct entry *x = dc->active; x && x != e; x = x->next)
+		if (x->retry_at && !strcmp(x->info.server_id, e->info.server_id))
+			return true;
+	return false;
+}
+
+/* Start every queued session whose server is free and whose time came. */
 static void kicked(evutil_socket_t fd, short what, void *arg)
 {
 	struct dm_client *dc = arg;
 	struct entry **pp = &dc->active, *e;
+	uint64_t now = clock_usec(CLOCK_MONOTONIC), next = 0;
 
 	(void)fd;
 	(void)what;
 	while ((e = *pp)) {
-		if (e->s || e->confirm || running_for(dc, e->info.server_id)) {
+		if (e->retry_at > now && (!next || e->retry_at < next))
+			next = e->retry_at;
+		if (e->s || e->confirm || e->retry_at > now ||
+		    behind_retry(dc, e) || running_for(dc, e->info.server_id)) {
 			pp = &e->next;
 			continue;
 		}
+		e->retry_at = 0;
 		if (start_entry(dc, e) == 0) {
 			pp = &e->next;
 			continue;
@@ -442,6 +533,14 @@ static void kicked(evutil_socket_t fd, short what, void *arg)
 		e->info.result = DM_RESULT_CANCELLED;
 		tell_finished(dc, e);
 		free(e);
+	}
+	if (next) {
+		struct timeval tv = {
+			.tv_sec = (time_t)((next - now) / 1000000u),
+			.tv_usec = (suseconds_t)((next - now) % 1000000u),
+		};
+
+		evtimer_add(dc->wake, &tv);
 	}
 }
 
@@ -486,7 +585,7 @@ static int enqueue(struct dm_client *dc, const char *server_id,
 
 static bool enabled(struct dm_client *dc, char *why, size_t whylen)
 {
-	if (dc->conf->dm.enable)
+	if (dc->conf->dm.enable && dc->tree)
 		return true;
 	errbuf_set(why, whylen, "the DM client is disabled ([dm] enable = no)");
 	return false;
@@ -716,7 +815,16 @@ static struct bip_app_result app_deliver(void *arg, struct cat *c,
 	return BIP_APP_OK;
 }
 
+/* Off ([dm] enable = no): not in the Terminal Applications envelope. */
+static bool app_offered(void *arg)
+{
+	struct dm_client *dc = arg;
+
+	return dc->conf->dm.enable;
+}
+
 static const struct bip_app_ops app_ops = {
+	.offered = app_offered,
 	.open = app_open,
 	.deliver = app_deliver,
 };
@@ -735,7 +843,10 @@ struct dm_client *dm_client_new(struct event_base *base,
 	dc->tree = t;
 	dc->bip = bip;
 	dc->kick = event_new(base, -1, 0, kicked, dc);
-	if (!dc->kick) {
+	dc->wake = evtimer_new(base, kicked, dc);
+	if (!dc->kick || !dc->wake) {
+		if (dc->kick)
+			event_free(dc->kick);
 		free(dc);
 		return NULL;
 	}
@@ -765,7 +876,11 @@ struct dm_client *dm_client_new(struct event_base *base,
  */
 static void apply_dmsc(struct dm_client *dc)
 {
-	int n = dm_account_apply_dmsc(dc->tree, dc->conf), r = 0;
+	int n, r = 0;
+
+	if (!dc->tree)
+		return;		/* off: no tree was loaded */
+	n = dm_account_apply_dmsc(dc->tree, dc->conf);
 
 	if (n > 0 && dc->saver) {
 		r = dm_saver_save(dc->saver, dc->conf, dc->tree, NULL);
@@ -806,5 +921,6 @@ void dm_client_free(struct dm_client *dc)
 	if (dc->retry)
 		event_free(dc->retry);
 	event_free(dc->kick);
+	event_free(dc->wake);
 	free(dc);
 }

@@ -28,8 +28,10 @@ struct dm_session_info {
 	unsigned id;			/* 1, 2, ... since start-up */
 	char server_id[128];
 	const char *trigger;		/* "bip", "sms", "dbus", "client" */
-	const char *state;		/* "awaiting-user", "queued", the session's
-					 * states, "finished" */
+	const char *state;		/* "awaiting-user", "queued",
+					 * "retry-wait", the session's states
+					 * ("connecting", "running",
+					 * "awaiting-agent", ...), "finished" */
 	unsigned commands;		/* server commands executed */
 	enum dm_session_result result;
 	char error[160];		/* why, when result is not OK; "" */
@@ -38,10 +40,13 @@ struct dm_session_info {
 };
 
 struct dm_client_observer {
+	/* started: every try of a session that is tried again */
 	void (*started)(void *arg, const struct dm_session_info *s);
 	void (*finished)(void *arg, const struct dm_session_info *s);
 	/* a notification of UI mode informative: the user may be told */
 	void (*notice)(void *arg, const struct dm_session_info *s);
+	/* a session waits to be tried again (state "retry-wait"); may be NULL */
+	void (*changed)(void *arg, const struct dm_session_info *s);
 	void *arg;
 };
 
@@ -67,7 +72,13 @@ void dm_client_free(struct dm_client *dc);
 void dm_client_reconfigure(struct dm_client *dc, const struct conf *c);
 void dm_client_set_observer(struct dm_client *dc,
 			    const struct dm_client_observer *o);
+/*
+ * The management tree; NULL while the client is off and none was loaded
+ * ([dm] enable = no at start-up: the state directory is not touched).
+ * set_tree gives it the tree loaded when it is turned on by a reload.
+ */
 struct dm_tree *dm_client_tree(struct dm_client *dc);
+void dm_client_set_tree(struct dm_client *dc, struct dm_tree *t);
 /* NULL: no agent, the policy answers. */
 void dm_client_set_ui(struct dm_client *dc, const struct dm_client_ui *ui);
 /* The agent's answer for session id; ignored when it is gone. */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "dm/exec.h"
+#include "dm/inbox.h"
 #include "dm/session.h"
 #include "dm/tree.h"
 #include "log.h"
@@ -50,6 +51,7 @@ struct dm_exec {
 	const struct syncml_item *wait_item;
 	const struct syncml_cmd *seq_next[WAIT_DEPTH];	/* of each Sequence */
 	size_t depth;
+	struct dm_inbox *inbox;		/* what the session's Adds placed */
 };
 
 struct dm_exec *dm_exec_new(struct dm_tree *tree, const char *server_id,
@@ -65,6 +67,10 @@ struct dm_exec *dm_exec_new(struct dm_tree *tree, const char *server_id,
 	snprintf(ex->log_id, sizeof(ex->log_id), "%s", log_id);
 	ex->fmt = fmt;
 	ex->max_obj_size = max_obj_size;
+	if ((ex->inbox = dm_inbox_new()) == NULL) {
+		free(ex);
+		return NULL;
+	}
 	return ex;
 }
 
@@ -73,6 +79,7 @@ void dm_exec_free(struct dm_exec *ex)
 	if (!ex)
 		return;
 	free(ex->lo.buf);
+	dm_inbox_free(ex->inbox);
 	free(ex);
 }
 
@@ -199,8 +206,9 @@ static unsigned put_value(struct dm_exec *ex, enum syncml_cmd_type type,
 		return (unsigned)dm_tree_replace(ex->tree, ex->server_id,
 						 uri, f, mime, p, len);
 	}
-	return (unsigned)dm_tree_add(ex->tree, ex->server_id, uri, f,
-				     mime, p, len);
+	/* an Add below ./Inbox is placed where its object belongs */
+	return (unsigned)dm_inbox_add(ex->inbox, ex->tree, ex->server_id,
+				      ex->log_id, uri, f, mime, p, len);
 }
 
 /*

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The DM client's HTTP(S) transport (see http.h): evhttp over a plain or a
- * bufferevent_openssl bufferevent, TLS 1.2 with a pre-shared key.
+ * bufferevent_openssl bufferevent, TLS 1.2 with a pre-shared key or TLS
+ * with certificates (their verification is dm/tls.c's).
  *
  * evhttp's ownership rules shape this file:
  *  - evhttp frees the evhttp_request itself once its callbacks have run.  A
@@ -38,6 +39,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/http_struct.h>	/* the answer's HTTP version */
@@ -47,6 +49,7 @@
 #include <openssl/ssl.h>
 
 #include "dm/http.h"
+#include "dm/tls.h"
 #include "log.h"
 #include "util/errbuf.h"
 #include "util/hostport.h"
@@ -87,7 +90,11 @@ struct dm_http {
 	char identity[DM_HTTP_IDENTITY_MAX + 1];
 	uint8_t psk[DM_HTTP_PSK_MAX];
 	size_t psk_len;
+	bool cert;			/* https without a PSK: certificates */
+	struct dm_tls_trust trust;
 	SSL_CTX *ctx;
+	/* a host name is looked up without blocking the loop; NULL: a literal */
+	struct evdns_base *dns;
 
 	/* the connection; bev (and its SSL) belongs to evcon */
 	struct evhttp_connection *evcon;
@@ -245,21 +252,6 @@ static unsigned int psk_cb(SSL *ssl, const char *hint, char *identity,
 	return (unsigned int)h->psk_len;
 }
 
-/* The reason of the first OpenSSL error on the queue, which is cleared. */
-static void ssl_reason(char *buf, size_t cap)
-{
-	unsigned long e = ERR_get_error();
-	const char *r = e ? ERR_reason_error_string(e) : NULL;
-
-	if (r)
-		snprintf(buf, cap, "%s", r);
-	else if (e)
-		ERR_error_string_n(e, buf, cap);
-	else
-		snprintf(buf, cap, "unknown error");
-	ERR_clear_error();
-}
-
 static int tls_setup(struct dm_http *h, char *err, size_t errlen)
 {
 	char why[160];
@@ -268,6 +260,10 @@ static int tls_setup(struct dm_http *h, char *err, size_t errlen)
 	h->ctx = SSL_CTX_new(TLS_client_method());
 	if (!h->ctx)
 		goto fail;
+	if (h->cert && dm_tls_trust_ctx(h->ctx, &h->trust, err, errlen) < 0)
+		return -EPROTO;
+	if (h->cert)
+		goto options;
 	if (!SSL_CTX_set_min_proto_version(h->ctx, TLS1_2_VERSION) ||
 	    !SSL_CTX_set_max_proto_version(h->ctx, TLS1_2_VERSION))
 		goto fail;
@@ -278,6 +274,11 @@ static int tls_setup(struct dm_http *h, char *err, size_t errlen)
 		if (!SSL_CTX_set_cipher_list(h->ctx, PSK_CIPHERS_AES))
 			goto fail;
 	}
+	/* the key authenticates both ends (DM_SC 5.2) */
+	SSL_CTX_set_verify(h->ctx, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_app_data(h->ctx, h);
+	SSL_CTX_set_psk_client_callback(h->ctx, psk_cb);
+options:
 	/*
 	 * A server that closes without close_notify after a body delimited
 	 * by the close (HTTP/1.0, s_server -www) is not an error here:
@@ -289,13 +290,10 @@ static int tls_setup(struct dm_http *h, char *err, size_t errlen)
 			    | SSL_OP_IGNORE_UNEXPECTED_EOF
 #endif
 			    );
-	SSL_CTX_set_verify(h->ctx, SSL_VERIFY_NONE, NULL);
-	SSL_CTX_set_app_data(h->ctx, h);
-	SSL_CTX_set_psk_client_callback(h->ctx, psk_cb);
 	return 0;
 fail:
-	ssl_reason(why, sizeof(why));
-	errbuf_set(err, errlen, "cannot set up TLS: %s", why);
+	errbuf_set(err, errlen, "cannot set up TLS: %s",
+		   dm_tls_error(why, sizeof(why)));
 	return -EPROTO;
 }
 
@@ -336,7 +334,9 @@ static struct bufferevent *tls_bev(struct dm_http *h)
 
 	if (!ssl)
 		return NULL;
-	if (!is_ip_literal(h->addr) && !SSL_set_tlsext_host_name(ssl, h->addr)) {
+	if ((!is_ip_literal(h->addr) &&
+	     !SSL_set_tlsext_host_name(ssl, h->addr)) ||
+	    (h->cert && dm_tls_trust_host(ssl, h->addr) < 0)) {
 		SSL_free(ssl);
 		return NULL;
 	}
@@ -365,7 +365,7 @@ static int conn_open(struct dm_http *h)
 		ERR_clear_error();
 		return -ENOMEM;
 	}
-	h->evcon = evhttp_connection_base_bufferevent_new(h->base, NULL, bev,
+	h->evcon = evhttp_connection_base_bufferevent_new(h->base, h->dns, bev,
 							  h->addr, h->port);
 	if (!h->evcon) {
 		bufferevent_free(bev);
@@ -445,8 +445,26 @@ static bool connect_errno(int e)
 static void fail_closed(struct dm_http *h, int sys)
 {
 	char why[160];
-	bool tls = tls_error(h, why, sizeof(why));
+	bool tls;
 
+	if (!h->was_up && h->bev && bufferevent_socket_get_dns_error(h->bev)) {
+		failed(h, -EHOSTUNREACH, "cannot resolve %s: %s", h->addr,
+		       evutil_gai_strerror(bufferevent_socket_get_dns_error(h->bev)));
+		return;
+	}
+	/* the handshake was over: what follows is no handshake failure */
+	if (!h->was_up && h->tls && h->bev &&
+	    SSL_is_init_finished(bufferevent_openssl_get_ssl(h->bev)))
+		h->was_up = true;
+	/* the server's certificate refused: say why, by its class */
+	if (!h->was_up && h->cert && h->bev &&
+	    dm_tls_verify_failure(bufferevent_openssl_get_ssl(h->bev), why,
+				  sizeof(why))) {
+		failed(h, -EPROTO, "certificate of %s refused: %s", h->peer,
+		       why);
+		return;
+	}
+	tls = tls_error(h, why, sizeof(why));
 	if (!h->was_up && !tls && sys == ECONNREFUSED)
 		failed(h, -ECONNREFUSED, "connection refused by %s", h->peer);
 	else if (!h->was_up && !tls && connect_errno(sys))
@@ -636,9 +654,14 @@ static int copy_opts(struct dm_http *h, const struct dm_http_opts *o,
 	}
 	if (!h->tls)
 		return 0;
-	if (!o || !o->psk_identity || !*o->psk_identity || !o->psk ||
-	    !o->psk_len) {
-		errbuf_set(err, errlen, "https needs a PSK identity and key");
+	if (!o || !o->psk_len) {
+		h->cert = true;
+		if (o && o->trust)
+			h->trust = *o->trust;
+		return 0;
+	}
+	if (!o->psk_identity || !*o->psk_identity || !o->psk) {
+		errbuf_set(err, errlen, "https with a PSK needs its identity");
 		return -EINVAL;
 	}
 	if (strlen(o->psk_identity) > DM_HTTP_IDENTITY_MAX ||
@@ -676,6 +699,13 @@ struct dm_http *dm_http_new(struct event_base *base, const char *url,
 		goto fail;
 	if (h->tls && tls_setup(h, err, errlen) < 0)
 		goto fail;
+	/* evdns reads resolv.conf and /etc/hosts (evdns_base_new) */
+	if (!is_ip_literal(h->addr) &&
+	    (h->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+				     EVDNS_BASE_DISABLE_WHEN_INACTIVE)) == NULL) {
+		errbuf_set(err, errlen, "cannot set up name resolution");
+		goto fail;
+	}
 	h->url = strdup(url);
 	h->timer = evtimer_new(base, timed_out, h);
 	h->done = event_new(base, -1, 0, deliver, h);
@@ -780,6 +810,8 @@ void dm_http_free(struct dm_http *h)
 		return;
 	h->req_live = false;
 	conn_free(h);
+	if (h->dns)
+		evdns_base_free(h->dns, 0);	/* after the connection using it */
 	if (h->timer)
 		event_free(h->timer);
 	if (h->done)
@@ -794,6 +826,22 @@ void dm_http_free(struct dm_http *h)
 	free(h->path);
 	free(h->user_agent);
 	free(h);
+}
+
+bool dm_http_transient(int err)
+{
+	switch (-err) {
+	case ECONNREFUSED:
+	case ECONNRESET:
+	case ETIMEDOUT:
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case ENETDOWN:
+	case EADDRNOTAVAIL:
+		return true;
+	default:
+		return false;
+	}
 }
 
 const char *dm_http_content_type(enum syncml_format fmt)

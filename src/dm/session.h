@@ -30,6 +30,7 @@ struct dm_session;
 struct dm_http;
 struct dm_http_opts;
 struct dm_http_response;
+struct dm_tls_trust;
 struct sockaddr;
 
 /* Session outcome, as shown on D-Bus and by dmscgwctl. */
@@ -130,9 +131,11 @@ struct dm_session_cfg {
 	enum dm_alert_policy alerts;
 	dm_session_ui_fn *ui;		/* NULL: policy only; arg is the owner's */
 	dm_session_exec_fn *exec;	/* NULL: the tree's Exec handlers */
-	const char *psk_identity;	/* https */
+	const char *psk_identity;	/* https with a PSK (the DM_SC server) */
 	const uint8_t *psk;
 	size_t psk_len;
+	/* https without a PSK: whom to trust (copied); NULL the system store */
+	const struct dm_tls_trust *trust;
 	const struct dm_session_transport *transport;	/* NULL: HTTP */
 	/* the local address of each connection (dm_http_opts.local) */
 	void (*local)(void *arg, const struct sockaddr *sa, unsigned len);
@@ -201,6 +204,11 @@ void dm_session_free(struct dm_session *s);
 const char *dm_session_state(const struct dm_session *s);
 enum dm_session_result dm_session_result(const struct dm_session *s);
 const char *dm_session_error(const struct dm_session *s);
+/*
+ * The transport's negative errno when that is what ended the session
+ * (DM_RESULT_TRANSPORT), else 0: dm_http_transient() judges it.
+ */
+int dm_session_transport_err(const struct dm_session *s);
 unsigned dm_session_commands(const struct dm_session *s);
 
 #endif

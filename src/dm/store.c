@@ -15,6 +15,7 @@
 #include "dm/store.h"
 #include "dm/tree.h"
 #include "log.h"
+#include "util/io.h"
 
 static void tree_path(const struct conf *c, char *out, size_t cap)
 {
@@ -58,9 +59,14 @@ struct dm_tree *dm_store_open(const struct conf *c, char *err, size_t errlen)
 	char path[300], devid[32], why[256] = "";
 	int r, changed;
 
-	if (mkdir(c->dm.state_dir, 0750) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "cannot create %s: %s", c->dm.state_dir,
-			 strerror(errno));
+	/*
+	 * With its parents, for the daemon's user alone (the tree holds the
+	 * DM accounts' secrets): what systemd's StateDirectoryMode=0700 makes.
+	 */
+	r = io_mkdir_p(c->dm.state_dir, 0700);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot create [dm] state_dir %s: %s",
+			 c->dm.state_dir, strerror(-r));
 		return NULL;
 	}
 	tree_path(c, path, sizeof(path));

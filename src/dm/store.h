@@ -15,7 +15,9 @@ struct dm_tree;
 
 /*
  * Open the tree of the configuration; NULL with a reason in err when the
- * state directory cannot be used.  A corrupt file is kept aside and logged.
+ * state directory cannot be used.  The directory is made, with its
+ * parents, mode 0700, when it is not there.  A corrupt file is kept aside
+ * and logged.
  */
 struct dm_tree *dm_store_open(const struct conf *c, char *err, size_t errlen);
 int dm_store_save(const struct conf *c, const struct dm_tree *t);

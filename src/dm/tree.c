@@ -491,6 +491,19 @@ children_join(const struct dm_node *n, char **out, size_t *outlen)
 	return 0;
 }
 
+/*
+ * DM_StdObj 1.2 5.3.4: the Inbox is where servers drop whole objects for
+ * the device to place (dm/inbox.c); a server's Get there is 405, and
+ * nothing is ever added under it as it is.
+ */
+static bool
+in_inbox(const char *uri)
+{
+	if (strncmp(uri, "./", 2) == 0)
+		uri += 2;
+	return strncmp(uri, "Inbox", 5) == 0 && (uri[5] == '\0' || uri[5] == '/');
+}
+
 static int
 get_common(struct dm_tree *t, const char *server, const char *uri,
 	   struct dm_tree_value *out, bool mask)
@@ -500,6 +513,8 @@ get_common(struct dm_tree *t, const char *server, const char *uri,
 	char *list;
 	int st;
 
+	if (server != NULL && uri != NULL && in_inbox(uri))
+		return DM_TREE_NOT_ALLOWED;
 	if ((st = lookup(t, uri, &n)) != DM_TREE_OK)
 		return st;
 	if (!tree_permitted(n, "Get", server))
@@ -569,6 +584,8 @@ dm_tree_add(struct dm_tree *t, const char *server, const char *uri,
 		return st;
 	if (pa.n == 0)
 		return DM_TREE_EXISTS;
+	if (server != NULL && pa.n > 1 && in_inbox(uri))
+		return DM_TREE_NOT_ALLOWED;	/* placed by dm/inbox.c */
 	if ((parent = tree_path_find(t, &pa, pa.n - 1)) == NULL)
 		return DM_TREE_NOT_FOUND;
 	if (parent->format != DM_TREE_FMT_NODE)

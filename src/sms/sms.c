@@ -35,6 +35,7 @@ struct sms_service {
 	struct dm_client *dc;
 	struct mm *mm;
 	char modem[64];			/* what mm follows */
+	bool said_no_bus;		/* that there is no modem without D-Bus */
 	/* SEND SHORT MESSAGE waiting for the modem: one per card at most */
 	struct pending_sms {
 		struct sms_service *s;
@@ -440,6 +441,12 @@ static void follow(struct sms_service *s)
 	const struct conf *c = s->conf;
 	bool want = s->bus && c->modem.enable;
 
+	/* ModemManager is reached on the bus: without one, say so once */
+	if (!s->bus && c->modem.enable && !s->said_no_bus) {
+		log_notice(LOG_SMS, "no D-Bus connection: the modem support is "
+			   "off (no ModemManager, no SMS, no SEND SHORT MESSAGE)");
+		s->said_no_bus = true;
+	}
 	if (s->mm && (!want || strcmp(s->modem, c->modem.modem))) {
 		mm_free(s->mm);
 		s->mm = NULL;

@@ -43,9 +43,11 @@ check "the client mid-download was let go, not left to its time-out (curl $rc af
 	bash -c "[ $rc -ne 28 ] && awk -v l=$lat 'BEGIN { exit !(l < 20) }'"
 check "... with less than the whole file" \
 	test "$(stat -c %s "$T/got")" -lt 2000000
-wait_for 20 grep -qE "resetting the card|card removed|card reset" "$T/dmscgw.log"
+# pcscd may see the vpcd link drop first ("card gone") or the daemon's
+# exchange may fail first ("transmission failed ... resetting the card")
+wait_for 20 grep -qE "resetting the card|card removed|card reset|card gone" "$T/dmscgw.log"
 check "the daemon saw the card fail and said what it does" \
-	grep -qE "(transmission failed|card removed|card reset).*(resetting the card|)" "$T/dmscgw.log"
+	grep -qE "(transmission failed|card removed|card reset).*resetting the card|: card gone$" "$T/dmscgw.log"
 wait_count 20 "$T/card.log" "^> $TP_APDU\$" $((n0 + 1))
 check "the card was started again: a new TERMINAL PROFILE" \
 	test "$(count_lines "$T/card.log" "^> $TP_APDU\$")" -gt "$n0"
@@ -129,13 +131,17 @@ check "the card was started again after the reset" \
 	test "$(count_lines "$T/card.log" "^> $TP_APDU\$")" -ge $((n1 + 2))
 
 # --- taken out for good -------------------------------------------------
+# the card is in (its last signal is CardInserted); how many removals so
+# far depends on how many resets the card went through above
+wait_for 20 bash -c "grep -E '^Card(Removed|Inserted)' '$T/mon.txt' | tail -1 | grep -q '^CardInserted'"
+r0=$(grep -c '^CardRemoved' "$T/mon.txt")
 t0=$(date +%s.%N)
 stop_vuicc
-wait_for 10 bash -c "grep -c '^CardRemoved' '$T/mon.txt' | grep -qx 4"
+wait_for 10 bash -c "[ \$(grep -c '^CardRemoved' '$T/mon.txt') -gt $r0 ]"
 t1=$(date +%s.%N)
 lat=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 check "a card taken out: CardRemoved ($lat s)" \
-	test "$(grep -c '^CardRemoved' "$T/mon.txt")" -eq 4
+	test "$(grep -c '^CardRemoved' "$T/mon.txt")" -eq $((r0 + 1))
 check "the daemon still answers" "$CTL" status
 stop_daemon
 check "clean exit" test "$DAEMON_RC" -eq 0

@@ -4,8 +4,8 @@
 . "${top_srcdir:-.}/tests/lib.sh"
 
 CTL=$top_builddir/dmscgwctl
-man1=$top_srcdir/man/dmscgwctl.1
-man5=$top_srcdir/man/org.dmscgw1.5
+man1=$top_builddir/man/dmscgwctl.1
+man5=$top_builddir/man/org.dmscgw1.5
 comp=$top_srcdir/contrib/bash-completion/dmscgwctl
 
 help_opts=$("$CTL" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u)

@@ -22,9 +22,7 @@ DEAD=$(another_port)	# reserved, nothing listens: the server unreachable
 start_pcscd
 start_bus
 
-. "$top_srcdir/tests/peer/harness.sh"
-
-for s in ${DM_EXEC_SCENARIOS:-$($PY "$PEER" --list exec)}; do
-	run_scenario "$s"
+for s in ${DM_EXEC_SCENARIOS:-$($PY "$PEER_PY" --list exec)}; do
+	peer_scenario "$s"
 done
 done_testing

@@ -3,19 +3,19 @@
 # stdlib Python, WBXML through Debian's libwbxml2-utils, credentials
 # recomputed from the OMA texts -- no code shared with src/dm, so a fault
 # made the same way in the daemon's codecs and in the virtual card shows.
-# The scenarios of the DM 1.2 rules; tests/peer/harness.sh runs them.
+# The scenarios of the DM 1.2 rules; peer_scenario (tests/lib.sh) runs
+# each with a fresh daemon.
 . "${top_srcdir:-.}/tests/lib.sh"
 
 CTL=$top_builddir/dmscgwctl
 PY=/usr/bin/python3
-PEER=$top_srcdir/tests/peer/dmserver.py
 [ -x $PY ] || skip_all "no /usr/bin/python3"
 command -v wbxml2xml >/dev/null && command -v xml2wbxml >/dev/null ||
 	skip_all "wbxml2xml/xml2wbxml missing (Debian libwbxml2-utils, contrib/deps.sh)"
 command -v curl >/dev/null || skip_all "no curl"
 
 # the server's own vectors first (PROTOCOL.md: Package#0, auth-md5)
-$PY "$PEER" --selftest >"$T/selftest.tap" 2>&1
+$PY "$PEER_PY" --selftest >"$T/selftest.tap" 2>&1
 while read -r line; do
 	case $line in
 	"ok "*) ok "dmserver --selftest: ${line#ok * - }" ;;
@@ -27,9 +27,7 @@ pick_port
 start_pcscd
 start_bus
 
-. "$top_srcdir/tests/peer/harness.sh"
-
-for s in ${DM_PEER_SCENARIOS:-$($PY "$PEER" --list)}; do
-	run_scenario "$s"
+for s in ${DM_PEER_SCENARIOS:-$($PY "$PEER_PY" --list)}; do
+	peer_scenario "$s"
 done
 done_testing

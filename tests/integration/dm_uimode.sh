@@ -18,9 +18,7 @@ pick_port
 start_pcscd
 start_bus
 
-. "$top_srcdir/tests/peer/harness.sh"
-
-for s in ${DM_UI_SCENARIOS:-$($PY "$PEER" --list ui)}; do
-	run_scenario "$s"
+for s in ${DM_UI_SCENARIOS:-$($PY "$PEER_PY" --list ui)}; do
+	peer_scenario "$s"
 done
 done_testing

@@ -9,6 +9,11 @@
 # after each answer without close_notify, so several posts in a row also
 # check that every request opens a fresh connection and SSL.
 #
+# TLS with certificates against `openssl s_server -www` too, with a test PKI
+# made here (make_pki): the good path by name and by address, the system
+# store (SSL_CERT_FILE), a client certificate, and each refusal of the
+# server's certificate with its class: unknown CA, name mismatch, expired.
+#
 # Plain HTTP against a small Python http.server that logs the request
 # headers and echoes the body: the SyncML HTTP binding's headers, byte-exact
 # bodies, keep-alive, a non-200 status, and the failures (closed before an
@@ -109,8 +114,103 @@ tool tlsrefused --psk-identity "$ID" --psk "$KEY" --timeout 5 \
 	"https://127.0.0.1:$((PORT + 1))/OMA/DM" "$T/get"
 expect_fail tlsrefused "refused" "https to a closed port: connection refused"
 
-tool nopsk "$URL" "$T/get"
-expect_fail nopsk "PSK" "https without a PSK is refused up front"
+# without a PSK the server must show a certificate: this one has none
+tool nopsk --timeout 5 "$URL" "$T/get"
+expect_fail nopsk "TLS handshake with 127.0.0.1:$PORT failed" \
+	"https without a PSK to a PSK-only server: the handshake fails"
+
+# ---- TLS with certificates against openssl s_server ----
+
+make_pki "$T/pki" || bail "cannot make the test PKI"
+PKI=$T/pki
+
+# cert_server NAME [S_SERVER ARGS...]: s_server with NAME.crt on a new
+# port, in CP
+cert_server() {
+	local name=$1
+	shift
+	CP=$(another_port)
+	openssl s_server -accept "127.0.0.1:$CP" -cert "$PKI/$name.crt" \
+		-key "$PKI/$name.key" -www "$@" </dev/null \
+		>>"$T/s_server_$name.log" 2>&1 &
+	PIDS+=("$!")
+	wait_for 5 listening "$CP" || bail "openssl s_server ($name) did not start"
+}
+
+# expect_ok NAME DESCRIPTION: http_tool got status 200
+expect_ok() {
+	if [ "$RC" -eq 0 ] && grep -qx 'status 200' "$T/$1.out"; then
+		ok "$2"
+	else
+		not_ok "$2 (exit $RC)"
+		diag "$T/$1.err"
+	fi
+}
+
+cert_server server
+tool cert_name --ca "$PKI/ca.crt" --timeout 5 --out "$T/cert_page" \
+	"https://localhost:$CP/OMA/DM" "$T/get"
+expect_ok cert_name "certificate for localhost, trusted through --ca: status 200"
+check "... over TLS 1.3" grep -q '^New, TLSv1.3' "$T/cert_page"
+tool cert_ip --ca "$PKI/ca.crt" --timeout 5 "https://127.0.0.1:$CP/OMA/DM" \
+	"$T/get"
+expect_ok cert_ip "certificate for IP address 127.0.0.1: status 200"
+SSL_CERT_FILE=$PKI/ca.crt tool cert_system --timeout 5 \
+	"https://localhost:$CP/OMA/DM" "$T/get"
+expect_ok cert_system "the system store (here SSL_CERT_FILE) trusts the CA: status 200"
+tool cert_nosys --timeout 5 "https://localhost:$CP/OMA/DM" "$T/get"
+expect_fail cert_nosys "certificate of localhost:$CP refused: unknown CA (" \
+	"the real system store does not know the test CA: unknown CA"
+tool cert_other --ca "$PKI/rogue.crt" --timeout 5 \
+	"https://localhost:$CP/OMA/DM" "$T/get"
+expect_fail cert_other "certificate of localhost:$CP refused: unknown CA (unable to get local issuer certificate)" \
+	"a CA file without the server's CA: unknown CA"
+tool cert_badca --ca "$PKI/client.ext" --timeout 5 \
+	"https://localhost:$CP/OMA/DM" "$T/get"
+expect_fail cert_badca "cannot read CA file $PKI/client.ext" \
+	"a CA file with no certificate is refused up front"
+
+# a name is looked up by evdns, on the loop: an answer or our time-out,
+# never a blocked daemon (.invalid never resolves, RFC 6761)
+tool noname --ca "$PKI/ca.crt" --timeout 5 "https://nonexistent.invalid/OMA/DM" \
+	"$T/get"
+expect_fail noname "\(cannot resolve nonexistent.invalid: \|timed out after 5 s\)" \
+	"a host name that does not resolve: cannot resolve (or the time-out)"
+
+cert_server untrusted
+tool untrusted --ca "$PKI/ca.crt" --timeout 5 "https://localhost:$CP/OMA/DM" \
+	"$T/get"
+expect_fail untrusted "certificate of localhost:$CP refused: unknown CA (unable to get local issuer certificate)\$" \
+	"a certificate by another CA: unknown CA"
+
+cert_server wrongname
+tool wrongname --ca "$PKI/ca.crt" --timeout 5 "https://localhost:$CP/OMA/DM" \
+	"$T/get"
+expect_fail wrongname "certificate of localhost:$CP refused: name mismatch (hostname mismatch)\$" \
+	"a certificate for wrong.example: name mismatch"
+tool wrongip --ca "$PKI/ca.crt" --timeout 5 "https://127.0.0.1:$CP/OMA/DM" \
+	"$T/get"
+expect_fail wrongip "certificate of 127.0.0.1:$CP refused: name mismatch (IP address mismatch)\$" \
+	"a certificate for 192.0.2.1 at 127.0.0.1: name mismatch"
+
+cert_server expired
+tool expired --ca "$PKI/ca.crt" --timeout 5 "https://localhost:$CP/OMA/DM" \
+	"$T/get"
+expect_fail expired "certificate of localhost:$CP refused: expired (certificate has expired)\$" \
+	"a certificate valid in 2020 only: expired"
+
+cert_server server -Verify 1 -CAfile "$PKI/ca.crt"
+tool client_cert --ca "$PKI/ca.crt" --cert "$PKI/client.crt" \
+	--key "$PKI/client.key" --timeout 5 --out "$T/client_page" \
+	"https://localhost:$CP/OMA/DM" "$T/get"
+expect_ok client_cert "a server that asks for a client certificate gets ours: status 200"
+check "... s_server saw CN=client" grep -q 'Subject: CN=client$' "$T/client_page"
+tool no_client_cert --ca "$PKI/ca.crt" --timeout 5 \
+	"https://localhost:$CP/OMA/DM" "$T/get"
+expect_fail no_client_cert "certificate required" \
+	"without a client certificate that server refuses us"
+check "the client key is not in our messages" \
+	bash -c "! grep -q 'PRIVATE' '$T/client_cert.err' '$T/no_client_cert.err'"
 
 # ---- plain HTTP against a Python responder ----
 

@@ -21,6 +21,17 @@ done
 out=$(systemd-analyze security --offline=true --no-pager --threshold=11 "$unit" 2>&1); rc=$?
 check "systemd-analyze security: exposure 1.1 or lower ($(echo "$out" | grep -o 'Overall exposure level[^:]*: [0-9.]*' | grep -o '[0-9.]*$'))" \
 	test $rc -eq 0
+# secrets from credentials: shown commented out, and valid once uncommented
+for k in LoadCredential LoadCredentialEncrypted; do
+	check "the unit shows $k=, commented out" grep -q "^#$k=dmsc-" "$unit"
+done
+mkdir -p "$T/cred"
+sed 's/^#\(LoadCredential\(Encrypted\)\{0,1\}=\)/\1/' "$unit" >"$T/cred/dmscgw.service"
+out=$(systemd-analyze verify --man=no "$T/cred/dmscgw.service" 2>&1); rc=$?
+ours=$(echo "$out" | grep -F "dmscgw.service" || true)
+check "... and systemd-analyze verify accepts them uncommented" \
+	test $rc -eq 0 -a -z "$ours" -a "$(grep -c '^LoadCredential' "$T/cred/dmscgw.service")" -eq 2
+[ -z "$ours" ] || echo "$ours" | diag
 check "the built unit names the installed daemon" \
 	grep -q "^ExecStart=$top_builddir/dmscgw -f -c" "$unit"
 check "the sysusers file creates the user dmscgw" \

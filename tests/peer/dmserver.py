@@ -10,10 +10,17 @@ scripted-peer style of oFono's unit tests).  Every check on a client
 message is one TAP line in the output file.
 
   dmserver.py --selftest
-  dmserver.py --scenario NAME --dir DIR
+  dmserver.py --scenario NAME --dir DIR [--port N]
+              [--tls CERT KEY [--client-ca CA]]
       DIR/conf   the daemon's [dm]/[dm_sc] lines for this scenario
       DIR/port   the port it listens on (127.0.0.1), written last
       DIR/tap    the checks, TAP lines
+      --port     listen there (0, the default: any free port)
+      --tls      HTTPS with this certificate and key (Python's ssl module,
+                 TLS 1.2 or later); --client-ca: a client certificate
+                 signed by CA is required
+      DMSERVER_REMOTE_ADDR  the AppAddr of the accounts the Inbox
+                 scenarios provision (default https://localhost:1/dm)
   GET /ctl/next  ends the current session and returns the next one's
                  instructions, or "end": actions first (agent PREFIX
                  SCRIPT, stop-agent PREFIX, ui-agent accept|reject|none,
@@ -21,7 +28,9 @@ message is one TAP line in the output file.
                  then the trigger (notify FILE | start SERVERID | wait:
                  the client starts it), result R, and checks after it
                  (tree URI VALUE, absent URI, error TEXT, signal NAME,
-                 nosignal NAME).
+                 nosignal NAME).  A session that follows a dropped
+                 connection (Reply(vanish=...)) starts by itself: the
+                 client comes back on its own.
   POST /dm       SyncML DM, XML or WBXML; answered in the same format.
 """
 
@@ -30,6 +39,8 @@ import copy
 import http.server
 import os
 import signal
+import socket
+import ssl
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -39,8 +50,7 @@ import syncml  # noqa: E402
 from syncml import Cmd, Item, Msg  # noqa: E402
 
 import scenarios  # noqa: E402
-from scenarios import (CLIENT_NAME, CLIENT_PW, DEVID, DEVINFO,  # noqa: E402
-                       SERVER_ID, SERVER_PW)
+from scenarios import DEVID, DEVINFO  # noqa: E402
 
 
 class Tap:
@@ -128,15 +138,15 @@ class Peer:
             # DM_Notification 5.1: the digest on the stored server nonce, or
             # on 0x00000000 to make the client resynchronise
             nonce = dmauth.ZERO_NONCE if spec.pkg0_zero else self.server_nonce
-            p0 = dmauth.package0(SERVER_ID, SERVER_PW, nonce, spec.session_id,
-                                 ui_mode=spec.ui_mode)
+            p0 = dmauth.package0(self.sc.server_id, self.sc.server_pw, nonce,
+                                 spec.session_id, ui_mode=spec.ui_mode)
             self.s.sid = "%X" % spec.session_id
             path = os.path.join(self.dir, "pkg0-%d.bin" % self.nsessions)
             with open(path, "wb") as f:
                 f.write(p0)
             out.append("notify %s" % path)
         elif spec.trigger == "start":
-            out.append("start %s" % SERVER_ID)
+            out.append("start %s" % self.sc.server_id)
         else:
             out.append("wait")      # the client starts it by itself
         out.append("result %s" % spec.result)
@@ -203,6 +213,15 @@ class Peer:
                                self.name(m), s.step_msgs, st.min_msgs))
         s.steps.pop(0)
         s.step_msgs = 0
+        if st.reply.vanish:
+            # no answer: the connection goes (Handler), and the session
+            # after this one starts when the client comes back by itself
+            self.tap.diag("%s: no answer (%s)" % (self.name(m), st.reply.vanish))
+            if st.reply.vanish == "drop":
+                self.next_session()     # closes this one first
+            else:
+                self.close_session()
+            return st.reply.vanish
         if st.reply.code in (401, 407):
             # the same answer must come again (DM_Protocol 9.1)
             s.gets = snapshot
@@ -347,6 +366,9 @@ class Peer:
                 t.check(not any(200 <= (x.code or 0) < 300 for x in got),
                         what + " is not a success: not executed", "got %r" % got)
                 continue
+            if c.item_codes:
+                self.check_item_statuses(c, got, what)
+                continue
             if not t.check(len(got) == 1, what, "got %r of %r" % (got, sts)):
                 continue
             x = got[0]
@@ -371,6 +393,20 @@ class Peer:
                     "Results as the rejected message" % nm, "got %r" % res)
         if not st.resend:
             s.cmds = []
+
+    def check_item_statuses(self, c, got, what):
+        """A command with several items: a Status per item, by TargetRef
+        (DM_RepPro 6.6 / 10: a status for each item of the command)."""
+        t = self.tap
+        t.check(len(got) == len(c.item_codes), what + ": a Status per "
+                "item (%d)" % len(c.item_codes), "got %r" % got)
+        for uri, code in c.item_codes:
+            mine = [x for x in got if x.target_refs == [uri]]
+            if t.check(len(mine) == 1, what + ": one Status with TargetRef "
+                       + uri, "got %r" % [x.target_refs for x in got]):
+                t.check(mine[0].code == code and mine[0].cmd == c.name,
+                        what + ": %s %d" % (uri, code), "got %s %s" % (
+                            mine[0].cmd, mine[0].code))
 
     def check_results(self, st, m, nm):
         s, t = self.s, self.tap
@@ -428,9 +464,11 @@ class Peer:
             if not t.check(h is not None, "%s: x-syncml-hmac present" % nm):
                 return
             t.check(h.get("algorithm", "MD5").upper() == "MD5" and
-                    h.get("username") == CLIENT_NAME, "%s: x-syncml-hmac "
-                    "algorithm MD5 username %s" % (nm, CLIENT_NAME), "got %r" % h)
-            want = dmauth.hmac_mac(CLIENT_NAME, CLIENT_PW, nonce, body)
+                    h.get("username") == self.sc.client_name, "%s: x-syncml-hmac "
+                    "algorithm MD5 username %s" % (nm, self.sc.client_name),
+                    "got %r" % h)
+            want = dmauth.hmac_mac(self.sc.client_name, self.sc.client_pw,
+                                   nonce, body)
             t.check(h.get("mac") == want, "%s: x-syncml-hmac mac on nonce %s"
                     % (nm, b64(nonce)), "got %s want %s" % (h.get("mac"), want))
             return
@@ -444,11 +482,13 @@ class Peer:
                        % nm):
             return
         if self.sc.auth == "basic":
-            typ, want = dmauth.AUTH_BASIC, dmauth.auth_basic(CLIENT_NAME, CLIENT_PW)
+            typ, want = dmauth.AUTH_BASIC, dmauth.auth_basic(
+                self.sc.client_name, self.sc.client_pw)
             what = "auth-basic"
         else:
             typ = dmauth.AUTH_MD5
-            want = dmauth.auth_md5(CLIENT_NAME, CLIENT_PW, nonce)
+            want = dmauth.auth_md5(self.sc.client_name, self.sc.client_pw,
+                                   nonce)
             what = "auth-md5 on nonce %s" % b64(nonce)
         t.check(m.cred.get("Type") == typ, "%s: Cred Type %s" % (nm, typ),
                 "got %s" % m.cred.get("Type"))
@@ -468,7 +508,7 @@ class Peer:
         s.server_msg += 1
         out.msg_id = str(s.server_msg)
         out.target = m.source
-        out.source = SERVER_ID
+        out.source = self.sc.server_id
         if self.sc.server_max_msg:
             out.hdr_meta = {"MaxMsgSize": str(self.sc.server_max_msg)}
         cid = 0
@@ -530,23 +570,24 @@ class Peer:
             if g.name == "Get" and g.code == 200:
                 s.gets[g.cmd_id] = g
         # our credentials in the first message of the session
+        sid, spw = self.sc.server_id, self.sc.server_pw
         if self.sc.auth != "hmac" and rp.cred != "none" and (
                 s.server_msg == 1 or rp.cred != "auto"):
             nonce = dmauth.ZERO_NONCE if rp.cred == "zero" else self.server_nonce
             if self.sc.auth == "basic":
                 out.cred = {"Type": dmauth.AUTH_BASIC, "Format": "b64",
-                            "Data": dmauth.auth_basic(SERVER_ID, SERVER_PW)}
+                            "Data": dmauth.auth_basic(sid, spw)}
             else:
                 out.cred = {"Type": dmauth.AUTH_MD5, "Format": "b64",
-                            "Data": dmauth.auth_md5(SERVER_ID, SERVER_PW, nonce)}
+                            "Data": dmauth.auth_md5(sid, spw, nonce)}
             if rp.cred == "bad":
-                out.cred["Data"] = dmauth.auth_md5(SERVER_ID, "nope", nonce)
+                out.cred["Data"] = dmauth.auth_md5(sid, "nope", nonce)
         body = syncml.encode(ct, out)
         hdrs = {}
         if self.sc.auth == "hmac" and rp.hmac != "missing":
             nonce = dmauth.ZERO_NONCE if rp.hmac == "zero" else self.server_nonce
-            pw = "not-the-password" if rp.hmac == "bad" else SERVER_PW
-            hdrs["x-syncml-hmac"] = dmauth.hmac_header(SERVER_ID, pw, nonce, body)
+            pw = "not-the-password" if rp.hmac == "bad" else spw
+            hdrs["x-syncml-hmac"] = dmauth.hmac_header(sid, pw, nonce, body)
         if not rp.cmds and rp.final:
             s.closed = not s.steps    # our Status-only Final ends it
         return ct, body, hdrs
@@ -554,7 +595,7 @@ class Peer:
     def reply_end(self, ct, m):
         out = Msg()
         out.session_id, out.msg_id = m.session_id, "99"
-        out.target, out.source, out.final = m.source, SERVER_ID, True
+        out.target, out.source, out.final = m.source, self.sc.server_id, True
         out.cmds.append(Cmd("Status", "1", msg_ref=m.msg_id, cmd_ref="0",
                             cmd="SyncHdr", code=200))
         return ct, syncml.encode(ct, out), {}
@@ -574,6 +615,7 @@ def short(v):
 
 class Handler(http.server.BaseHTTPRequestHandler):
     peer = None
+    client_ca = None
 
     def log_message(self, fmt, *args):
         sys.stderr.write("dmserver: " + fmt % args + "\n")
@@ -589,7 +631,34 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(text)
 
+    def vanish(self, how):
+        """Gone without an answer: the connection is cut (no TLS
+        close_notify, no HTTP status); "exit" takes the process with it."""
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        if how == "exit":
+            self.peer.tap.f.flush()
+            os._exit(0)
+
+    def check_tls(self):
+        """Over HTTPS: TLS 1.2 or later, and the client's certificate when
+        one is required."""
+        if not isinstance(self.connection, ssl.SSLSocket):
+            return
+        t, nm = self.peer.tap, self.peer.name()
+        t.check(self.connection.version() in ("TLSv1.2", "TLSv1.3"),
+                "%s: TLS 1.2 or later" % nm, "got %s" % self.connection.version())
+        if Handler.client_ca:
+            pc = self.connection.getpeercert() or {}
+            cn = dict(x[0] for x in pc.get("subject", ())).get("commonName")
+            t.check(cn == "client", "%s: TLS: the client's certificate "
+                    "(CN=client) verified" % nm, "got %r" % pc)
+
     def do_POST(self):
+        self.check_tls()
         n = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(n)
         hdrs = {k.lower(): v for k, v in self.headers.items()}
@@ -602,6 +671,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             r = None
         if r is None:
             self.send_error(400)
+            return
+        if r in ("drop", "exit"):
+            self.vanish(r)
             return
         ct, out, extra = r
         sys.stderr.write("dmserver: <- %d bytes, -> %d bytes\n" % (n, len(out)))
@@ -619,7 +691,7 @@ def selftest():
     res = dmauth.selftest()
     # WBXML through libwbxml2-utils: what we encode decodes to the same
     m = Msg()
-    m.session_id, m.msg_id, m.target, m.source = "1234", "1", DEVID, SERVER_ID
+    m.session_id, m.msg_id, m.target, m.source = "1234", "1", DEVID, "DMSRV"
     m.cmds.append(Cmd("Replace", "2", items=[Item(target="./A", data=" a  b ",
                                                   meta={"Format": "chr"})]))
     m.final = True
@@ -637,22 +709,55 @@ def selftest():
     return 0 if ok else 1
 
 
+def parse_args(args):
+    """--scenario NAME --dir DIR [--port N] [--tls CERT KEY] [--client-ca CA]
+    -> dict, or None."""
+    o = {"scenario": None, "dir": None, "port": 0, "tls": None,
+         "client_ca": None}
+    try:
+        while args:
+            a = args.pop(0)
+            if a in ("--scenario", "--dir", "--client-ca"):
+                o[a[2:].replace("-", "_")] = args.pop(0)
+            elif a == "--port":
+                o["port"] = int(args.pop(0))
+            elif a == "--tls":
+                o["tls"] = (args.pop(0), args.pop(0))
+            else:
+                return None
+    except (IndexError, ValueError):
+        return None
+    if not o["scenario"] or not o["dir"] or (o["client_ca"] and not o["tls"]):
+        return None
+    return o
+
+
 def main(argv):
     if argv[1:] == ["--selftest"]:
         return selftest()
     if argv[1:2] == ["--list"] and len(argv) <= 3:
         group = argv[2] if len(argv) == 3 else None
         for s in scenarios.ALL:
-            if s.group == group:
+            if s.group == group and not s.remote:
                 print(s.name)
         return 0
-    if len(argv) != 5 or argv[1] != "--scenario" or argv[3] != "--dir":
+    opts = parse_args(argv[1:])
+    if opts is None:
         sys.stderr.write(__doc__)
         return 2
-    sc = scenarios.by_name(argv[2])
-    d = argv[4]
+    sc = scenarios.by_name(opts["scenario"])
+    d = opts["dir"]
     Handler.peer = Peer(sc, Tap(os.path.join(d, "tap")), d)
-    srv = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    srv = http.server.HTTPServer(("127.0.0.1", opts["port"]), Handler)
+    if opts["tls"]:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.load_cert_chain(*opts["tls"])
+        if opts["client_ca"]:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(opts["client_ca"])
+            Handler.client_ca = opts["client_ca"]
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     port = srv.server_address[1]
     with open(os.path.join(d, "conf.tmp"), "w") as f:
         f.write(sc.conf(port))

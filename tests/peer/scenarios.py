@@ -8,6 +8,8 @@ MsgID, SessionID, the Status for our SyncHdr and for each of our commands,
 Results, credentials) and what the server answers (Reply)."""
 
 import base64
+import copy
+import os
 
 from syncml import Cmd, Item
 
@@ -20,6 +22,15 @@ DEVID = "IMEI:490154203237518"
 DEVINFO = ("./DevInfo/DevId", "./DevInfo/Man", "./DevInfo/Mod",
            "./DevInfo/DmV", "./DevInfo/Lang")
 
+# a remote server's account, which the DM_SC server provisions through the
+# Inbox (DM_StdObj 5.3.4) and the remote scenarios play over HTTPS
+REMOTE_ID = "REMOTE"
+REMOTE_PW = "remote-srvpwd"
+REMOTE_CLIENT = "remote-client"
+REMOTE_CLIENT_PW = "remote-clipwd"
+REMOTE_ADDR = os.environ.get("DMSERVER_REMOTE_ADDR", "https://localhost:1/dm")
+W7 = "org.openmobilealliance/1.0/w7"     # DM_StdObj 1.2 DMAcc
+
 
 # -- the server's commands -------------------------------------------------
 
@@ -28,13 +39,15 @@ class SCmd:
 
     def __init__(self, name, uri, value=None, fmt="chr", code=200,
                  moredata=False, size=None, chunked=False, correlator=None,
-                 status_data=None, children=()):
+                 status_data=None, children=(), mtype=None):
         self.name, self.uri, self.value, self.fmt = name, uri, value, fmt
         self.code, self.moredata, self.size = code, moredata, size
         self.chunked = chunked      # Get: Results expected in chunks
         self.correlator = correlator    # Exec (RepPro 1.2 6.6.6)
         self.status_data = status_data  # the Data its Status must carry
         self.children = list(children)  # Atomic, Sequence
+        self.mtype = mtype          # Meta Type (an interior node's: its MO)
+        self.item_codes = None      # several items: [(uri, code)], a Status each
         self.cmd_id = self.msg = None
         self.got = None
         self.chunks = 0
@@ -53,6 +66,8 @@ class SCmd:
         if self.name in ("Add", "Replace") or (self.name == "Exec" and
                                                self.value is not None):
             meta["Format"] = self.fmt
+            if self.mtype:
+                meta["Type"] = self.mtype
             if self.size is not None:
                 meta["Size"] = str(self.size)   # DM_Protocol 7: first chunk
         data = None if self.name in ("Get", "Delete") or self.fmt == "node" \
@@ -62,14 +77,55 @@ class SCmd:
                 [self.bind(cmd_id)])
 
     def bind(self, cmd_id, msg=None):
-        c = SCmd(self.name, self.uri, self.value, self.fmt, self.code,
-                 self.moredata, self.size, self.chunked, self.correlator,
-                 self.status_data)
-        c.cmd_id, c.msg = cmd_id, msg
+        c = copy.copy(self)
+        c.cmd_id, c.msg, c.got, c.chunks = cmd_id, msg, None, 0
         return c
 
     def __repr__(self):
         return "%s %s" % (self.name, self.uri)
+
+
+class AddObject(SCmd):
+    """One Add carrying a whole object: its root, an interior node whose
+    Meta Type is the management object identifier, then its nodes
+    (relative name, value or None for an interior node), an item each.
+    The client answers every item with a Status of its own: code for the
+    root, node_code for the others."""
+
+    def __init__(self, root, mtype, nodes, code=200, node_code=None):
+        SCmd.__init__(self, "Add", root, code=code, mtype=mtype)
+        self.nodes = nodes
+        nc = code if node_code is None else node_code
+        self.item_codes = [(root, code)] + [("%s/%s" % (root, rel), nc)
+                                            for rel, _ in nodes]
+
+    def to_cmd(self, next_id):
+        cmd_id = next_id()
+        meta = {"Format": "node"}
+        if self.mtype:
+            meta["Type"] = self.mtype
+        items = [Item(target=self.uri, meta=meta)]
+        for rel, v in self.nodes:
+            items.append(Item(target="%s/%s" % (self.uri, rel), data=v,
+                              meta={"Format": "node" if v is None else "chr"}))
+        return Cmd("Add", cmd_id, items=items), [self.bind(cmd_id)]
+
+
+def dmacc(server_id, server_pw, client_name, client_pw, addr):
+    """The nodes of a DMAcc object (DM_StdObj 1.2 5.3.1, w7), digest both
+    ways, relative to its root."""
+    return [("AppID", "w7"), ("ServerID", server_id), ("Name", server_id),
+            ("AppAddr", None), ("AppAddr/1", None),
+            ("AppAddr/1/Addr", addr), ("AppAddr/1/AddrType", "URI"),
+            ("AAuthPref", "DIGEST"), ("AppAuth", None),
+            ("AppAuth/1", None), ("AppAuth/1/AAuthLevel", "CLCRED"),
+            ("AppAuth/1/AAuthType", "DIGEST"),
+            ("AppAuth/1/AAuthName", client_name),
+            ("AppAuth/1/AAuthSecret", client_pw),
+            ("AppAuth/2", None), ("AppAuth/2/AAuthLevel", "SRVCRED"),
+            ("AppAuth/2/AAuthType", "DIGEST"),
+            ("AppAuth/2/AAuthName", server_id),
+            ("AppAuth/2/AAuthSecret", server_pw)]
 
 
 def Get(uri, value=None, code=200, chunked=False):
@@ -114,9 +170,13 @@ class Reply:
     hmac: "good", "zero", "bad", "missing"."""
 
     def __init__(self, cmds=(), code=None, chal=False, final=True,
-                 cred="auto", hmac="good"):
+                 cred="auto", hmac="good", vanish=None):
         self.cmds, self.code, self.chal, self.final = list(cmds), code, chal, final
         self.cred, self.hmac = cred, hmac
+        # no answer at all: "drop" closes the connection and the next
+        # session starts by itself (the client tries again); "exit" ends
+        # the server process: it is gone
+        self.vanish = vanish
 
 
 def End():
@@ -177,15 +237,24 @@ class Session:
 
 
 class Scenario:
+    """remote: a server the DM_SC server provisioned (REMOTE), played over
+    HTTPS by tests/integration/dm_remote.sh; --list leaves it out."""
+
     def __init__(self, name, enc, auth, sessions, server_nonce=b"",
                  client_nonce=b"", nonce_conf=False, server_max_msg=None,
-                 group=None, dm=()):
+                 group=None, dm=(), remote=False):
         self.name, self.enc, self.auth, self.sessions = name, enc, auth, sessions
         self.server_nonce, self.client_nonce = server_nonce, client_nonce
         self.nonce_conf = nonce_conf
         self.server_max_msg = server_max_msg
         self.group = group      # None: dm_peer.sh's; "exec", "ui"
         self.dm = list(dm)      # more [dm] lines
+        self.remote = remote
+        self.server_id, self.server_pw = SERVER_ID, SERVER_PW
+        self.client_name, self.client_pw = CLIENT_NAME, CLIENT_PW
+        if remote:
+            self.server_id, self.server_pw = REMOTE_ID, REMOTE_PW
+            self.client_name, self.client_pw = REMOTE_CLIENT, REMOTE_CLIENT_PW
 
     def conf(self, port):
         """The daemon's [dm] and [dm_sc] lines."""
@@ -558,4 +627,84 @@ scenario("ui-policy", "xml", "digest", group="ui", dm=["alerts = reject"],
     Session("notify", ui_mode=3, actions=["ui-agent old"], steps=[],
             result="cancelled",
             checks=["error UI mode user interaction: refused by policy"]),
+])
+
+# -- the Inbox (DM_StdObj 1.2 5.3.4; DM_SC-C-003) ------------------------------
+
+# A DMAcc object added whole under ./Inbox lands at ./DMAcc/<name>; an
+# identifier the device does not place is 406 and nothing below it exists
+# (404); a root without a Type is 400; a Get of the Inbox is 405; an object
+# placed by one Add takes the later Adds of the session below its name.
+FUMO = "org.openmobilealliance/1.0/FirmwareUpdateManagementObject"
+for enc in ("xml", "wbxml"):
+    scenario("%s-inbox" % enc, enc, "digest", [
+        Session("notify", [
+            Step(pkg1=True, reply=Reply([
+                AddObject("./Inbox/Remote", W7, dmacc(
+                    REMOTE_ID, REMOTE_PW, REMOTE_CLIENT, REMOTE_CLIENT_PW,
+                    REMOTE_ADDR)),
+                AddObject("./Inbox/Fw", FUMO, [("PkgName", "fw")],
+                          code=406, node_code=404),
+                Add("./Inbox/Bare", code=400),
+                Get("./Inbox", code=405),
+                Add("./Inbox/Second", mtype="urn:oma:mo:oma-dm-dmacc:1.0"),
+                Add("./Inbox/Second/ServerID", "SECOND")])),
+            Step(reply=Reply([Get("./Inbox/Remote", code=405),
+                              Get("./DMAcc/Second/ServerID", "SECOND")])),
+            Step(reply=End()),
+        ], tree={"./DMAcc/Remote/ServerID": REMOTE_ID,
+                 "./DMAcc/Remote/AppAddr/1/Addr": REMOTE_ADDR,
+                 "./DMAcc/Remote/AppAuth/1/AAuthName": REMOTE_CLIENT,
+                 "./DMAcc/Second/ServerID": "SECOND",
+                 "./DMAcc/Fw": None, "./DMAcc/Bare": None,
+                 "./Inbox/Remote": None, "./Inbox/Fw": None}),
+    ])
+
+# -- a remote server over HTTPS (tests/integration/dm_remote.sh) -------------
+
+for enc in ("xml", "wbxml"):
+    # a client-initiated session (dmscgwctl session start), then one the
+    # server asks for with a DM Notification (dmscgwctl notify)
+    scenario("%s-remote" % enc, enc, "digest", remote=True, sessions=[
+        Session("start", [
+            Step(pkg1=True, reply=Reply([
+                Get("./DevInfo/DevId", DEVID), Add("./RemoteMO"),
+                Add("./RemoteMO/A", "from-remote")])),
+            Step(reply=Reply([Get("./RemoteMO/A", "from-remote")])),
+            Step(reply=End()),
+        ], tree={"./RemoteMO/A": "from-remote"}),
+        Session("notify", session_id=0x3C4D, steps=[
+            Step(pkg1=True, reply=Reply([Replace("./RemoteMO/A", "notified")])),
+            Step(reply=End()),
+        ], tree={"./RemoteMO/A": "notified"}),
+    ])
+
+# the handshake fails (the certificate is refused): no message arrives
+scenario("xml-remote-refused", "xml", "digest", remote=True, sessions=[
+    Session("start", [], result="transport-failed"),
+])
+
+# the server drops the connection mid-session without an answer: the
+# client tries again, from Package#1, and the session ends well
+scenario("xml-remote-vanish", "xml", "digest", remote=True, sessions=[
+    Session("start", [
+        Step(pkg1=True, reply=Reply([Add("./Vanish"), Add("./Vanish/A", "a")])),
+        Step(note="the answer to package 2, never answered",
+             reply=Reply(vanish="drop")),
+    ], result="ok", tree={"./Vanish/A": "b"}),
+    Session("start", [
+        Step(pkg1=True, note="Package#1 again, on the client's own retry",
+             reply=Reply([Get("./Vanish/A", "a"), Replace("./Vanish/A", "b")])),
+        Step(reply=End()),
+    ]),
+])
+
+# the server process dies mid-session and stays away: the retries are
+# refused, and the session fails once they are used up
+scenario("xml-remote-gone", "xml", "digest", remote=True, sessions=[
+    Session("start", [
+        Step(pkg1=True, reply=Reply([Add("./Gone", "g")])),
+        Step(note="the answer to package 2, never answered",
+             reply=Reply(vanish="exit")),
+    ], result="transport-failed"),
 ])

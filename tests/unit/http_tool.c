@@ -3,9 +3,13 @@
  * http_tool: one dm_http POST from the command line, for the transport
  * interoperability test (tests/integration/tls_interop.sh).
  *
- *   http_tool [--psk-identity ID --psk HEX] [--timeout S] [--type CT]
+ *   http_tool [--psk-identity ID --psk HEX | --ca FILE
+ *              [--cert FILE --key FILE]] [--timeout S] [--type CT]
  *             [--hmac HDR] [--count N] [--out FILE | --hex] [-d]
  *             URL FILE|-
+ *
+ * https without --psk verifies the server's certificate against --ca, or
+ * the system store (which SSL_CERT_FILE moves), and offers --cert.
  *
  * POSTs FILE's bytes (N times in a row, on one kept-alive connection when
  * the server allows it) and prints, per answer, "status NNN" and
@@ -26,6 +30,7 @@
 #include <event2/event.h>
 
 #include "dm/http.h"
+#include "dm/tls.h"
 #include "log.h"
 #include "util/hex.h"
 #include "slurp.h"
@@ -100,14 +105,15 @@ static void post_next(struct run *r)
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: http_tool [--psk-identity ID --psk HEX] [--timeout S]\n"
+		"usage: http_tool [--psk-identity ID --psk HEX | --ca FILE\n"
+		"                 [--cert FILE --key FILE]] [--timeout S]\n"
 		"                 [--type CT] [--hmac HDR] [--count N]\n"
 		"                 [--out FILE | --hex] [-d] URL FILE|-\n");
 	return 2;
 }
 
 enum { O_IDENT = 256, O_PSK, O_TIMEOUT, O_TYPE, O_HMAC, O_COUNT, O_OUT,
-       O_HEX };
+       O_HEX, O_CA, O_CERT, O_KEY };
 
 static const struct option longopts[] = {
 	{ "psk-identity", required_argument, NULL, O_IDENT },
@@ -118,6 +124,9 @@ static const struct option longopts[] = {
 	{ "count", required_argument, NULL, O_COUNT },
 	{ "out", required_argument, NULL, O_OUT },
 	{ "hex", no_argument, NULL, O_HEX },
+	{ "ca", required_argument, NULL, O_CA },
+	{ "cert", required_argument, NULL, O_CERT },
+	{ "key", required_argument, NULL, O_KEY },
 	{ "debug", no_argument, NULL, 'd' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -137,6 +146,7 @@ int main(int argc, char **argv)
 {
 	struct run r = { .type = "application/vnd.syncml.dm+xml", .left = 1 };
 	struct dm_http_opts o = { 0 };
+	struct dm_tls_trust tr = { .ca_file = "" };
 	uint8_t psk[DM_HTTP_PSK_MAX], *in = NULL;
 	const char *out = NULL;
 	char err[256];
@@ -173,6 +183,17 @@ int main(int argc, char **argv)
 		case O_HEX:
 			r.hex = true;
 			break;
+		case O_CA:
+			snprintf(tr.ca_file, sizeof(tr.ca_file), "%s", optarg);
+			break;
+		case O_CERT:
+			snprintf(tr.client_cert, sizeof(tr.client_cert), "%s",
+				 optarg);
+			break;
+		case O_KEY:
+			snprintf(tr.client_key, sizeof(tr.client_key), "%s",
+				 optarg);
+			break;
 		case 'd':
 			log_set_debug("dm", 1, NULL);
 			break;
@@ -182,6 +203,7 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind != 2 || (out && r.hex))
 		return usage();
+	o.trust = &tr;
 	log_init("http_tool");
 	log_set_target(LOG_TO_STDERR);
 	/* a peer closing on us must be an error, not a signal */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The configuration parser: defaults, good input, and each kind of error. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -49,6 +50,10 @@ static const struct bad_case bad_cases[] = {
 	  "t.conf: card.retry_min (9) is larger than card.retry_max (8)" },
 	{ "[wakeup]\npoll_min = 10\npoll_max = 9\n",
 	  "t.conf: wakeup.poll_min (10) is larger than wakeup.poll_max (9)" },
+	{ "[dm]\nretry_min = 600\nretry_max = 60\n",
+	  "t.conf: dm.retry_min (600) is larger than dm.retry_max (60)" },
+	{ "[dm]\nretries = 21\n",
+	  "t.conf:2: dm.retries: '21' is not a whole number from 0 to 20" },
 	{ "[terminal]\nimei = 12345\n",
 	  "t.conf:2: terminal.imei: '12345' is not 15 digits" },
 	{ "[terminal]\nmnc = 1\n",
@@ -66,6 +71,10 @@ static const struct bad_case bad_cases[] = {
 	  "t.conf:2: dm_sc.psk_key: not 1 to 64 bytes in hex" },
 	{ "[dm_sc]\npsk_key = 0g\n",
 	  "t.conf:2: dm_sc.psk_key: not 1 to 64 bytes in hex" },
+	/* a credential stands only for a secret (whatever the environment) */
+	{ "[dm_sc]\npsk_identity = credential:id\n",
+	  "t.conf:2: dm_sc.psk_identity: only a secret ([dm_sc] passwords, "
+	  "nonces, psk_key) can be a credential" },
 	/* the old name and the new one are the same key */
 	{ "[dm]\napp_name = a\nclient_name = b\n",
 	  "t.conf:3: dm.app_name: set twice" },
@@ -125,6 +134,19 @@ static const struct bad_case check_cases[] = {
 	  "t.conf:2: dm.state_dir: 'var/lib/dmscgw' is not an absolute path" },
 	{ "[trace]\nfile = trace.pcap\n",
 	  "t.conf:2: trace.file: 'trace.pcap' is not an absolute path" },
+	/* the trust of remote servers (dm/tls.c) */
+	{ "[dm]\nca_file = ca.pem\n",
+	  "t.conf:2: dm.ca_file: 'ca.pem' is not an absolute path" },
+	{ "[dm]\nca_file = /nonexistent/ca.pem\n",
+	  "t.conf:2: dm.ca_file: /nonexistent/ca.pem: No such file or directory" },
+	{ "[dm]\nca_file = /dev/null\n",
+	  "t.conf:2: dm.ca_file: /dev/null is not a regular file" },
+	{ "[dm]\nca_dir = /dev/null\n",
+	  "t.conf:2: dm.ca_dir: /dev/null is not a directory" },
+	{ "[dm]\n\nclient_cert = /etc/passwd\n",
+	  "t.conf:3: dm.client_cert: client_cert and client_key go together" },
+	{ "[dm]\nclient_key = /etc/passwd\n",
+	  "t.conf:2: dm.client_key: client_cert and client_key go together" },
 	/* ports */
 	{ "[bip]\napplications = 5000:7:a, 5000:5:b\n",
 	  "t.conf:2: bip.applications: port 5000 listed twice" },
@@ -422,9 +444,133 @@ static void test_missing_file(void **state)
 	char err[256];
 
 	conf_defaults(&c);
+	/* -ENOENT: the caller tells a missing default file from -c FILE */
 	assert_int_equal(conf_load(&c, "/nonexistent/dmscgw.conf", err,
-				   sizeof(err)), -1);
+				   sizeof(err)), -ENOENT);
 	assert_string_equal(err, "/nonexistent/dmscgw.conf: cannot open: No such file or directory");
+}
+
+/* write text to dir/name with mode; returns the path in out */
+static void cred_file(const char *dir, const char *name, const char *text,
+		      size_t len, mode_t mode)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/* parse one [dm_sc] line; the error (or "") in err */
+static int dm_sc_line(struct conf *c, const char *line, char *err, size_t cap)
+{
+	char text[256];
+
+	conf_defaults(c);
+	err[0] = '\0';
+	snprintf(text, sizeof(text), "[dm_sc]\n%s\n", line);
+	return conf_parse(c, "t.conf", text, strlen(text), err, cap);
+}
+
+/*
+ * Secrets from systemd credentials: key = credential:NAME reads
+ * $CREDENTIALS_DIRECTORY/NAME (one trailing newline dropped); each refusal
+ * names file:line, the key and the credential, never the content.
+ */
+static void test_credentials(void **state)
+{
+	char dir[] = "/tmp/test_conf_cred.XXXXXX", err[512], want[512];
+	char big[200];
+	struct conf c;
+	char *dump = NULL;
+	size_t dlen = 0;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(setenv("CREDENTIALS_DIRECTORY", dir, 1), 0);
+	cred_file(dir, "psk", "00112233\n", 9, 0400);
+	cred_file(dir, "pw", "p@ss word\r\n", 11, 0440);
+	cred_file(dir, "open", "x", 1, 0644);
+	cred_file(dir, "gw", "x", 1, 0460);
+	cred_file(dir, "lines", "a\nb\n", 4, 0400);
+	cred_file(dir, "nul", "a\0b", 3, 0400);
+	cred_file(dir, "notes", "SECRETzz", 8, 0400);
+	memset(big, 'a', sizeof(big));
+	cred_file(dir, "big", big, 130, 0400);	/* psk_key: 128 and a newline */
+	snprintf(want, sizeof(want), "%s/adir", dir);
+	assert_int_equal(mkdir(want, 0700), 0);
+
+	/* read, the newline dropped, and remembered as a credential */
+	assert_int_equal(dm_sc_line(&c, "psk_key = credential:psk", err,
+				    sizeof(err)), 0);
+	assert_string_equal(c.dm_sc.psk_key, "00112233");
+	assert_string_equal(conf_key_credential(&c, "dm_sc", "psk_key"), "psk");
+	assert_null(conf_key_credential(&c, "dm_sc", "psk_identity"));
+	assert_int_equal(dm_sc_line(&c, "server_password = \"credential:pw\"",
+				    err, sizeof(err)), 0);
+	assert_string_equal(c.dm_sc.server_password, "p@ss word");
+	/* --dump-config shows the reference, not the value */
+	f = open_memstream(&dump, &dlen);
+	assert_non_null(f);
+	conf_dump(&c, f);
+	fclose(f);
+	assert_non_null(strstr(dump, "\nserver_password = credential:pw\n"));
+	assert_null(strstr(dump, "p@ss"));
+	free(dump);
+
+	static const struct {
+		const char *line, *why;
+	} refused[] = {
+		{ "client_password = credential:open",
+		  "dm_sc.client_password: credential open: mode 0644 lets others "
+		  "at it (0400 or 0440 wanted)" },
+		{ "client_password = credential:gw",
+		  "dm_sc.client_password: credential gw: mode 0460 lets others "
+		  "at it (0400 or 0440 wanted)" },
+		{ "client_password = credential:lines",
+		  "dm_sc.client_password: credential lines: not one line of text" },
+		{ "client_password = credential:nul",
+		  "dm_sc.client_password: credential nul: not one line of text" },
+		{ "psk_key = credential:big",
+		  "dm_sc.psk_key: credential big: larger than 128 bytes" },
+		{ "server_nonce = credential:adir",
+		  "dm_sc.server_nonce: credential adir: not a regular file" },
+		{ "client_nonce = credential:../psk",
+		  "dm_sc.client_nonce: '../psk' is not a credential name (1 to 64 "
+		  "printable characters, no '/' or blank)" },
+		{ "client_nonce = credential:",
+		  "dm_sc.client_nonce: '' is not a credential name (1 to 64 "
+		  "printable characters, no '/' or blank)" },
+		/* the key's own check: the value is not quoted */
+		{ "psk_key = credential:notes",
+		  "dm_sc.psk_key: not 1 to 64 bytes in hex" },
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		assert_int_equal(dm_sc_line(&c, refused[i].line, err,
+					    sizeof(err)), -1);
+		snprintf(want, sizeof(want), "t.conf:2: %s", refused[i].why);
+		assert_string_equal(err, want);
+		assert_null(strstr(err, "SECRET"));
+	}
+	assert_int_equal(dm_sc_line(&c, "client_password = credential:nope",
+				    err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "t.conf:2: dm_sc.client_password: "
+		 "credential nope: no such file in $CREDENTIALS_DIRECTORY (%s)",
+		 dir);
+	assert_string_equal(err, want);
+	assert_int_equal(unsetenv("CREDENTIALS_DIRECTORY"), 0);
+	assert_int_equal(dm_sc_line(&c, "psk_key = credential:psk", err,
+				    sizeof(err)), -1);
+	assert_string_equal(err, "t.conf:2: dm_sc.psk_key: credential psk: "
+			    "$CREDENTIALS_DIRECTORY is not set (systemd sets it "
+			    "for a unit with LoadCredential=)");
+	snprintf(want, sizeof(want), "rm -rf '%s'", dir);
+	assert_int_equal(system(want), 0);
 }
 
 int main(void)
@@ -442,6 +588,7 @@ int main(void)
 		cmocka_unit_test(test_check_good),
 		cmocka_unit_test(test_bom),
 		cmocka_unit_test(test_not_regular),
+		cmocka_unit_test(test_credentials),
 	};
 	static struct CMUnitTest tests[sizeof(fixed) / sizeof(fixed[0]) + NBAD +
 				       NCHECK];

@@ -32,6 +32,7 @@
 #include <openssl/ssl.h>
 
 #include "dm/http.h"
+#include "dm/tls.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define XML		"application/vnd.syncml.dm+xml"
@@ -336,17 +337,32 @@ static void test_good_urls(void **state)
 	}
 }
 
-static void test_https_needs_psk(void **state)
+/*
+ * https with a PSK (the DM_SC server) or with certificates (the others):
+ * a PSK needs its identity and bounded sizes; without one the trust is set
+ * up at once, so a CA file that does not load fails here, not later.
+ */
+static void test_https_psk_or_certificates(void **state)
 {
 	static const uint8_t key[DM_HTTP_PSK_MAX + 1];
 	char ident[DM_HTTP_IDENTITY_MAX + 2];
 	struct dm_http_opts o = { .psk_identity = "id", .psk = key };
+	struct dm_tls_trust tr;
 	struct fix *f = *state;
 	char err[160] = "";
+	struct dm_http *h;
 
-	assert_null(dm_http_new(f->base, "https://127.0.0.1/", NULL, err,
+	/* no PSK: the system store */
+	h = dm_http_new(f->base, "https://127.0.0.1/", NULL, err, sizeof(err));
+	assert_non_null(h);
+	dm_http_free(h);
+	memset(&tr, 0, sizeof(tr));
+	snprintf(tr.ca_file, sizeof(tr.ca_file), "/nonexistent/ca.pem");
+	o.trust = &tr;
+	assert_null(dm_http_new(f->base, "https://localhost/", &o, err,
 				sizeof(err)));
-	assert_non_null(strstr(err, "PSK"));
+	assert_non_null(strstr(err, "cannot read CA file /nonexistent/ca.pem"));
+	o.trust = NULL;
 	o.psk_len = DM_HTTP_PSK_MAX + 1;
 	assert_null(dm_http_new(f->base, "https://127.0.0.1/", &o, err,
 				sizeof(err)));
@@ -356,10 +372,29 @@ static void test_https_needs_psk(void **state)
 	o.psk_len = 16;
 	assert_null(dm_http_new(f->base, "https://127.0.0.1/", &o, err,
 				sizeof(err)));
+	o.psk_identity = NULL;
+	assert_null(dm_http_new(f->base, "https://127.0.0.1/", &o, err,
+				sizeof(err)));
+	assert_non_null(strstr(err, "PSK"));
 	/* plain http ignores the PSK */
 	f->h = dm_http_new(f->base, "http://127.0.0.1/", NULL, err,
 			   sizeof(err));
 	assert_non_null(f->h);
+}
+
+/* Network failures pass; refusals by the peer do not. */
+static void test_transient(void **state)
+{
+	static const int yes[] = { -ECONNREFUSED, -ECONNRESET, -ETIMEDOUT,
+				   -EHOSTUNREACH, -ENETUNREACH };
+	static const int no[] = { 0, -EPROTO, -EBADMSG, -EMSGSIZE, -EIO,
+				  -ECANCELED, -ENOMEM };
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++)
+		assert_true(dm_http_transient(yes[i]));
+	for (size_t i = 0; i < ARRAY_SIZE(no); i++)
+		assert_false(dm_http_transient(no[i]));
 }
 
 static void test_post(void **state)
@@ -601,7 +636,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_bad_urls),
 		T(test_good_urls),
-		T(test_https_needs_psk),
+		T(test_https_psk_or_certificates),
+		T(test_transient),
 		T(test_post),
 		T(test_keep_alive),
 		T(test_reconnect),

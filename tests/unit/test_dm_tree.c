@@ -22,6 +22,7 @@
 
 #include <openssl/evp.h>
 
+#include "dm/inbox.h"
 #include "dm/tree.h"
 
 static const struct dm_tree_config cfg = {
@@ -867,9 +868,122 @@ test_acl_added_node(void **state)
 	assert_prop(t, "./Mine/L", "ACL", "");	/* srv1 has Replace on ./Mine */
 	assert_int_equal(get_str(t, "srv2", "./Mine/L"), DM_TREE_PERMISSION);
 	assert_int_equal(dm_tree_delete(t, "srv1", "./Mine"), DM_TREE_OK);
-	/* the Inbox takes anybody's additions */
-	assert_int_equal(add_chr(t, "srv2", "./Inbox/Obj", "v"), DM_TREE_OK);
-	assert_int_equal(get_str(t, "srv2", "./Inbox/Obj"), DM_TREE_OK);
+	/* the Inbox places what it takes (dm/inbox.c): nothing lands there */
+	assert_int_equal(add_chr(t, "srv2", "./Inbox/Obj", "v"), DM_TREE_NOT_ALLOWED);
+	assert_int_equal(add_dir(t, "srv2", "./Inbox/Dir"), DM_TREE_NOT_ALLOWED);
+	assert_int_equal(get_str(t, NULL, "./Inbox/Obj"), DM_TREE_NOT_FOUND);
+	dm_tree_free(t);
+}
+
+/* ---- the Inbox (DM_StdObj 1.2 5.3.4) ---- */
+
+#define W7	"org.openmobilealliance/1.0/w7"
+
+static int
+inbox_dir(struct dm_inbox *ib, struct dm_tree *t, const char *server,
+	  const char *uri, const char *type)
+{
+	return dm_inbox_add(ib, t, server, "test", uri, DM_TREE_FMT_NODE, type,
+			    NULL, 0);
+}
+
+static int
+inbox_chr(struct dm_inbox *ib, struct dm_tree *t, const char *server,
+	  const char *uri, const char *v)
+{
+	return dm_inbox_add(ib, t, server, "test", uri, DM_TREE_FMT_CHR, NULL,
+			    (const uint8_t *)v, strlen(v));
+}
+
+/* A Get of ./Inbox or below by a server is 405; the device still sees it. */
+static void
+test_inbox_get(void **state)
+{
+	struct dm_tree *t = new_tree();
+
+	assert_int_equal(get_str(t, "srv1", "./Inbox"), DM_TREE_NOT_ALLOWED);
+	assert_int_equal(get_str(t, "srv1", "Inbox"), DM_TREE_NOT_ALLOWED);
+	assert_int_equal(get_str(t, "srv1", "./Inbox/X"), DM_TREE_NOT_ALLOWED);
+	assert_int_equal(get_str(t, "srv1", "./InboxY"), DM_TREE_NOT_FOUND);
+	assert_value(t, "./Inbox", "");
+	dm_tree_free(t);
+}
+
+/*
+ * A DMAcc object (w7) added whole under ./Inbox lands at ./DMAcc/<name>,
+ * its Type kept, the rest of the object following it there.
+ */
+static void
+test_inbox_places_dmacc(void **state)
+{
+	struct dm_tree *t = new_tree();
+	struct dm_inbox *ib = dm_inbox_new();
+
+	assert_non_null(ib);
+	set_acl(t, "./DMAcc", "Get=*&Add=srv1");
+	assert_int_equal(inbox_dir(ib, t, "srv1", "./Inbox/Remote", W7), DM_TREE_OK);
+	assert_int_equal(inbox_chr(ib, t, "srv1", "./Inbox/Remote/ServerID", "R"),
+			 DM_TREE_OK);
+	assert_int_equal(inbox_dir(ib, t, "srv1", "Inbox/Remote/AppAddr", NULL),
+			 DM_TREE_OK);
+	assert_int_equal(inbox_dir(ib, t, "srv1", "./Inbox/Remote/AppAddr/1", NULL),
+			 DM_TREE_OK);
+	assert_int_equal(inbox_chr(ib, t, "srv1", "./Inbox/Remote/AppAddr/1/Addr",
+				   "https://localhost/dm"), DM_TREE_OK);
+	assert_value(t, "./DMAcc/Remote/ServerID", "R");
+	assert_value(t, "./DMAcc/Remote/AppAddr/1/Addr", "https://localhost/dm");
+	assert_prop(t, "./DMAcc/Remote", "Type", W7);
+	assert_value(t, "./DMAcc", "Remote");
+	assert_value(t, "./Inbox", "");
+	/* the same name again: where it lands, it exists */
+	assert_int_equal(inbox_dir(ib, t, "srv1", "./Inbox/Remote", W7),
+			 DM_TREE_EXISTS);
+	/* the URN names the same object */
+	assert_int_equal(inbox_dir(ib, t, "srv1", "./Inbox/Other",
+				   "urn:oma:mo:oma-dm-dmacc:1.0"), DM_TREE_OK);
+	assert_value(t, "./DMAcc", "Remote/Other");
+	/* outside the Inbox, an Add is an Add */
+	assert_int_equal(inbox_dir(ib, t, "srv1", "./Plain", NULL), DM_TREE_OK);
+	dm_inbox_free(ib);
+	dm_tree_free(t);
+}
+
+/* What the Inbox cannot place, and where the destination's ACL decides. */
+static void
+test_inbox_refusals(void **state)
+{
+	struct dm_tree *t = new_tree();
+	struct dm_inbox *ib = dm_inbox_new();
+
+	assert_non_null(ib);
+	set_acl(t, "./DMAcc", "Get=*&Add=srv1");
+	/* an identifier this device does not place: 406 */
+	assert_int_equal(inbox_dir(ib, t, "srv1", "./Inbox/Fw",
+				   "org.openmobilealliance/1.0/FirmwareUpdateManagementObject"),
+			 DM_TREE_NOT_SUPPORTED);
+	/* no identifier at all: 400 */
+	assert_int_equal(inbox_dir(ib, t, "srv1", "./Inbox/Bare", NULL),
+			 DM_TREE_BAD_REQUEST);
+	assert_int_equal(inbox_dir(ib, t, "srv1", "./Inbox/Bare", ""),
+			 DM_TREE_BAD_REQUEST);
+	/* a leaf is no object's root (a TNDS document, DM 1.3): 406 */
+	assert_int_equal(dm_inbox_add(ib, t, "srv1", "test", "./Inbox/Doc",
+				      DM_TREE_FMT_XML, W7,
+				      (const uint8_t *)"<x/>", 4),
+			 DM_TREE_NOT_SUPPORTED);
+	/* below an object the session did not place: nothing is there */
+	assert_int_equal(inbox_chr(ib, t, "srv1", "./Inbox/Fw/Pkg", "x"),
+			 DM_TREE_NOT_FOUND);
+	/* a server without Add on ./DMAcc cannot add accounts by the Inbox */
+	assert_int_equal(inbox_dir(ib, t, "srv2", "./Inbox/Sneak", W7),
+			 DM_TREE_PERMISSION);
+	assert_int_equal(inbox_chr(ib, t, "srv2", "./Inbox/Sneak/ServerID", "S"),
+			 DM_TREE_NOT_FOUND);
+	assert_int_equal(inbox_dir(ib, t, "srv1", "./Inbox/", W7),
+			 DM_TREE_BAD_REQUEST);
+	assert_value(t, "./DMAcc", "");
+	assert_value(t, "./Inbox", "");
+	dm_inbox_free(ib);
 	dm_tree_free(t);
 }
 
@@ -1498,6 +1612,9 @@ main(void)
 		cmocka_unit_test(test_acl_unknown_server),
 		cmocka_unit_test(test_acl_change_rules),
 		cmocka_unit_test(test_acl_added_node),
+		cmocka_unit_test(test_inbox_get),
+		cmocka_unit_test(test_inbox_places_dmacc),
+		cmocka_unit_test(test_inbox_refusals),
 		cmocka_unit_test(test_properties),
 		cmocka_unit_test(test_rename),
 		cmocka_unit_test(test_split_prop),

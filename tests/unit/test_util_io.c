@@ -9,11 +9,68 @@
 #include <string.h>
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "util/io.h"
+
+/* mode of path, or -1 */
+static int
+mode_of(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return -1;
+	return (int)(st.st_mode & 07777);
+}
+
+static void
+test_mkdir_p(void **state)
+{
+	char top[] = "/tmp/test_util_mkdir.XXXXXX", p[256], q[256];
+	mode_t old = umask(022);
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(top));
+	/* three levels, none there: each made 0700 */
+	snprintf(p, sizeof(p), "%s/a/b/c", top);
+	assert_int_equal(io_mkdir_p(p, 0700), 0);
+	assert_int_equal(mode_of(p), 0700);
+	snprintf(q, sizeof(q), "%s/a", top);
+	assert_int_equal(mode_of(q), 0700);
+	/* there already: fine, and left as it is */
+	assert_int_equal(chmod(q, 0755), 0);
+	assert_int_equal(io_mkdir_p(p, 0700), 0);
+	assert_int_equal(mode_of(q), 0755);
+	/* a trailing slash and doubled slashes are the same path */
+	snprintf(q, sizeof(q), "%s//a/b//d/", top);
+	assert_int_equal(io_mkdir_p(q, 0700), 0);
+	snprintf(q, sizeof(q), "%s/a/b/d", top);
+	assert_int_equal(mode_of(q), 0700);
+	/* a file in the way, as the last component or a parent */
+	snprintf(q, sizeof(q), "%s/f", top);
+	fd = open(q, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(io_mkdir_p(q, 0700), -ENOTDIR);
+	snprintf(p, sizeof(p), "%s/f/x", top);
+	assert_int_equal(io_mkdir_p(p, 0700), -ENOTDIR);
+	assert_int_equal(io_mkdir_p("", 0700), -ENOENT);
+	/* a parent that cannot be written (as root, mode bits do not stop it) */
+	snprintf(p, sizeof(p), "%s/ro", top);
+	assert_int_equal(mkdir(p, 0500), 0);
+	snprintf(q, sizeof(q), "%s/ro/x/y", top);
+	if (geteuid() != 0)
+		assert_int_equal(io_mkdir_p(q, 0700), -EACCES);
+	umask(old);
+	assert_int_equal(system((snprintf(p, sizeof(p), "rm -rf '%s'", top), p)), 0);
+}
 
 static void
 test_write_all(void **state)
@@ -73,6 +130,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_write_all),
+		cmocka_unit_test(test_mkdir_p),
 		cmocka_unit_test(test_errors),
 	};
 
