@@ -99,6 +99,7 @@ static const struct conf_key keys[] = {
 	UINT(dm, timeout, 1, 3600, "60"),
 	UINT(dm, auth_retries, 0, 10, "3"),
 	ENUM(dm, alerts, alert_names, "accept"),
+	UINT(dm, exec_timeout, 1, 3600, "60"),
 	UINT(dm, client_port, 1, 65535, "4117"),
 	STR(dm, app_name, "dmscgw"),
 	OPT(dm, ca_file),

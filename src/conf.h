@@ -83,6 +83,7 @@ struct conf {
 		unsigned timeout;	/* seconds per HTTP exchange */
 		unsigned auth_retries;	/* challenges taken, each way */
 		int alerts;		/* enum dm_alert_policy */
+		unsigned exec_timeout;	/* seconds an Exec agent has to answer */
 		unsigned client_port;	/* BIP port of the DM client (type 07) */
 		char app_name[64];	/* its name in the Terminal Applications
 					 * envelope (was [dm] client_name) */

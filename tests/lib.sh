@@ -275,22 +275,33 @@ EOC
 
 # ---- the independent DM server, tests/peer/dmserver.py ----
 # It checks every client message (TAP lines in DIR/tap, merged with
-# merge_tap) and says, at GET /ctl/next, which session to trigger next.
+# merge_tap) and says at GET /ctl/next, session by session, what to do
+# before it (its actions: Exec agents, a UI agent, the server made
+# unreachable, the daemon restarted), what triggers it (dmscgwctl notify
+# package0 --file, session start, or nothing: the client starts it), the
+# result dmscgwctl must report and what to check after it (the tree, the
+# error, a state file, signals); "end" when there is no more.
+# Needs CTL (dmscgwctl) and PY (/usr/bin/python3); start_bus first.
 PEER_PY=$top_srcdir/tests/peer/dmserver.py
 PEER_CURL=()		# curl's extra arguments for /ctl/next (https)
 
 # dm_sessions_py EXPR: EXPR on s, the finished sessions of dmscgwctl --json
-# sessions, oldest first (python3 as $PY)
+# sessions, oldest first
 dm_sessions_py() {
-	"$top_builddir/dmscgwctl" --json sessions 2>/dev/null | $PY -c '
+	"$CTL" --json sessions 2>/dev/null | $PY -c '
 import json, sys
 s = sorted((x for x in json.load(sys.stdin)["Sessions"] if x["state"] == "finished"),
            key=lambda x: x["id"])
 print(eval(sys.argv[1]))' "$1"
 }
-dm_finished_ge() { [ "$(dm_sessions_py 'len(s)')" -ge "$1" ] 2>/dev/null; }
+# dm_finished_ge ID: session ID (counted from 1 since the daemon started)
+# or a later one finished; the ids do not depend on how many finished
+# sessions dmscgwctl still shows
+dm_finished_ge() {
+	[ "$(dm_sessions_py 'max([x["id"] for x in s], default=0)')" -ge "$1" ] 2>/dev/null
+}
 # no session queued, running or waiting for a retry
-dm_idle() { "$top_builddir/dmscgwctl" --json sessions 2>/dev/null | $PY -c '
+dm_idle() { "$CTL" --json sessions 2>/dev/null | $PY -c '
 import json, sys
 sys.exit(any(x["state"] != "finished" for x in json.load(sys.stdin)["Sessions"]))'; }
 
@@ -307,18 +318,30 @@ merge_tap() {
 	done <"$1"
 }
 
-# daemon_up_or_gone PID LOG: the daemon (PID, logging to LOG) added the
-# DM_SC account of DMSRV and is on the bus, or it is gone
+# daemon_up_or_gone PID LOG N: the daemon's D-Bus service is ready for the
+# Nth time in LOG (after its DM_SC account was set up) and has the name,
+# or the daemon is gone
 daemon_up_or_gone() {
 	! kill -0 "$1" 2>/dev/null && return 0
-	grep -qs "DM_SC account for DMSRV added" "$2" &&
+	[ "$(count_lines "$2" "D-Bus service org.dmscgw1 ready")" -ge "$3" ] &&
 		busctl --system status org.dmscgw1 >/dev/null 2>&1
 }
 
+# peer_up DIR: the daemon on DIR/dmscgw.conf (again), logging to
+# DIR/dmscgw.log, its pid in DPID; fails unless it comes up
+peer_up() {
+	local n
+	n=$(( $(count_lines "$1/dmscgw.log" "D-Bus service org.dmscgw1 ready") + 1 ))
+	"$DMSCGW" -f -c "$1/dmscgw.conf" >>"$1/dmscgw.log" 2>&1 &
+	DPID=$!
+	PIDS+=("$DPID")
+	wait_for 10 daemon_up_or_gone "$DPID" "$1/dmscgw.log" "$n" &&
+		kill -0 "$DPID" 2>/dev/null
+}
+
 # peer_daemon DIR CONF [DM_LINES]: a daemon for a peer's scenario, its files
-# in DIR (state, dmscgw.conf, dmscgw.log): the [dm] lines given, then the
-# peer's CONF; its pid in DPID.  Fails unless it comes up (the DM_SC
-# account added, the name on the bus).
+# in DIR (state, dmscgw.conf and a copy dmscgw.conf.orig, dmscgw.log): the
+# [dm] lines given, then the peer's CONF; peer_up.
 peer_daemon() {
 	cat >"$1/dmscgw.conf" <<EOC
 [daemon]
@@ -332,64 +355,196 @@ state_dir = $1/state
 ${3:-}
 $(cat "$2")
 EOC
-	"$DMSCGW" -f -c "$1/dmscgw.conf" >>"$1/dmscgw.log" 2>&1 &
-	DPID=$!
-	PIDS+=("$DPID")
-	wait_for 10 daemon_up_or_gone "$DPID" "$1/dmscgw.log" &&
-		kill -0 "$DPID" 2>/dev/null
+	cp "$1/dmscgw.conf" "$1/dmscgw.conf.orig"
+	peer_up "$1"
 }
 
-# peer_sessions NAME URL: play the sessions the server at URL asks for
-# (/ctl/next: dmscgwctl notify package0 --file, or session start), each
-# until dmscgwctl sessions says it finished, with the result and the tree
-# the server expects; until it says "end" or is gone
+# peer_stop NAME: SIGTERM to DPID, and a clean exit
+peer_stop() {
+	kill -TERM "$DPID" 2>/dev/null
+	wait "$DPID"
+	check "$1: the daemon exited cleanly" test $? -eq 0
+}
+
+# served PREFIX: an Exec agent serves PREFIX (ExecAgents shows it bare)
+served() {
+	local p=${1#./}
+	busctl --system get-property org.dmscgw1 /org/dmscgw1 \
+		org.dmscgw1.Manager ExecAgents 2>/dev/null | grep -qF "\"${p%/}\""
+}
+not_served() { ! served "$1"; }
+
+# peer_action NAME DIR LINE: one of the server's actions before a session,
+# for the daemon of DIR; the agents' pids in the caller's AGENTS (by
+# prefix) and UIPID.  "restart" sets PEER_RESTARTED.
+peer_action() {
+	local name=$1 d=$2 line=$3 arg p
+	arg=${line#* }
+	case $line in
+	"agent "*)
+		p=${arg%% *}
+		DMSCGWCTL=$CTL "$CTL" exec-agent "$p" -- "${arg#* }" \
+			2>>"$d/agent-${p//\//_}.log" &
+		AGENTS[$p]=$!
+		PIDS+=("$!")
+		check "$name: dmscgwctl exec-agent serves $p" \
+			wait_for 10 grep -qx "serving $p" "$d/agent-${p//\//_}.log"
+		check "$name: ExecAgents shows $p" served "$p" ;;
+	"stop-agent "*)
+		kill "${AGENTS[$arg]}" 2>/dev/null
+		wait "${AGENTS[$arg]}" 2>/dev/null
+		unset "AGENTS[$arg]"
+		check "$name: the agent of $arg is gone from ExecAgents" \
+			wait_for 10 not_served "$arg" ;;
+	"ui-agent "*)
+		[ -n "${UIPID:-}" ] && kill "$UIPID" 2>/dev/null && wait "$UIPID" 2>/dev/null
+		UIRUNS=$((${UIRUNS:-0} + 1))
+		$PY "$top_srcdir/tests/peer/ui_agent.py" "$arg" "$d/ui.log" \
+			>"$d/ui-$UIRUNS.out" 2>&1 &
+		UIPID=$!
+		PIDS+=("$UIPID")
+		check "$name: the UI agent ($arg) registered" \
+			wait_for 10 grep -q registered "$d/ui-$UIRUNS.out" ;;
+	"exec-result "*)
+		# shellcheck disable=SC2086 # CORRELATOR CODE DATA, no blanks
+		check "$name: dmscgwctl exec-result $arg" "$CTL" exec-result $arg ;;
+	unreachable)
+		# the account's server on a port where nothing listens (DEAD)
+		sed -i "s|^addr = http://127.0.0.1:[0-9]*/|addr = http://127.0.0.1:$DEAD/|" \
+			"$d/dmscgw.conf"
+		check "$name: reloaded with the server unreachable" "$CTL" reload ;;
+	restart)
+		cp "$d/dmscgw.conf.orig" "$d/dmscgw.conf"
+		peer_stop "$name"
+		if ! peer_up "$d"; then
+			not_ok "$name: the daemon started again"
+			tail -n 5 "$d/dmscgw.log" | diag
+			return 1
+		fi
+		PEER_RESTARTED=1 ;;
+	esac
+}
+
+# peer_check NAME DIR LINE: one of the server's checks after a session;
+# signals in the monitor's file PEER_MON
+peer_check() {
+	local name=$1 d=$2 line=$3 uri val got sid
+	case $line in
+	"tree "*)
+		uri=${line#tree }; val=${uri#* }; uri=${uri%% *}
+		got=$("$CTL" tree get "$uri" 2>&1)
+		check "$name: tree $uri = $( [ ${#val} -gt 24 ] &&
+			echo "${val:0:12}...(${#val} bytes)" || echo "$val")" \
+			test "$got" = "$val" ;;
+	"absent "*)
+		uri=${line#absent }
+		check "$name: tree has no $uri" \
+			bash -c "! '$CTL' tree get '$uri' >/dev/null 2>&1" ;;
+	"error "*)
+		got=$(dm_sessions_py 's[-1]["error"]')
+		check "$name: its error says '${line#error }' ($got)" \
+			contains "$got" "${line#error }" ;;
+	"file "*)
+		check "$name: ${line#file } kept in the state directory" \
+			test -s "$d/state/${line#file }" ;;
+	"signal "* | "nosignal "*)
+		sid=$(dm_sessions_py 's[-1]["id"]')
+		check "$name: the monitor has all the signals" \
+			monitor_barrier "$PEER_MON"
+		if [ "${line%% *}" = signal ]; then
+			check "$name: ${line#* } for session $sid" \
+				grep -q "^${line#* } /org/dmscgw1 id=$sid " "$PEER_MON"
+		else
+			check "$name: no ${line#* } for session $sid" \
+				bash -c "! grep -q '^${line#* } /org/dmscgw1 id=$sid ' '$PEER_MON'"
+		fi ;;
+	esac
+}
+
+# peer_sessions NAME URL [DIR]: play the sessions the server at URL asks
+# for, with the daemon of DIR (default $T), each until dmscgwctl sessions
+# says it finished, with the result and the checks the server expects;
+# until it says "end" or is gone
 peer_sessions() {
-	local name=$1 url=$2 instr line n=0 res what out
+	local name=$1 url=$2 d=${3:-$T} instr line n=0 res what out base
+	base=$(dm_sessions_py 'max([x["id"] for x in s], default=0)')
 	while :; do
 		instr=$(curl -s --max-time 10 "${PEER_CURL[@]}" "$url/ctl/next")
 		[ -z "$instr" ] || [ "$instr" = end ] && break
 		n=$((n + 1))
-		local want=ok trees=()
+		local want=ok checks=()
+		PEER_RESTARTED=
 		while IFS= read -r line; do
 			case $line in
 			"notify "*)
 				what="notify"
-				out=$("$top_builddir/dmscgwctl" notify package0 --file "${line#notify }" 2>&1)
+				out=$("$CTL" notify package0 --file "${line#notify }" 2>&1)
 				check "$name s$n: dmscgwctl notify taken ($out)" \
 					contains "$out" "notification taken" ;;
 			"start "*)
 				what="session start"
-				out=$("$top_builddir/dmscgwctl" session start "${line#start }" 2>&1)
+				out=$("$CTL" session start "${line#start }" 2>&1)
 				check "$name s$n: dmscgwctl session start ($out)" \
 					grep -qxE '[0-9]+' <<<"$out" ;;
+			wait) what="client's own" ;;
 			"result "*) want=${line#result } ;;
-			"tree "* | "absent "*) trees+=("$line") ;;
+			"tree "* | "absent "* | "error "* | "file "* | \
+			"signal "* | "nosignal "*) checks+=("$line") ;;
+			*) peer_action "$name s$n" "$d" "$line" || break 2 ;;
 			esac
 		done <<<"$instr"
-		if ! wait_for 30 dm_finished_ge "$n" || ! wait_for 10 dm_idle; then
+		# a restarted daemon counts its sessions from 1 again
+		[ -n "$PEER_RESTARTED" ] && base=$((1 - n))
+		if ! wait_for 30 dm_finished_ge "$((base + n))" ||
+		   ! wait_for 10 dm_idle; then
 			not_ok "$name s$n: the $what session finished"
 			break
 		fi
 		res=$(dm_sessions_py 's[-1]["result"] + " " + (s[-1]["error"] or "-")')
 		check "$name s$n: dmscgwctl sessions reports ${want} ($res)" \
 			test "${res%% *}" = "$want"
-		PEER_LAST=$res
-		for line in "${trees[@]}"; do
-			local uri val got
-			case $line in
-			"tree "*)
-				uri=${line#tree }; val=${uri#* }; uri=${uri%% *}
-				got=$("$top_builddir/dmscgwctl" tree get "$uri" 2>&1)
-				check "$name s$n: tree $uri = $( [ ${#val} -gt 24 ] &&
-					echo "${val:0:12}...(${#val} bytes)" || echo "$val")" \
-					test "$got" = "$val" ;;
-			"absent "*)
-				uri=${line#absent }
-				check "$name s$n: tree has no $uri" \
-					bash -c "! '$top_builddir/dmscgwctl' tree get '$uri' >/dev/null 2>&1" ;;
-			esac
+		for line in "${checks[@]}"; do
+			peer_check "$name s$n" "$d" "$line"
 		done
 	done
+}
+
+# peer_scenario NAME: one daemon, one server (plain HTTP, the daemon's
+# [dm_sc] account), the scenario's sessions; all in $T/NAME
+peer_scenario() {
+	local name=$1 d=$T/$1 srv sport p
+	local -A AGENTS=()
+	local UIPID=
+	mkdir -p "$d"
+	$PY "$PEER_PY" --scenario "$name" --dir "$d" 2>>"$d/server.log" &
+	srv=$!
+	PIDS+=("$srv")
+	if ! wait_for 10 test -f "$d/port"; then
+		not_ok "$name: dmserver started"
+		return
+	fi
+	sport=$(cat "$d/port")
+	if ! peer_daemon "$d" "$d/conf"; then
+		not_ok "$name: the daemon started with the scenario's configuration"
+		tail -n 5 "$d/dmscgw.log" | diag
+		kill "$DPID" "$srv" 2>/dev/null
+		wait "$DPID" "$srv" 2>/dev/null
+		merge_tap "$d/tap"
+		return
+	fi
+	start_monitor "mon-$name"
+	PEER_MON=$T/mon-$name
+	peer_sessions "$name" "http://127.0.0.1:$sport" "$d"
+	peer_stop "$name"
+	kill -TERM "$srv" 2>/dev/null
+	wait "$srv" 2>/dev/null
+	for p in "${AGENTS[@]}" $UIPID; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	kill "$MON_PID" 2>/dev/null
+	wait "$MON_PID" 2>/dev/null
+	merge_tap "$d/tap"
 }
 
 start_daemon() {

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <systemd/sd-bus.h>
@@ -108,6 +109,9 @@ void ctl_print_text(FILE *f, const struct value *v, enum ctl_style style);
 /* "{}": the JSON result of a method that returns nothing. */
 void ctl_print_empty(const struct ctl *c);
 
+/* Whether p is UTF-8 text: no NUL, only well-formed sequences. */
+bool ctl_utf8(const uint8_t *p, size_t len);
+
 /* Decimal digits only, no sign or space, value <= max. */
 bool ctl_parse_uint(const char *s, unsigned long max, unsigned long *out);
 
@@ -142,5 +146,7 @@ int card_verb_show(struct ctl *c, int argc, char **argv);
 int card_verb_channels(struct ctl *c, int argc, char **argv);
 int card_verb_envelope(struct ctl *c, int argc, char **argv);
 int monitor_verb(struct ctl *c, int argc, char **argv);
+int exec_agent_verb(struct ctl *c, int argc, char **argv);
+int exec_result_verb(struct ctl *c, int argc, char **argv);
 
 #endif

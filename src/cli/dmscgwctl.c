@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,12 @@ static const struct verb verbs[] = {
 	  1, 2, false, manager_verb_notify },
 	{ "monitor", "", "Print the daemon's signals as they come",
 	  0, 0, false, monitor_verb },
+	{ "exec-agent", "PREFIX -- COMMAND [ARG]...",
+	  "Serve the Execs at and below PREFIX with COMMAND",
+	  2, INT_MAX, false, exec_agent_verb },
+	{ "exec-result", "CORRELATOR CODE [DATA]",
+	  "Report the result of an Exec accepted with 202",
+	  2, 3, false, exec_result_verb },
 };
 
 static void ctl_help(void)

@@ -363,8 +363,7 @@ int manager_verb_report(struct ctl *c, int argc, char **argv)
 	return r ? r : print_session_id(c, reply, "ReportMark");
 }
 
-/* Whether p is UTF-8 text: no NUL, only well-formed sequences. */
-static bool manager_utf8(const uint8_t *p, size_t len)
+bool ctl_utf8(const uint8_t *p, size_t len)
 {
 	size_t i = 0;
 
@@ -419,7 +418,7 @@ static int manager_tree_get(struct ctl *c, const char *uri)
 		return ctl_fail("cannot read the reply to GetNode: %s",
 				strerror(-r));
 	}
-	hex = !strcmp(format, "bin") || !manager_utf8(p, len);
+	hex = !strcmp(format, "bin") || !ctl_utf8(p, len);
 	if (!c->json) {
 		if (hex)
 			hex_print(stdout, p, len, NULL);

@@ -215,6 +215,24 @@ static int monitor_on_session_finished(sd_bus_message *m, void *userdata,
 	return 0;
 }
 
+/* SessionNotice(u id, s server) */
+static int monitor_on_session_notice(sd_bus_message *m, void *userdata,
+				     sd_bus_error *e)
+{
+	const struct ctl *c = userdata;
+	const char *server;
+	uint32_t id;
+	int r = sd_bus_message_read(m, "us", &id, &server);
+
+	if (r < 0)
+		return monitor_bad(m, r);
+	monitor_begin(c, "SessionNotice", sd_bus_message_get_path(m));
+	monitor_uint(c, "id", id);
+	monitor_string(c, "server", server);
+	monitor_end(c);
+	return 0;
+}
+
 /* PropertiesChanged(s interface, a{sv} changed, as invalidated) */
 static int monitor_on_properties(sd_bus_message *m, void *userdata,
 				 sd_bus_error *e)
@@ -281,6 +299,8 @@ int monitor_verb(struct ctl *c, int argc, char **argv)
 		  monitor_on_session_started },
 		{ DMSCGW_MANAGER_PATH, DMSCGW_MANAGER_IFACE, "SessionFinished",
 		  monitor_on_session_finished },
+		{ DMSCGW_MANAGER_PATH, DMSCGW_MANAGER_IFACE, "SessionNotice",
+		  monitor_on_session_notice },
 		{ NULL, DMSCGW_CARD_IFACE, "ProactiveCommand",
 		  monitor_on_command },
 		{ NULL, DMSCGW_CARD_IFACE, "EnvelopeSent", monitor_on_envelope },

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The UI agent: one D-Bus client that answers the user-interaction alerts
- * 1100-1104 of DM sessions (org.dmscgw1.Agent.Alert).  Questions go out as
+ * 1100-1104 of DM sessions (org.dmscgw1.Agent.Alert) and says whether a
+ * session of UI mode user interaction may start (ConfirmSession; DM
+ * Notification 1.2 6.2.7).  Questions go out as
  * asynchronous calls; the session waits, the loop does not.  An agent that
  * errs, is too slow or leaves the bus leaves the answer to the policy.
  */
@@ -15,11 +17,11 @@
 #include <systemd/sd-bus.h>
 
 #include "ctl/agent.h"
+#include "ctl/service.h"
 #include "dm/client.h"
 #include "log.h"
 
 #define AGENT_IFACE	"org.dmscgw1.Agent"
-#define ERR_FAILED	"org.dmscgw1.Error.Failed"
 #define DEFAULT_TIMEOUT	60	/* seconds, when the alert has no MAXDT */
 #define MAX_TIMEOUT	600
 
@@ -69,6 +71,7 @@ static void drop(struct agent *a, const char *why)
 	}
 }
 
+/* Alert answers (bs), ConfirmSession answers (b). */
 static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret)
 {
 	struct question *q = userdata;
@@ -86,7 +89,9 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret)
 		dm_client_ui_answer(a->dc, id, DM_UI_POLICY, NULL);
 		return 0;
 	}
-	r = sd_bus_message_read(m, "bs", &accepted, &answer);
+	r = sd_bus_message_has_signature(m, "b") ?
+	    sd_bus_message_read(m, "b", &accepted) :
+	    sd_bus_message_read(m, "bs", &accepted, &answer);
 	if (r < 0) {
 		log_notice(LOG_CTL, "UI agent: bad answer for session %u: %s",
 			   id, strerror(-r));
@@ -98,23 +103,53 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret)
 	return 0;
 }
 
+/* Send m (ret: how building it went) as the question for session id. */
+static int send_question(struct agent *a, unsigned id, sd_bus_message *m,
+			 int ret, unsigned timeout)
+{
+	struct question *q = ret >= 0 ? calloc(1, sizeof(*q)) : NULL;
+
+	if (ret >= 0 && !q)
+		ret = -ENOMEM;
+	if (ret >= 0) {
+		q->a = a;
+		q->id = id;
+		ret = sd_bus_call_async(a->sd, &q->slot, m, on_reply, q,
+					(uint64_t)(timeout < MAX_TIMEOUT ?
+						   timeout : MAX_TIMEOUT) *
+					1000000u);
+	}
+	sd_bus_message_unref(m);
+	if (ret < 0) {
+		log_notice(LOG_CTL, "UI agent: cannot ask: %s", strerror(-ret));
+		free(q);
+		return ret;
+	}
+	q->next = a->questions;
+	a->questions = q;
+	return 0;
+}
+
+/* A call of member to the agent in *m: 0, -ENOENT without an agent. */
+static int new_question(struct agent *a, const char *member,
+			sd_bus_message **m)
+{
+	*m = NULL;
+	if (!a->owner)
+		return -ENOENT;
+	return sd_bus_message_new_method_call(a->sd, m, a->owner, a->path,
+					      AGENT_IFACE, member);
+}
+
 static int ask(void *arg, unsigned id, const char *server,
 	       const struct dm_ui_request *r)
 {
 	struct agent *a = arg;
-	sd_bus_message *m = NULL;
-	struct question *q;
-	unsigned t = r->timeout ? r->timeout : DEFAULT_TIMEOUT;
-	int ret;
+	sd_bus_message *m;
+	int ret = new_question(a, "Alert", &m);
 
-	if (!a->owner)
-		return -ENOENT;
-	if (!(q = calloc(1, sizeof(*q))))
-		return -ENOMEM;
-	q->a = a;
-	q->id = id;
-	ret = sd_bus_message_new_method_call(a->sd, &m, a->owner, a->path,
-					     AGENT_IFACE, "Alert");
+	if (ret == -ENOENT)
+		return ret;
 	if (ret >= 0)
 		ret = sd_bus_message_append(m, "usqs", id, server,
 					    (uint16_t)r->code, r->text);
@@ -126,19 +161,22 @@ static int ask(void *arg, unsigned id, const char *server,
 		ret = sd_bus_message_close_container(m);
 	if (ret >= 0)
 		ret = sd_bus_message_append(m, "s", r->options);
-	if (ret >= 0)
-		ret = sd_bus_call_async(a->sd, &q->slot, m, on_reply, q,
-					(uint64_t)(t < MAX_TIMEOUT ? t : MAX_TIMEOUT) *
-					1000000u);
-	sd_bus_message_unref(m);
-	if (ret < 0) {
-		log_notice(LOG_CTL, "UI agent: cannot ask: %s", strerror(-ret));
-		free(q);
+	return send_question(a, id, m, ret,
+			     r->timeout ? r->timeout : DEFAULT_TIMEOUT);
+}
+
+/* A session of UI mode user interaction, before it starts. */
+static int confirm(void *arg, unsigned id, const char *server)
+{
+	struct agent *a = arg;
+	sd_bus_message *m;
+	int ret = new_question(a, "ConfirmSession", &m);
+
+	if (ret == -ENOENT)
 		return ret;
-	}
-	q->next = a->questions;
-	a->questions = q;
-	return 0;
+	if (ret >= 0)
+		ret = sd_bus_message_append(m, "us", id, server);
+	return send_question(a, id, m, ret, DEFAULT_TIMEOUT);
 }
 
 static void cancel(void *arg, unsigned id)
@@ -168,7 +206,6 @@ static int on_owner_changed(sd_bus_message *m, void *userdata,
 int agent_register(struct agent *a, const char *sender, const char *path,
 		   sd_bus_error *e)
 {
-	char match[256];
 	int r;
 
 	if (!sender)
@@ -178,18 +215,13 @@ int agent_register(struct agent *a, const char *sender, const char *path,
 		return sd_bus_error_setf(e, ERR_FAILED,
 					 "a UI agent is already registered "
 					 "(%s %s)", a->owner, a->path);
-	snprintf(match, sizeof(match),
-		 "type='signal',sender='org.freedesktop.DBus',"
-		 "path='/org/freedesktop/DBus',interface='org.freedesktop.DBus',"
-		 "member='NameOwnerChanged',arg0='%s'", sender);
 	a->owner = strdup(sender);
 	a->path = strdup(path);
 	if (!a->owner || !a->path) {
 		drop(a, "out of memory");
 		return -ENOMEM;
 	}
-	r = sd_bus_add_match_async(a->sd, &a->watch, match, on_owner_changed,
-				   NULL, a);
+	r = ctl_watch_owner(a->sd, &a->watch, sender, on_owner_changed, a);
 	if (r < 0) {
 		drop(a, "not watched");
 		return sd_bus_error_set_errno(e, r);
@@ -213,7 +245,9 @@ int agent_unregister(struct agent *a, const char *sender, const char *path,
 struct agent *agent_new(sd_bus *sd, struct dm_client *dc)
 {
 	struct agent *a = calloc(1, sizeof(*a));
-	struct dm_client_ui ui = { .ask = ask, .cancel = cancel };
+	struct dm_client_ui ui = {
+		.ask = ask, .confirm = confirm, .cancel = cancel,
+	};
 
 	if (!a)
 		return NULL;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The org.dmscgw1 service: the objects are exported here, one file per
- * interface (or part of one) does the rest: manager.c, session.c, tree.c
- * (org.dmscgw1.Manager), card.c (org.dmscgw1.Card), agent.c
- * (org.dmscgw1.Agent, called by the service).  This file holds what they
+ * interface (or part of one) does the rest: manager.c, session.c, tree.c,
+ * exec_agent.c (org.dmscgw1.Manager), card.c (org.dmscgw1.Card), agent.c
+ * (org.dmscgw1.Agent) and exec_agent.c (org.dmscgw1.ExecAgent), both
+ * called by the service.  This file holds what they
  * share: the caller's authorization, UTF-8 for outside text, emitting.
  */
 #include "config.h"
@@ -18,6 +19,7 @@
 #include "cat/cat.h"
 #include "ctl/agent.h"
 #include "ctl/control.h"
+#include "ctl/exec_agent.h"
 #include "ctl/service.h"
 #include "dm/client.h"
 #include "log.h"
@@ -223,6 +225,18 @@ int ctl_privileged(struct control *ctl, sd_bus_message *m, ctl_priv_fn fn,
 	return 1;
 }
 
+int ctl_watch_owner(sd_bus *sd, sd_bus_slot **slot, const char *owner,
+		    sd_bus_message_handler_t fn, void *userdata)
+{
+	char match[256];
+
+	snprintf(match, sizeof(match),
+		 "type='signal',sender='org.freedesktop.DBus',"
+		 "path='/org/freedesktop/DBus',interface='org.freedesktop.DBus',"
+		 "member='NameOwnerChanged',arg0='%s'", owner);
+	return sd_bus_add_match_async(sd, slot, match, fn, NULL, userdata);
+}
+
 int ctl_dm_missing(sd_bus_error *e)
 {
 	return sd_bus_error_set(e, ERR_FAILED, "DM client not running");
@@ -254,7 +268,7 @@ struct control *control_new(struct sdbus *bus, struct cat_engine *cat,
 		ctl->have_group = true;
 		ctl->group = gr->gr_gid;
 	}
-	/* one interface, three parts: sd-bus merges them (introspection too) */
+	/* one interface, four parts: sd-bus merges them (introspection too) */
 	r = sd_bus_add_object_vtable(ctl->sd, &ctl->slots[CTL_SLOT_MANAGER],
 				     MANAGER_PATH, MANAGER_IFACE,
 				     ctl_manager_vtable, ctl);
@@ -267,6 +281,10 @@ struct control *control_new(struct sdbus *bus, struct cat_engine *cat,
 		r = sd_bus_add_object_vtable(ctl->sd, &ctl->slots[CTL_SLOT_TREE],
 					     MANAGER_PATH, MANAGER_IFACE,
 					     ctl_tree_vtable, ctl);
+	if (r >= 0)
+		r = sd_bus_add_object_vtable(ctl->sd, &ctl->slots[CTL_SLOT_EXEC],
+					     MANAGER_PATH, MANAGER_IFACE,
+					     ctl_exec_vtable, ctl);
 	if (r >= 0)
 		r = sd_bus_add_fallback_vtable(ctl->sd,
 					       &ctl->slots[CTL_SLOT_CARD],
@@ -314,6 +332,7 @@ void control_free(struct control *ctl)
 	if (ctl->dm)
 		dm_client_set_observer(ctl->dm, NULL);
 	agent_free(ctl->agent);
+	exec_agents_free(ctl->exec);
 	for (int i = 0; i < CTL_SLOTS; i++)
 		sd_bus_slot_unref(ctl->slots[i]);
 	while (ctl->cards) {

@@ -50,8 +50,8 @@ struct ctl_card {
 };
 
 /* The vtables and objects the service exports (control_new). */
-enum { CTL_SLOT_MANAGER, CTL_SLOT_SESSION, CTL_SLOT_TREE, CTL_SLOT_CARD,
-       CTL_SLOT_CARDS, CTL_SLOT_OBJECTS, CTL_SLOTS };
+enum { CTL_SLOT_MANAGER, CTL_SLOT_SESSION, CTL_SLOT_TREE, CTL_SLOT_EXEC,
+       CTL_SLOT_CARD, CTL_SLOT_CARDS, CTL_SLOT_OBJECTS, CTL_SLOTS };
 
 struct control {
 	struct sdbus *bus;
@@ -70,6 +70,7 @@ struct control {
 	struct dm_client *dm;
 	struct dm_client_observer dm_observer;
 	struct agent *agent;		/* the UI agent registry */
+	struct exec_agents *exec;	/* the Exec agents (exec_agent.c) */
 };
 
 /* A privileged method's body: it replies now (or later) or sets e. */
@@ -100,10 +101,19 @@ int ctl_append_bytes(sd_bus_message *reply, const uint8_t *p, size_t n);
  * that belongs to no well-formed sequence.
  */
 const char *ctl_utf8_text(const char *s, char *buf, size_t cap);
+/*
+ * fn for the NameOwnerChanged signals of the unique name owner (an
+ * agent): it leaves the bus when the new owner is "".  0 or < 0.
+ */
+int ctl_watch_owner(sd_bus *sd, sd_bus_slot **slot, const char *owner,
+		    sd_bus_message_handler_t fn, void *userdata);
 /* ERR_FAILED "DM client not running". */
 int ctl_dm_missing(sd_bus_error *e);
 
-/* The parts of org.dmscgw1.Manager (manager.c, session.c, tree.c). */
+/*
+ * The parts of org.dmscgw1.Manager (manager.c, session.c, tree.c, and
+ * exec_agent.c's ctl_exec_vtable).
+ */
 extern const sd_bus_vtable ctl_manager_vtable[];
 extern const sd_bus_vtable ctl_session_vtable[];
 extern const sd_bus_vtable ctl_tree_vtable[];

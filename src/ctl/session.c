@@ -13,6 +13,7 @@
 
 #include "ctl/agent.h"
 #include "ctl/control.h"
+#include "ctl/exec_agent.h"
 #include "ctl/service.h"
 #include "dm/client.h"
 #include "log.h"
@@ -53,6 +54,17 @@ static void dm_finished(void *arg, const struct dm_session_info *s)
 	ctl_emit(ctl, MANAGER_PATH, MANAGER_IFACE, "Sessions");
 }
 
+/* A notification of UI mode informative (DM_Notification 1.2 6.2.7). */
+static void dm_notice(void *arg, const struct dm_session_info *s)
+{
+	struct control *ctl = arg;
+	char server[sizeof(s->server_id)];
+
+	sdbus_emit_signal(ctl->bus, MANAGER_PATH, MANAGER_IFACE,
+			  "SessionNotice", "us", s->id,
+			  ctl_utf8_text(s->server_id, server, sizeof(server)));
+}
+
 /* DM client observer: a session waits to be tried again. */
 static void dm_changed(void *arg, const struct dm_session_info *s)
 {
@@ -69,8 +81,11 @@ void control_set_dm(struct control *ctl, struct dm_client *dc)
 	ctl->dm = dc;
 	agent_free(ctl->agent);
 	ctl->agent = dc ? agent_new(ctl->sd, dc) : NULL;
+	exec_agents_free(ctl->exec);
+	ctl->exec = dc ? exec_agents_new(ctl, dc) : NULL;
 	ctl->dm_observer.started = dm_started;
 	ctl->dm_observer.finished = dm_finished;
+	ctl->dm_observer.notice = dm_notice;
 	ctl->dm_observer.changed = dm_changed;
 	ctl->dm_observer.arg = ctl;
 	if (dc)
@@ -367,5 +382,7 @@ const sd_bus_vtable ctl_session_vtable[] = {
 	SD_BUS_SIGNAL_WITH_ARGS("SessionFinished",
 		SD_BUS_ARGS("u", id, "s", server, "s", result, "s", error,
 			    "u", commands), 0),
+	SD_BUS_SIGNAL_WITH_ARGS("SessionNotice",
+		SD_BUS_ARGS("u", id, "s", server), 0),
 	SD_BUS_VTABLE_END
 };

@@ -29,6 +29,7 @@
 #include "bip/apps.h"
 #include "conf.h"
 #include "dm/account.h"
+#include "dm/agents.h"
 #include "syncml/auth.h"
 #include "dm/client.h"
 #include "syncml/notification.h"
@@ -49,6 +50,7 @@ struct entry {
 	bool server_initiated;
 	bool resync;
 	bool has_report;
+	bool confirm;			/* UI mode user interaction: asking */
 	struct dm_generic_alert report;
 	uint64_t wait_gen;		/* the save its session waits for */
 	bool tcpip;			/* over the card's IP link */
@@ -73,6 +75,7 @@ struct dm_client {
 	struct dm_saver *saver;		/* NULL: saves on the loop */
 	struct event *retry;		/* a failed save, tried again */
 	unsigned retry_s;		/* its back-off, 0 when all is saved */
+	struct dm_agents *agents;	/* Exec agents; NULL: out of memory */
 	struct event *wake;		/* a session's retry is due */
 };
 
@@ -138,6 +141,10 @@ static int session_ui(void *arg, struct dm_session *s,
 	return dc->ui.ask(dc->ui.arg, e->info.id, e->info.server_id, r);
 }
 
+static void confirmed(struct dm_client *dc, struct entry *e,
+		      enum dm_ui_verdict v);
+static void remember(struct dm_client *dc, const struct dm_session_info *i);
+
 void dm_client_ui_answer(struct dm_client *dc, unsigned id,
 			 enum dm_ui_verdict v, const char *answer)
 {
@@ -145,16 +152,46 @@ void dm_client_ui_answer(struct dm_client *dc, unsigned id,
 		if (e->info.id == id && e->s) {
 			dm_session_ui_answer(e->s, v, answer);
 			return;
+		} else if (e->info.id == id && e->confirm) {
+			confirmed(dc, e, v);
+			return;
 		}
 }
 
-/* The session of e ends: a question to the agent is withdrawn. */
+static unsigned session_exec(void *arg, struct dm_session *s,
+			     const struct dm_exec_request *r)
+{
+	struct dm_client *dc = arg;
+
+	return dm_agents_exec(dc->agents, s, r);
+}
+
+struct dm_agents *dm_client_agents(struct dm_client *dc)
+{
+	return dc->agents;
+}
+
+/* The session of e ends: a question to an agent is withdrawn. */
 static void end_session(struct dm_client *dc, struct entry *e)
 {
 	if (e->s && dm_session_ui_waiting(e->s) && dc->ui.cancel)
 		dc->ui.cancel(dc->ui.arg, e->info.id);
+	if (e->s && dc->agents)
+		dm_agents_session_gone(dc->agents, e->s);
 	dm_session_free(e->s);
 	e->s = NULL;
+}
+
+/* e is finished: kept for display and told. */
+static void tell_finished(struct dm_client *dc, struct entry *e)
+{
+	e->info.state = "finished";
+	e->info.finished_usec = now_usec();
+	remember(dc, &e->info);
+	if (dc->obs.finished)
+		dc->obs.finished(dc->obs.arg, &e->info);
+	if (dc->agents)
+		dm_agents_session_done(dc->agents, &e->info);
 }
 
 static bool running_for(struct dm_client *dc, const char *server_id)
@@ -376,7 +413,6 @@ static void session_done(void *arg, struct dm_session *s)
 	if (!(e = *pp) || retry_later(dc, e, s))
 		return;
 	*pp = e->next;
-	e->info.state = "finished";
 	e->info.result = dm_session_result(s);
 	e->info.commands = dm_session_commands(s);
 	if (e->retried && e->info.result != DM_RESULT_OK)
@@ -385,12 +421,9 @@ static void session_done(void *arg, struct dm_session *s)
 	else
 		snprintf(e->info.error, sizeof(e->info.error), "%s",
 			 dm_session_error(s));
-	e->info.finished_usec = now_usec();
 	end_session(dc, e);
 	/* the tree was saved after each change (session_changed) */
-	remember(dc, &e->info);
-	if (dc->obs.finished)
-		dc->obs.finished(dc->obs.arg, &e->info);
+	tell_finished(dc, e);
 	free(e);
 	event_active(dc->kick, EV_TIMEOUT, 0);
 }
@@ -407,13 +440,32 @@ void dm_client_card_gone(struct dm_client *dc)
 					"card removed");
 }
 
+/* A queued session is dropped, cancelled because of why. */
+static void drop_queued(struct dm_client *dc, struct entry *e,
+			const char *why)
+{
+	struct entry **pp;
+
+	for (pp = &dc->active; *pp != e; pp = &(*pp)->next)
+		;
+	*pp = e->next;
+	if (e->confirm && dc->ui.cancel)
+		dc->ui.cancel(dc->ui.arg, e->info.id);
+	log_notice(LOG_DM, "queued session %u with %s dropped: %s", e->info.id,
+		   e->info.server_id, why);
+	e->info.result = DM_RESULT_CANCELLED;
+	snprintf(e->info.error, sizeof(e->info.error), "%s", why);
+	tell_finished(dc, e);
+	free(e);
+}
+
 int dm_client_cancel(struct dm_client *dc, unsigned id, const char *why)
 {
-	struct entry **pp, *e;
+	struct entry *e;
 
-	for (pp = &dc->active; *pp && (*pp)->info.id != id; pp = &(*pp)->next)
+	for (e = dc->active; e && e->info.id != id; e = e->next)
 		;
-	if (!(e = *pp))
+	if (!e)
 		return -ENOENT;
 	if (e->s) {
 		/* the agent's question is withdrawn; the session says no */
@@ -422,17 +474,7 @@ int dm_client_cancel(struct dm_client *dc, unsigned id, const char *why)
 		dm_session_cancel(e->s, why);
 		return 0;
 	}
-	*pp = e->next;
-	log_notice(LOG_DM, "queued session %u with %s dropped: %s", id,
-		   e->info.server_id, why);
-	e->info.state = "finished";
-	e->info.result = DM_RESULT_CANCELLED;
-	snprintf(e->info.error, sizeof(e->info.error), "%s", why);
-	e->info.finished_usec = now_usec();
-	remember(dc, &e->info);
-	if (dc->obs.finished)
-		dc->obs.finished(dc->obs.arg, &e->info);
-	free(e);
+	drop_queued(dc, e, why);
 	return 0;
 }
 
@@ -480,6 +522,7 @@ static int start_entry(struct dm_client *dc, struct entry *e)
 	cfg.auth_retries = c->dm.auth_retries;
 	cfg.alerts = (enum dm_alert_policy)c->dm.alerts;
 	cfg.ui = session_ui;
+	cfg.exec = dc->agents ? session_exec : NULL;
 	/* BIP's own-connection priority is for loopback connections only */
 	cfg.local = e->tcpip ? NULL : session_local;
 	cfg.resolve = session_resolve;
@@ -533,8 +576,8 @@ static void kicked(evutil_socket_t fd, short what, void *arg)
 	while ((e = *pp)) {
 		if (e->retry_at > now && (!next || e->retry_at < next))
 			next = e->retry_at;
-		if (e->s || e->retry_at > now || behind_retry(dc, e) ||
-		    running_for(dc, e->info.server_id)) {
+		if (e->s || e->confirm || e->retry_at > now ||
+		    behind_retry(dc, e) || running_for(dc, e->info.server_id)) {
 			pp = &e->next;
 			continue;
 		}
@@ -547,12 +590,8 @@ static void kicked(evutil_socket_t fd, short what, void *arg)
 		log_err(LOG_DM, "session with %s not started: %s",
 			e->info.server_id, e->info.error);
 		*pp = e->next;
-		e->info.state = "finished";
 		e->info.result = DM_RESULT_CANCELLED;
-		e->info.finished_usec = now_usec();
-		remember(dc, &e->info);
-		if (dc->obs.finished)
-			dc->obs.finished(dc->obs.arg, &e->info);
+		tell_finished(dc, e);
 		free(e);
 	}
 	if (next) {
@@ -613,6 +652,70 @@ static bool enabled(struct dm_client *dc, char *why, size_t whylen)
 	return false;
 }
 
+static const char *ui_mode_name(unsigned mode)
+{
+	static const char *const names[] = {
+		[DM_UI_NOT_SPECIFIED] = "not specified",
+		[DM_UI_BACKGROUND] = "background",
+		[DM_UI_INFORMATIVE] = "informative",
+		[DM_UI_USER_INTERACTION] = "user interaction",
+	};
+
+	return mode < sizeof(names) / sizeof(names[0]) ? names[mode] : "?";
+}
+
+/* The user's (or the policy's) word on a user-interaction session. */
+static void confirmed(struct dm_client *dc, struct entry *e,
+		      enum dm_ui_verdict v)
+{
+	bool yes = v == DM_UI_POLICY ? dc->conf->dm.alerts == DM_ALERTS_ACCEPT :
+		   v == DM_UI_ACCEPT;
+	const char *by = v == DM_UI_POLICY ? "by policy ([dm] alerts)" :
+			 "by the UI agent";
+	char why[96];
+
+	e->confirm = false;
+	if (!yes) {
+		snprintf(why, sizeof(why), "UI mode user interaction: refused %s",
+			 by);
+		drop_queued(dc, e, why);
+		return;
+	}
+	log_notice(LOG_DM, "session %u with %s (UI mode user interaction) "
+		   "accepted %s", e->info.id, e->info.server_id, by);
+	e->info.state = "queued";
+	event_active(dc->kick, EV_TIMEOUT, 0);
+}
+
+/*
+ * DM_Notification 1.2 6.2.7, the UI mode (a SHOULD): background, and not
+ * specified, run silently; informative tells the UI (the observer's
+ * notice) and runs; user interaction asks the UI agent before the session
+ * starts, and without one [dm] alerts decides.
+ */
+static void ui_mode(struct dm_client *dc, unsigned id, unsigned mode)
+{
+	struct entry *e;
+
+	for (e = dc->active; e && e->info.id != id; e = e->next)
+		;
+	if (!e || e->s)
+		return;
+	if (mode == DM_UI_INFORMATIVE && dc->obs.notice)
+		dc->obs.notice(dc->obs.arg, &e->info);
+	if (mode != DM_UI_USER_INTERACTION)
+		return;
+	e->confirm = true;
+	e->info.state = "awaiting-user";
+	if (dc->ui.confirm &&
+	    dc->ui.confirm(dc->ui.arg, e->info.id, e->info.server_id) == 0) {
+		log_info(LOG_DM, "session %u with %s (UI mode user interaction) "
+			 "asked of the UI agent", e->info.id, e->info.server_id);
+		return;
+	}
+	confirmed(dc, e, DM_UI_POLICY);
+}
+
 int dm_client_notify(struct dm_client *dc, const uint8_t *p, size_t len,
 		     const char *source, char *why, size_t whylen)
 {
@@ -648,13 +751,14 @@ int dm_client_notify(struct dm_client *dc, const uint8_t *p, size_t len,
 		r = -EPERM;
 		goto refused;
 	}
-	log_info(LOG_DM, "notification from %s by %s: session %04X, UI mode %u%s",
-		 n.server_id, source, n.session_id, n.ui_mode,
+	log_info(LOG_DM, "notification from %s by %s: session %04X, UI mode %s%s",
+		 n.server_id, source, n.session_id, ui_mode_name(n.ui_mode),
 		 v == DM_NOTI_OK_RESYNC ? ", nonce resynchronisation" : "");
 	r = enqueue(dc, n.server_id, n.session_id, true,
 		    v == DM_NOTI_OK_RESYNC, NULL, source, why, whylen);
 	if (r < 0)
 		goto refused;
+	ui_mode(dc, (unsigned)r, n.ui_mode);
 	return 0;
 refused:
 	log_notice(LOG_DM, "notification by %s refused: %s", source, why);
@@ -699,6 +803,28 @@ int dm_client_report(struct dm_client *dc, const char *server_id,
 		     char *why, size_t whylen)
 {
 	return client_session(dc, server_id, r, source, why, whylen);
+}
+
+int dm_client_make_executable(struct dm_client *dc, const char *uri,
+			      bool interior)
+{
+	static const char *const own[] = { "DMAcc", "Inbox" };
+	const char *u = !strncmp(uri, "./", 2) ? uri + 2 : uri;
+	bool changed;
+	int st;
+
+	/* DM_StdObj 1.2: the accounts and the Inbox are the client's */
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+		if (!strncmp(u, own[i], strlen(own[i])) &&
+		    (!u[strlen(own[i])] || u[strlen(own[i])] == '/'))
+			return DM_TREE_NOT_ALLOWED;
+	st = dm_tree_make_executable(dc->tree, uri, interior, &changed);
+	if (st != DM_TREE_OK || !changed)
+		return st;
+	log_info(LOG_DM, "%s made executable by an agent", uri);
+	if (save(dc, NULL) < 0)
+		saved(dc, 0, -EIO);	/* tried again with back-off */
+	return st;
 }
 
 size_t dm_client_sessions(struct dm_client *dc, struct dm_session_info *out,
@@ -786,6 +912,9 @@ struct dm_client *dm_client_new(struct event_base *base,
 		return NULL;
 	}
 	dc->retry = evtimer_new(base, retry_save, dc);
+	dc->agents = dm_agents_new(base, dc, c);
+	if (!dc->agents)
+		log_err(LOG_DM, "no Exec agents: out of memory");
 	dc->saver = dm_saver_new(base, saved, dc);
 	if (!dc->saver)
 		log_warn(LOG_DM, "no writer thread for the management tree: "
@@ -829,6 +958,8 @@ static void apply_dmsc(struct dm_client *dc)
 void dm_client_reconfigure(struct dm_client *dc, const struct conf *c)
 {
 	dc->conf = c;
+	if (dc->agents)
+		dm_agents_reconfigure(dc->agents, c);
 	apply_dmsc(dc);
 }
 
@@ -846,6 +977,7 @@ void dm_client_free(struct dm_client *dc)
 		end_session(dc, e);
 		free(e);
 	}
+	dm_agents_free(dc->agents);	/* the results are on disk */
 	dm_saver_free(dc->saver);	/* what the sessions changed is on disk */
 	if (dc->retry)
 		event_free(dc->retry);

@@ -34,8 +34,10 @@ struct dm_session_info {
 	 * "" while queued.
 	 */
 	const char *transport;
-	const char *state;		/* "queued", "retry-wait", "connecting",
-					 * "running", "finished" */
+	const char *state;		/* "awaiting-user", "queued",
+					 * "retry-wait", the session's states
+					 * ("connecting", "running",
+					 * "awaiting-agent", ...), "finished" */
 	unsigned commands;		/* server commands executed */
 	enum dm_session_result result;
 	char error[160];		/* why, when result is not OK; "" */
@@ -47,6 +49,8 @@ struct dm_client_observer {
 	/* started: every try of a session that is tried again */
 	void (*started)(void *arg, const struct dm_session_info *s);
 	void (*finished)(void *arg, const struct dm_session_info *s);
+	/* a notification of UI mode informative: the user may be told */
+	void (*notice)(void *arg, const struct dm_session_info *s);
 	/* a session waits to be tried again (state "retry-wait"); may be NULL */
 	void (*changed)(void *arg, const struct dm_session_info *s);
 	void *arg;
@@ -55,11 +59,14 @@ struct dm_client_observer {
 /*
  * A UI agent for the alerts 1100-1104 (D-Bus).  ask() returns 0 when it
  * will answer through dm_client_ui_answer(), < 0 to let the policy answer;
- * cancel() drops a question whose session is gone.
+ * confirm() is the same for a notification of UI mode user interaction,
+ * before its session starts (the answer's text is ignored); cancel()
+ * drops a question whose session is gone.
  */
 struct dm_client_ui {
 	int (*ask)(void *arg, unsigned id, const char *server,
 		   const struct dm_ui_request *r);
+	int (*confirm)(void *arg, unsigned id, const char *server);
 	void (*cancel)(void *arg, unsigned id);
 	void *arg;
 };
@@ -143,6 +150,16 @@ void dm_client_link_lost(struct dm_client *dc, const char *why);
  * when the card is back.
  */
 void dm_client_card_gone(struct dm_client *dc);
+
+/* The Exec agents' side of the client (dm/agents.h); NULL if none. */
+struct dm_agents *dm_client_agents(struct dm_client *dc);
+/*
+ * An agent serves uri: the node (interior when it is to be made) is made
+ * executable and the tree saved (dm_tree_make_executable).  A DM tree
+ * status: 200, or 405 also for ./DMAcc and ./Inbox, the client's own.
+ */
+int dm_client_make_executable(struct dm_client *dc, const char *uri,
+			      bool interior);
 
 /* Running and queued sessions, then the last finished ones, newest first. */
 size_t dm_client_sessions(struct dm_client *dc, struct dm_session_info *out,

@@ -29,6 +29,9 @@ struct large_object {
 	size_t len, size;	/* received so far, announced */
 };
 
+/* Sequences within Sequences an Exec may wait in (deeper: 406 there). */
+#define WAIT_DEPTH	8
+
 struct dm_exec {
 	struct dm_tree *tree;
 	char server_id[128];
@@ -41,6 +44,13 @@ struct dm_exec {
 	unsigned commands;
 	bool changed;
 	struct large_object lo;
+	dm_exec_agent_fn *agent;
+	void *agent_arg;
+	/* an Exec waiting for its agent: its item, the Sequences around it */
+	const struct syncml_cmd *wait_cmd;
+	const struct syncml_item *wait_item;
+	const struct syncml_cmd *seq_next[WAIT_DEPTH];	/* of each Sequence */
+	size_t depth;
 	struct dm_inbox *inbox;		/* what the session's Adds placed */
 };
 
@@ -71,6 +81,12 @@ void dm_exec_free(struct dm_exec *ex)
 	free(ex->lo.buf);
 	dm_inbox_free(ex->inbox);
 	free(ex);
+}
+
+void dm_exec_set_agent(struct dm_exec *ex, dm_exec_agent_fn *fn, void *arg)
+{
+	ex->agent = fn;
+	ex->agent_arg = arg;
 }
 
 void dm_exec_target(struct dm_exec *ex, struct syncml_msg *out,
@@ -112,6 +128,16 @@ int dm_exec_status_text(struct dm_exec *ex, struct syncml_cmd *st,
 
 	return it ? syncml_set_data(ex->out, &it->data, text, strlen(text),
 				    false) : -ENOMEM;
+}
+
+const char *dm_exec_log_id(const struct dm_exec *ex)
+{
+	return ex->log_id;
+}
+
+const char *dm_exec_server(const struct dm_exec *ex)
+{
+	return ex->server_id;
 }
 
 bool dm_exec_changed(struct dm_exec *ex)
@@ -299,6 +325,43 @@ nomem:
 	return DM_ST_FAILED;
 }
 
+/*
+ * Exec (DM RepPro 1.2 6.6.6): the tree checks the node and its ACL, the
+ * agent that serves it executes.  0: the agent answers later (only where
+ * the walk can wait: not inside an Atomic).
+ */
+static unsigned exec_exec(struct dm_exec *ex, const struct syncml_cmd *c,
+			  const struct syncml_item *it, bool can_wait)
+{
+	struct dm_exec_request r = {
+		.server = ex->server_id, .uri = it->target.uri,
+		.format = item_format(c, it),
+		.correlator = c->correlator ? c->correlator : "",
+		.data = it->data.p, .len = it->data.len,
+	};
+	int st;
+
+	if (!r.uri)
+		return DM_ST_BAD_REQUEST;
+	if (!ex->agent)
+		return (unsigned)dm_tree_exec(ex->tree, ex->server_id, r.uri,
+					      r.data, r.len);
+	st = dm_tree_exec_check(ex->tree, ex->server_id, r.uri);
+	if (st != 200)
+		return (unsigned)st;
+	if (!can_wait) {
+		/*
+		 * DM RepPro 1.2 6.6.3: an Atomic is all or nothing, and what
+		 * an agent did cannot be rolled back; nor may the tree stay
+		 * inside an Atomic while an agent works.
+		 */
+		log_notice(LOG_DM, "session %s: Exec %s inside an Atomic: not "
+			   "supported", ex->log_id, r.uri);
+		return DM_ST_OPTIONAL;
+	}
+	return ex->agent(ex->agent_arg, &r);
+}
+
 static bool modifies(enum syncml_cmd_type t)
 {
 	return t == SYNCML_ADD || t == SYNCML_REPLACE || t == SYNCML_DELETE ||
@@ -327,10 +390,7 @@ static unsigned exec_one(struct dm_exec *ex, const struct syncml_cmd *c,
 					      uri, it->source.uri) :
 		       DM_ST_BAD_REQUEST;
 	case SYNCML_EXEC:
-		return uri ? (unsigned)dm_tree_exec(ex->tree,
-						    ex->server_id, uri,
-						    it->data.p, it->data.len) :
-			     DM_ST_BAD_REQUEST;
+		return exec_exec(ex, c, it, false);
 	default:
 		return DM_ST_OPTIONAL;
 	}
@@ -353,6 +413,25 @@ static int alog_add(struct atomic_log *alog, struct syncml_cmd *st)
 
 static int exec_cmd(struct dm_exec *ex, const struct syncml_cmd *c,
 		    struct atomic_log *alog);
+
+/* One item of c done with code: logged and answered; NULL: no memory. */
+static struct syncml_cmd *item_done(struct dm_exec *ex,
+				    const struct syncml_cmd *c,
+				    const struct syncml_item *it, unsigned code)
+{
+	const char *name = syncml_cmd_name(c->type);
+
+	if (dm_status_ok(code) && modifies(c->type))
+		ex->changed = true;
+	if (!dm_status_ok(code))
+		log_info(LOG_DM, "session %s: %s %s: %u", ex->log_id, name,
+			 it->target.uri ? it->target.uri : "?", code);
+	else
+		log_debug(LOG_DM, "session %s: %s %s: %u", ex->log_id, name,
+			  it->target.uri ? it->target.uri : "?", code);
+	return dm_exec_status(ex, c->cmd_id, name, it->target.uri,
+			      it->source.uri, code);
+}
 
 /* Execute a list; in an Atomic, the first failure skips the rest. */
 static int exec_list(struct dm_exec *ex, const struct syncml_cmd *c,
@@ -448,26 +527,96 @@ static int exec_cmd(struct dm_exec *ex, const struct syncml_cmd *c,
 	}
 	for (it = c->items; it; it = it->next) {
 		code = exec_one(ex, c, it, &results);
-		if (dm_status_ok(code) && modifies(c->type))
-			ex->changed = true;
-		if (!dm_status_ok(code))
-			log_info(LOG_DM, "session %s: %s %s: %u", ex->log_id, name,
-				 it->target.uri ? it->target.uri : "?", code);
-		else
-			log_debug(LOG_DM, "session %s: %s %s: %u", ex->log_id, name,
-				  it->target.uri ? it->target.uri : "?", code);
-		st = dm_exec_status(ex, c->cmd_id, name, it->target.uri,
-				it->source.uri, code);
+		st = item_done(ex, c, it, code);
 		if (!st || (alog && alog_add(alog, st) < 0))
 			return -ENOMEM;
 	}
 	return 0;
 }
 
+/* ---- the walk that an Exec may stop, for its agent ---- */
+
+/* The Execs of c from it on; 1 when one waits for its agent. */
+static int exec_items(struct dm_exec *ex, const struct syncml_cmd *c,
+		      const struct syncml_item *it)
+{
+	unsigned code;
+
+	for (; it; it = it->next) {
+		code = exec_exec(ex, c, it, true);
+		if (!code) {
+			ex->wait_cmd = c;
+			ex->wait_item = it;
+			log_info(LOG_DM, "session %s: Exec %s handed to its agent",
+				 ex->log_id, it->target.uri);
+			return 1;
+		}
+		if (!item_done(ex, c, it, code))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* One command; a Sequence opens (its children follow in walk()). */
+static int step(struct dm_exec *ex, const struct syncml_cmd *c)
+{
+	if (c->type == SYNCML_SEQUENCE && ex->depth < WAIT_DEPTH) {
+		ex->commands++;
+		if (!dm_exec_status(ex, c->cmd_id, "Sequence", NULL, NULL,
+				    DM_ST_OK))
+			return -ENOMEM;
+		ex->seq_next[ex->depth++] = c->children;
+		return 0;
+	}
+	if (c->type == SYNCML_EXEC && c->items) {
+		ex->commands++;
+		return exec_items(ex, c, c->items);
+	}
+	return exec_cmd(ex, c, NULL);
+}
+
+/* The open Sequences, in order (DM RepPro 1.2 6.6.11), innermost first. */
+static int walk(struct dm_exec *ex)
+{
+	const struct syncml_cmd *k;
+	int r;
+
+	while (ex->depth) {
+		if (!(k = ex->seq_next[ex->depth - 1])) {
+			ex->depth--;
+			continue;
+		}
+		ex->seq_next[ex->depth - 1] = k->next;
+		if ((r = step(ex, k)) != 0)
+			return r;
+	}
+	return 0;
+}
 
 int dm_exec_run(struct dm_exec *ex, const struct syncml_cmd *c)
 {
-	return exec_cmd(ex, c, NULL);
+	int r;
+
+	ex->depth = 0;
+	r = step(ex, c);
+	return r ? r : walk(ex);
+}
+
+int dm_exec_resume(struct dm_exec *ex, unsigned code, const char *data)
+{
+	const struct syncml_cmd *c = ex->wait_cmd;
+	const struct syncml_item *it = ex->wait_item;
+	struct syncml_cmd *st;
+	int r;
+
+	if (!c)
+		return 0;
+	ex->wait_cmd = NULL;
+	st = item_done(ex, c, it, code);
+	if (!st || (data && *data && dm_exec_status_text(ex, st, data) < 0))
+		return -ENOMEM;
+	r = exec_items(ex, c, it->next);
+	return r ? r : walk(ex);
 }
 
 /* ---- Package#1 (DM Protocol 1.2 8.2.1) ---- */
@@ -487,22 +636,39 @@ static int devinfo_item(struct dm_exec *ex, struct syncml_cmd *rep,
 	return syncml_set_data(ex->out, &it->data, v.data, v.len, false);
 }
 
-/* Generic Alert 1226 (DM Protocol 1.2 8.7): one item, its Meta and Data. */
-static int generic_alert(struct dm_exec *ex, const struct dm_generic_alert *g)
+/* One item of a Generic Alert: Source, Meta Type, Format and Mark, Data. */
+static int alert_item(struct dm_exec *ex, struct syncml_cmd *al,
+		      const struct dm_generic_alert *g, const char *format,
+		      const char *data)
 {
 	struct syncml_msg *m = ex->out;
-	struct syncml_cmd *al = dm_exec_cmd(ex, SYNCML_ALERT);
-	struct syncml_item *it = al ? syncml_item_add(m, al) : NULL;
+	struct syncml_item *it = syncml_item_add(m, al);
 
-	if (!it)
-		return -ENOMEM;
-	al->code = SYNCML_ALERT_GENERIC;
-	if ((*g->source && syncml_set_str(m, &it->source.uri, g->source) < 0) ||
+	if (!it ||
+	    (*g->source && syncml_set_str(m, &it->source.uri, g->source) < 0) ||
 	    (*g->type && syncml_set_str(m, &it->meta.type, g->type) < 0) ||
-	    (*g->format && syncml_set_str(m, &it->meta.format, g->format) < 0) ||
+	    (*format && syncml_set_str(m, &it->meta.format, format) < 0) ||
 	    (*g->mark && syncml_set_str(m, &it->meta.mark, g->mark) < 0))
 		return -ENOMEM;
-	return syncml_set_data(m, &it->data, g->data, strlen(g->data), false);
+	return syncml_set_data(m, &it->data, data, strlen(data), false);
+}
+
+/*
+ * Generic Alert 1226 (DM Protocol 1.2 8.7): the Correlator of the Exec it
+ * answers (DM RepPro 1.2 6.6.6), then its item(s).
+ */
+static int generic_alert(struct dm_exec *ex, const struct dm_generic_alert *g)
+{
+	struct syncml_cmd *al = dm_exec_cmd(ex, SYNCML_ALERT);
+
+	if (!al || (*g->correlator &&
+		    syncml_set_str(ex->out, &al->correlator, g->correlator) < 0))
+		return -ENOMEM;
+	al->code = SYNCML_ALERT_GENERIC;
+	if (alert_item(ex, al, g, g->format, g->data) < 0 ||
+	    (*g->text && alert_item(ex, al, g, "chr", g->text) < 0))
+		return -ENOMEM;
+	return 0;
 }
 
 int dm_exec_package1(struct dm_exec *ex, bool server_initiated,

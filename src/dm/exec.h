@@ -20,6 +20,7 @@ struct dm_exec;
 /* DM RepPro 1.2 clause 10 codes the client produces itself. */
 enum {
 	DM_ST_OK = 200,
+	DM_ST_ACCEPTED = 202,
 	DM_ST_AUTH_ACCEPTED = 212,
 	DM_ST_CHUNK_OK = 213,
 	DM_ST_CANCELLED = 214,
@@ -72,10 +73,39 @@ int dm_exec_status_text(struct dm_exec *ex, struct syncml_cmd *st,
 			const char *text);
 
 /*
- * Execute c (not Alert, Status or Results) and answer it.  0, or -ENOMEM
- * (the tree is then consistent: an Atomic is rolled back).
+ * An Exec on a node that an agent serves (dm/agents.h), as the server
+ * sent it (DM RepPro 1.2 6.6.6).  Pointers into the server's message.
+ */
+struct dm_exec_request {
+	const char *server;		/* the ServerID */
+	const char *uri;		/* the node */
+	const char *format;		/* the item's Meta Format, "chr" if none */
+	const char *correlator;		/* the Exec's Correlator, "" if none */
+	const uint8_t *data;		/* the item's Data */
+	size_t len;
+};
+
+/*
+ * Hand r to whoever serves the node: its Status now (200, 202, 500...), or
+ * 0 when the answer comes later through dm_exec_resume().  Without one,
+ * Exec goes to the tree's own handlers (dm_tree_set_exec).
+ */
+typedef unsigned dm_exec_agent_fn(void *arg, const struct dm_exec_request *r);
+void dm_exec_set_agent(struct dm_exec *ex, dm_exec_agent_fn *fn, void *arg);
+
+/*
+ * Execute c (not Alert, Status or Results) and answer it.  0; 1 when an
+ * Exec waits for its agent (the rest of c, such as the rest of a Sequence,
+ * waits for dm_exec_resume()); or -ENOMEM (the tree is then consistent: an
+ * Atomic is rolled back).  An Atomic never waits: it is done within one
+ * call, so the tree is never left inside one while the loop runs.
  */
 int dm_exec_run(struct dm_exec *ex, const struct syncml_cmd *c);
+/*
+ * The agent's Status for the waiting Exec (data, when not "", goes in the
+ * Status's item), then the rest of the command: as dm_exec_run.
+ */
+int dm_exec_resume(struct dm_exec *ex, unsigned code, const char *data);
 
 /*
  * Package#1's commands into the target message: Alert 1200 (server
@@ -85,6 +115,10 @@ int dm_exec_run(struct dm_exec *ex, const struct syncml_cmd *c);
 struct dm_generic_alert;
 int dm_exec_package1(struct dm_exec *ex, bool server_initiated,
 		     const struct dm_generic_alert *report);
+
+/* The session's name in the log, and its ServerID. */
+const char *dm_exec_log_id(const struct dm_exec *ex);
+const char *dm_exec_server(const struct dm_exec *ex);
 
 /* Did a command change the tree since the last call?  Clears the flag. */
 bool dm_exec_changed(struct dm_exec *ex);

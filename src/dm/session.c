@@ -7,6 +7,7 @@
  *   AWAITING_ANSWER  a message posted, waiting for the server's answer
  *   CHALLENGED       the server refused our credentials: sending again
  *   AWAITING_UI      a user-interaction alert waits for the UI agent
+ *   AWAITING_AGENT   an Exec waits for the agent that serves its node
  *   SAVING           the tree is being made durable before our message
  *                    (or the end of the session) acknowledges it
  *   ABORTING         our Alert 1223 posted
@@ -16,7 +17,9 @@
  * first (it decides what our reply carries), its commands executed
  * (dm/exec.c) and answered through the outbox (dm/outbox.c), which cuts
  * our package into messages of the server's MaxMsgSize and keeps what the
- * server has not acknowledged, so a challenge never loses it.
+ * server has not acknowledged, so a challenge never loses it.  The
+ * states in which the session waits for its owner (the UI agent, an Exec
+ * agent, the disk) and the answers that resume it are in session_wait.c.
  */
 #include "config.h"
 
@@ -35,24 +38,12 @@
 #include "dm/http.h"
 #include "syncml/notification.h"
 #include "dm/outbox.h"
-#include "dm/session.h"
-#include "dm/tls.h"
+#include "dm/session_int.h"
 #include "dm/ui.h"
 #include "log.h"
 #include "util/errbuf.h"
 
 #define MIN_MSG_SIZE	512	/* a smaller MaxMsgSize cannot carry a Status */
-
-enum state {
-	S_CONNECTING,
-	S_SENDING,
-	S_AWAITING_ANSWER,
-	S_CHALLENGED,
-	S_AWAITING_UI,
-	S_SAVING,
-	S_ABORTING,
-	S_DONE,
-};
 
 static const char *const state_names[] = {
 	[S_CONNECTING] = "connecting",
@@ -60,6 +51,7 @@ static const char *const state_names[] = {
 	[S_AWAITING_ANSWER] = "awaiting-answer",
 	[S_CHALLENGED] = "challenged",
 	[S_AWAITING_UI] = "awaiting-ui",
+	[S_AWAITING_AGENT] = "awaiting-agent",
 	[S_SAVING] = "saving",
 	[S_ABORTING] = "aborting",
 	[S_DONE] = "finished",
@@ -70,55 +62,6 @@ enum hdr_verdict {
 	HDR_ACCEPTED,		/* 200 or 212: the last message is taken */
 	HDR_CHALLENGED,		/* 401 or 407: send it again */
 	HDR_FATAL,		/* the session has ended */
-};
-
-struct dm_session {
-	struct dm_session_cfg cfg;
-	struct dm_account acc;
-	char devid[128];
-	char sid[DM_NOTI_SESSION_ID_STRLEN];
-	uint8_t *psk;
-	struct dm_tls_trust trust;	/* https without a PSK */
-	const struct dm_session_transport *tr;
-	struct dm_http *http;
-	char url[256];
-	enum state state;
-	enum dm_session_result result;
-	char error[160];
-	int transport_err;		/* the failure that ended it, or 0 */
-	unsigned msg_id;		/* of our last message */
-	char server_msg_id[32];		/* of the server's last message */
-	uint32_t server_max_msg;	/* the server's MaxMsgSize, 0 none */
-	struct dm_exec *ex;
-	struct dm_outbox *ob;
-	struct syncml_msg *out;		/* the message being built */
-	struct syncml_cmd *hdr_st;	/* its Status for the server's SyncHdr */
-	bool want_chal;			/* that Status gets a Chal when sent */
-	/* the server message being executed (a UI alert may hold it) */
-	struct syncml_msg *in;
-	const struct syncml_cmd *next_cmd;
-	const struct syncml_cmd *ui_cmd;
-	bool in_answer;			/* it asked for an answer */
-	/* authentication, DM Protocol 1.2 clause 9 and DM_Security 5 */
-	struct dm_creds cr;
-	bool package1;			/* our last message is Package#1 */
-	bool resync_chal_due;		/* resync: the server gets a new nonce */
-	unsigned client_fails, server_fails;
-	bool server_closed;		/* the server's package ended (Final) */
-	bool cancel;			/* dm_session_cancel: abort when we can */
-	char cancel_why[80];
-	struct dm_generic_alert report;
-	/* a message that waits for the tree to be on disk */
-	struct buf held;
-	char held_hmac[512];
-	bool held_has_hmac;
-	bool finish_when_saved;		/* nothing to send: the end, if saved */
-	enum state saving_from;
-	bool save_failed;
-	struct event *kick;
-	dm_session_done_fn *done;
-	dm_session_changed_fn *changed_cb;
-	void *arg;
 };
 
 static void send_message(struct dm_session *s);
@@ -171,7 +114,7 @@ unsigned dm_session_commands(const struct dm_session *s)
 }
 
 /* The one place the state changes. */
-static void enter(struct dm_session *s, enum state st)
+void session_enter(struct dm_session *s, enum state st)
 {
 	if (s->state == st)
 		return;
@@ -189,12 +132,8 @@ static void note_changed(struct dm_session *s)
 		(void)s->changed_cb(s->arg, s);
 }
 
-/* End the session; the owner hears of it from the loop, not from here. */
-static void finish(struct dm_session *s, enum dm_session_result r,
-		   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void finish(struct dm_session *s, enum dm_session_result r,
-		   const char *fmt, ...)
+void session_finish(struct dm_session *s, enum dm_session_result r,
+		    const char *fmt, ...)
 {
 	va_list ap;
 
@@ -206,7 +145,7 @@ static void finish(struct dm_session *s, enum dm_session_result r,
 		vsnprintf(s->error, sizeof(s->error), fmt, ap);
 		va_end(ap);
 	}
-	enter(s, S_DONE);
+	session_enter(s, S_DONE);
 	note_changed(s);	/* e.g. a nonce, then an abort */
 	if (r == DM_RESULT_OK)
 		log_info(LOG_DM, "session %s with %s finished: %u commands",
@@ -218,9 +157,9 @@ static void finish(struct dm_session *s, enum dm_session_result r,
 	event_active(s->kick, EV_TIMEOUT, 0);
 }
 
-static void nomem(struct dm_session *s)
+void session_nomem(struct dm_session *s)
 {
-	finish(s, DM_RESULT_PROTOCOL, "out of memory");
+	session_finish(s, DM_RESULT_PROTOCOL, "out of memory");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -276,33 +215,8 @@ static int seal_out(struct dm_session *s)
 static void post_done(void *arg, int err, const char *msg,
 		      const struct dm_http_response *resp);
 
-static void save_failed(struct dm_session *s, const char *why);
-
-/*
- * Whatever acknowledges a change of the tree waits until it is on disk
- * (the Status of a command, a nonce given, the end of the session): ask
- * the owner to save.  True when the session waits for dm_session_saved().
- */
-static bool wait_for_save(struct dm_session *s)
-{
-	bool changed = dm_creds_stored(&s->cr);
-	int r;
-
-	if (!(dm_exec_changed(s->ex) || changed) || !s->changed_cb ||
-	    s->save_failed)
-		return false;
-	r = s->changed_cb(s->arg, s);
-	if (r == 0)
-		return false;
-	s->saving_from = s->state;
-	enter(s, S_SAVING);
-	if (r < 0)
-		dm_session_saved(s, r, strerror(-r));
-	return true;
-}
-
 /* POST the held message. */
-static void post_held(struct dm_session *s)
+void session_post_held(struct dm_session *s)
 {
 	const char *ct = dm_http_content_type(s->cfg.format);
 	int r;
@@ -317,11 +231,12 @@ static void post_held(struct dm_session *s)
 	buf_free(&s->held);
 	memset(&s->held, 0, sizeof(s->held));
 	if (r < 0) {
-		finish(s, DM_RESULT_TRANSPORT, "cannot post: %s", strerror(-r));
+		session_finish(s, DM_RESULT_TRANSPORT, "cannot post: %s",
+			       strerror(-r));
 		return;
 	}
 	if (s->state != S_ABORTING && s->state != S_CONNECTING)
-		enter(s, S_AWAITING_ANSWER);
+		session_enter(s, S_AWAITING_ANSWER);
 }
 
 /* Encode our next message, s->out and what the outbox holds; POST it. */
@@ -332,8 +247,9 @@ static void send_message(struct dm_session *s)
 	int r;
 
 	if ((r = new_out(s)) < 0 || (r = seal_out(s)) < 0) {
-		finish(s, DM_RESULT_PROTOCOL, "cannot build message %u: %s",
-		       s->msg_id, strerror(-r));
+		session_finish(s, DM_RESULT_PROTOCOL,
+			       "cannot build message %u: %s", s->msg_id,
+			       strerror(-r));
 		return;
 	}
 	/*
@@ -349,41 +265,22 @@ static void send_message(struct dm_session *s)
 	s->out = NULL;		/* the outbox's now */
 	s->hdr_st = NULL;
 	if (r < 0) {
-		finish(s, DM_RESULT_PROTOCOL, "cannot encode message %u: %s",
-		       s->msg_id, strerror(-r));
+		session_finish(s, DM_RESULT_PROTOCOL,
+			       "cannot encode message %u: %s", s->msg_id,
+			       strerror(-r));
 		return;
 	}
 	s->held_has_hmac = dm_creds_hmac(&s->cr, false);
 	if (s->held_has_hmac &&
 	    (r = dm_creds_hmac_header(&s->cr, s->held.p, s->held.len,
 				      s->held_hmac, sizeof(s->held_hmac))) < 0) {
-		finish(s, DM_RESULT_AUTH, "cannot make the HMAC: %s",
-		       strerror(-r));
+		session_finish(s, DM_RESULT_AUTH, "cannot make the HMAC: %s",
+			       strerror(-r));
 		return;
 	}
 	s->finish_when_saved = false;
-	if (!wait_for_save(s))
-		post_held(s);
-}
-
-void dm_session_saved(struct dm_session *s, int err, const char *why)
-{
-	if (s->state != S_SAVING)
-		return;
-	enter(s, s->saving_from);
-	if (err) {
-		save_failed(s, why);
-		return;
-	}
-	if (s->finish_when_saved)
-		finish(s, DM_RESULT_OK, NULL);
-	else
-		post_held(s);
-}
-
-bool dm_session_saving(const struct dm_session *s)
-{
-	return s->state == S_SAVING;
+	if (!session_wait_for_save(s))
+		session_post_held(s);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -398,44 +295,6 @@ static int package1(struct dm_session *s)
 	s->package1 = true;
 	s->server_closed = true;	/* no server package yet to wait for */
 	return 0;
-}
-
-/* ------------------------------------------------------------------------ */
-/* User-interaction alerts (DM Protocol 1.2 clause 10, RepPro 6.6.2)        */
-
-/*
- * The answer to a user-interaction alert, from the agent or by policy
- * (dm/ui.c builds it).
- */
-static struct syncml_cmd *ui_alert(struct dm_session *s,
-				   const struct syncml_cmd *c,
-				   enum dm_ui_verdict v, const char *answer)
-{
-	bool yes = v == DM_UI_POLICY ? s->cfg.alerts == DM_ALERTS_ACCEPT :
-		   v == DM_UI_ACCEPT;
-
-	log_notice(LOG_DM, "session %s: %s alert %u \"%.80s\" %s%s", s->sid,
-		   s->acc.server_id, c->code, dm_ui_text(c),
-		   yes ? "accepted" : "refused",
-		   v == DM_UI_POLICY ? " by policy" : " by the UI agent");
-	return dm_ui_answer(s->ex, c, yes, answer);
-}
-
-/* Hand a UI alert to the agent: true when its answer will come later. */
-static bool ui_ask(struct dm_session *s, const struct syncml_cmd *c)
-{
-	const char *choices[DM_UI_MAX_CHOICES];
-	struct dm_ui_request r;
-
-	if (!s->cfg.ui)
-		return false;
-	dm_ui_request_of(c, &r, choices);
-	if (s->cfg.ui(s->arg, s, &r) < 0)
-		return false;
-	s->ui_cmd = c;
-	log_info(LOG_DM, "session %s: alert %u handed to the UI agent", s->sid,
-		 c->code);
-	return true;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -475,9 +334,8 @@ static enum hdr_verdict hdr_status(struct dm_session *s,
 	case DM_ST_MISSING_CRED:
 		s->cr.done = false;
 		if (++s->client_fails > s->cfg.auth_retries) {
-			finish(s, DM_RESULT_AUTH,
-			       "the server refused our credentials (%u)",
-			       c->code);
+			session_finish(s, DM_RESULT_AUTH, "the server refused "
+				       "our credentials (%u)", c->code);
 			return HDR_FATAL;
 		}
 		log_info(LOG_DM, "session %s: the server asks for credentials "
@@ -486,8 +344,9 @@ static enum hdr_verdict hdr_status(struct dm_session *s,
 				       ": the message again");
 		return HDR_CHALLENGED;
 	default:
-		finish(s, DM_RESULT_PROTOCOL,
-		       "the server answered our header with %u", c->code);
+		session_finish(s, DM_RESULT_PROTOCOL,
+			       "the server answered our header with %u",
+			       c->code);
 		return HDR_FATAL;
 	}
 }
@@ -528,13 +387,13 @@ static void abort_session(struct dm_session *s, enum dm_session_result r,
 	struct syncml_cmd *al = dm_exec_cmd(s->ex, SYNCML_ALERT);
 
 	if (!al) {
-		nomem(s);
+		session_nomem(s);
 		return;
 	}
 	al->code = SYNCML_ALERT_SESSION_ABORT;
 	s->result = r;
 	snprintf(s->error, sizeof(s->error), "%s", why);
-	enter(s, S_ABORTING);
+	session_enter(s, S_ABORTING);
 	send_message(s);
 }
 
@@ -546,7 +405,7 @@ static void abort_session(struct dm_session *s, enum dm_session_result r,
  * must treat them as not done.  Nothing else is saved meanwhile: the
  * owner retries the save on its own.
  */
-static void save_failed(struct dm_session *s, const char *why)
+void session_save_failed(struct dm_session *s, const char *why)
 {
 	char err[120];
 
@@ -557,7 +416,7 @@ static void save_failed(struct dm_session *s, const char *why)
 	buf_free(&s->held);
 	memset(&s->held, 0, sizeof(s->held));
 	if (s->finish_when_saved || !s->in || s->state == S_ABORTING) {
-		finish(s, DM_RESULT_SAVE, "%s", err);
+		session_finish(s, DM_RESULT_SAVE, "%s", err);
 		return;
 	}
 	s->msg_id--;		/* the dropped message never went */
@@ -565,7 +424,7 @@ static void save_failed(struct dm_session *s, const char *why)
 	syncml_msg_free(s->out);
 	s->out = NULL;
 	if (new_out(s) < 0 || answer_hdr(s, s->in, DM_ST_OK) < 0) {
-		nomem(s);
+		session_nomem(s);
 		return;
 	}
 	s->want_chal = false;	/* no new nonce that could not be kept */
@@ -574,13 +433,14 @@ static void save_failed(struct dm_session *s, const char *why)
 
 /*
  * Execute the server's commands from s->next_cmd on.  Returns 1 when a UI
- * alert went to the agent (the rest waits for its answer), 0 when done,
- * -ENOMEM.
+ * alert went to the UI agent or an Exec to its Exec agent (the rest waits
+ * for the answer), 0 when done, -ENOMEM.
  */
 static int run_commands(struct dm_session *s)
 {
 	const struct syncml_cmd *c;
 	struct syncml_cmd *st;
+	int r;
 
 	for (c = s->next_cmd; c; c = c->next) {
 		if (c->type == SYNCML_STATUS) {
@@ -595,8 +455,13 @@ static int run_commands(struct dm_session *s)
 		if (c->type == SYNCML_RESULTS)
 			continue;
 		if (c->type != SYNCML_ALERT) {
-			if (dm_exec_run(s->ex, c) < 0)
-				return -ENOMEM;
+			if ((r = dm_exec_run(s->ex, c)) > 0) {
+				/* its agent answers dm_session_exec_answer() */
+				s->next_cmd = c->next;
+				session_enter(s, S_AWAITING_AGENT);
+			}
+			if (r)
+				return r;
 			continue;
 		}
 		switch (c->code) {
@@ -610,13 +475,13 @@ static int run_commands(struct dm_session *s)
 		case SYNCML_ALERT_MULTI_CHOICE:
 			/* once cancelled, no more questions: each is "no",
 			 * as the one pending at dm_session_cancel() was */
-			if (!s->cancel && ui_ask(s, c)) {
+			if (!s->cancel && session_ui_ask(s, c)) {
 				s->next_cmd = c->next;
-				enter(s, S_AWAITING_UI);
+				session_enter(s, S_AWAITING_UI);
 				return 1;
 			}
-			st = ui_alert(s, c, s->cancel ? DM_UI_REJECT :
-					    DM_UI_POLICY, NULL);
+			st = dm_ui_answer(s->ex, c, s->cancel ? DM_UI_REJECT :
+					  DM_UI_POLICY, s->cfg.alerts, NULL);
 			break;
 		case SYNCML_ALERT_NEXT_MESSAGE:
 			st = dm_exec_status(s->ex, c->cmd_id, "Alert", NULL,
@@ -647,7 +512,7 @@ static void answer(struct dm_session *s)
 
 	if (aborted_by_server(s->next_cmd)) {
 		/* clause 8: a client receiving 1223 SHOULD NOT respond */
-		finish(s, DM_RESULT_ABORTED, "aborted by the server");
+		session_finish(s, DM_RESULT_ABORTED, "aborted by the server");
 		return;
 	}
 	if (s->cancel) {
@@ -668,15 +533,15 @@ static void answer(struct dm_session *s)
 		syncml_msg_free(s->out);
 		s->out = NULL;
 		s->finish_when_saved = true;
-		if (!wait_for_save(s))
-			finish(s, DM_RESULT_OK, NULL);
+		if (!session_wait_for_save(s))
+			session_finish(s, DM_RESULT_OK, NULL);
 		return;
 	}
 	if (!s->server_closed && !syncml_next_message_request(in) &&
 	    !dm_outbox_has_alert(s->ob, SYNCML_ALERT_NEXT_MESSAGE)) {
 		/* clause 6.2: the server's package goes on; ask for more */
 		if ((al = dm_exec_cmd(s->ex, SYNCML_ALERT)) == NULL) {
-			nomem(s);
+			session_nomem(s);
 			return;
 		}
 		al->code = SYNCML_ALERT_NEXT_MESSAGE;
@@ -685,16 +550,16 @@ static void answer(struct dm_session *s)
 }
 
 /* Execute (the rest of) s->in, then answer it. */
-static void go_on(struct dm_session *s)
+void session_go_on(struct dm_session *s)
 {
 	int r = run_commands(s);
 
 	if (r < 0) {
-		nomem(s);
+		session_nomem(s);
 		return;
 	}
 	if (r > 0)
-		return;		/* the UI agent answers later */
+		return;		/* an agent answers later */
 	answer(s);
 }
 
@@ -725,8 +590,9 @@ static bool follow_resp_uri(struct dm_session *s, const char *uri)
 	http_opts(s, &o);
 	if (strlen(uri) >= sizeof(s->url) ||
 	    (h = s->tr->open(s->cfg.base, uri, &o, err, sizeof(err))) == NULL) {
-		finish(s, DM_RESULT_PROTOCOL, "RespURI %.100s: %s", uri,
-		       strlen(uri) >= sizeof(s->url) ? "too long" : err);
+		session_finish(s, DM_RESULT_PROTOCOL, "RespURI %.100s: %s", uri,
+			       strlen(uri) >= sizeof(s->url) ? "too long" :
+			       err);
 		return false;
 	}
 	s->tr->close(s->http);
@@ -760,16 +626,16 @@ static void handle_message(struct dm_session *s, const struct syncml_msg *in,
 	if (v == HDR_CHALLENGED && s->package1) {
 		/* clause 9: "revert to pkg 1 and resend the Alert and
 		 * DevInfo along with the credentials requested" */
-		enter(s, S_CHALLENGED);
+		session_enter(s, S_CHALLENGED);
 		dm_outbox_clear(s->ob);
 	} else if (v == HDR_CHALLENGED) {
 		/* clause 9.1: the same request again, with a Status for
 		 * the new SyncHdr and credentials */
-		enter(s, S_CHALLENGED);
+		session_enter(s, S_CHALLENGED);
 		dm_outbox_requeue(s->ob);
 	}
 	if (new_out(s) < 0 || answer_hdr(s, in, code) < 0) {
-		nomem(s);
+		session_nomem(s);
 		return;
 	}
 	if (!trusted) {
@@ -790,7 +656,7 @@ static void handle_message(struct dm_session *s, const struct syncml_msg *in,
 	}
 	if (v == HDR_CHALLENGED && s->package1) {
 		if (package1(s) < 0) {
-			nomem(s);
+			session_nomem(s);
 			return;
 		}
 		send_message(s);
@@ -805,7 +671,7 @@ static void handle_message(struct dm_session *s, const struct syncml_msg *in,
 			    !dm_exec_status(s->ex, c->cmd_id,
 					    syncml_cmd_name(c->type), NULL,
 					    NULL, DM_ST_MISSING_CRED)) {
-				nomem(s);
+				session_nomem(s);
 				return;
 			}
 		s->in_answer = true;	/* our Chal must reach it */
@@ -814,7 +680,7 @@ static void handle_message(struct dm_session *s, const struct syncml_msg *in,
 		return;
 	}
 	s->next_cmd = in->cmds;
-	go_on(s);
+	session_go_on(s);
 }
 
 static void post_done(void *arg, int err, const char *msg,
@@ -827,25 +693,26 @@ static void post_done(void *arg, int err, const char *msg,
 
 	if (err) {
 		s->transport_err = err;
-		finish(s, DM_RESULT_TRANSPORT, "%s", msg);
+		session_finish(s, DM_RESULT_TRANSPORT, "%s", msg);
 		return;
 	}
 	if (s->state == S_ABORTING) {
-		finish(s, s->result ? s->result : DM_RESULT_ABORTED, NULL);
+		session_finish(s, s->result ? s->result : DM_RESULT_ABORTED,
+			       NULL);
 		return;
 	}
 	if (log_hexdump_enabled(LOG_DM))
 		log_hex(LOG_DM, "DM in", resp->body, resp->len);
 	r = dm_http_syncml(resp, &in, why, sizeof(why));
 	if (r < 0) {
-		finish(s, r == -EIO ? DM_RESULT_TRANSPORT : DM_RESULT_PROTOCOL,
-		       "%s from %s", why, s->url);
+		session_finish(s, r == -EIO ? DM_RESULT_TRANSPORT :
+			       DM_RESULT_PROTOCOL, "%s from %s", why, s->url);
 		return;
 	}
 	if (!in->hdr.session_id || strcmp(in->hdr.session_id, s->sid)) {
-		finish(s, DM_RESULT_PROTOCOL, "the server's SessionID is %.32s, "
-		       "not %s", in->hdr.session_id ? in->hdr.session_id : "-",
-		       s->sid);
+		session_finish(s, DM_RESULT_PROTOCOL, "the server's SessionID "
+			       "is %.32s, not %s", in->hdr.session_id ?
+			       in->hdr.session_id : "-", s->sid);
 		syncml_msg_free(in);
 		return;
 	}
@@ -854,27 +721,9 @@ static void post_done(void *arg, int err, const char *msg,
 	/* kept while its commands run: a UI alert may make them wait */
 	syncml_msg_free(s->in);
 	s->in = in;
-	enter(s, S_SENDING);	/* executing it is building our answer */
+	/* executing it is building our answer */
+	session_enter(s, S_SENDING);
 	handle_message(s, in, resp);
-}
-
-void dm_session_ui_answer(struct dm_session *s, enum dm_ui_verdict v,
-			  const char *answer_text)
-{
-	if (!s->ui_cmd || s->state == S_DONE)
-		return;
-	if (!ui_alert(s, s->ui_cmd, v, answer_text)) {
-		nomem(s);
-		return;
-	}
-	s->ui_cmd = NULL;
-	enter(s, S_SENDING);
-	go_on(s);
-}
-
-bool dm_session_ui_waiting(const struct dm_session *s)
-{
-	return s->ui_cmd != NULL;
 }
 
 static void kicked(evutil_socket_t fd, short what, void *arg)
@@ -933,6 +782,8 @@ struct dm_session *dm_session_start(const struct dm_session_cfg *cfg,
 	s->ob = dm_outbox_new();
 	if (!s->ex || !s->ob)
 		goto nomem;
+	if (cfg->exec)
+		dm_exec_set_agent(s->ex, session_exec_agent, s);
 	http_opts(s, &o);
 	s->http = s->tr->open(cfg->base, s->url, &o, err, errlen);
 	if (!s->http) {
@@ -969,7 +820,7 @@ void dm_session_cancel(struct dm_session *s, const char *why)
 void dm_session_stop(struct dm_session *s, enum dm_session_result r,
 		     const char *why)
 {
-	finish(s, r, "%s", why);
+	session_finish(s, r, "%s", why);
 }
 
 void dm_session_free(struct dm_session *s)

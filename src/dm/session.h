@@ -54,11 +54,14 @@ enum dm_alert_policy {
 
 /* An asynchronous report: Generic Alert 1226 (DM Protocol 1.2 8.7). */
 struct dm_generic_alert {
+	char correlator[129];			/* the Exec's Correlator, "" none */
 	char source[DM_TREE_MAX_URI + 1];	/* LocURI of the reporting node */
 	char type[DM_TREE_MAX_TYPE + 1];	/* Meta Type, e.g. a reverse domain */
 	char format[16];			/* Meta Format: chr, int, b64... */
 	char mark[16];				/* Meta Mark: "" or critical, ... */
 	char data[1024];
+	char text[1024];	/* "" or a second item: the same Source, Type
+				 * and Mark, Format chr, this Data */
 };
 
 /* A user-interaction alert (1100-1104) for a UI agent. */
@@ -84,6 +87,15 @@ enum dm_ui_verdict {
  */
 typedef int dm_session_ui_fn(void *arg, struct dm_session *s,
 			     const struct dm_ui_request *r);
+
+/*
+ * An Exec on a node an agent serves (dm/exec.h): its Status now, or 0 when
+ * the answer comes through dm_session_exec_answer() (the session waits in
+ * "awaiting-agent", the loop runs on).
+ */
+struct dm_exec_request;
+typedef unsigned dm_session_exec_fn(void *arg, struct dm_session *s,
+				    const struct dm_exec_request *r);
 
 /*
  * How messages travel: dm_http (dm/http.h) unless a test or a fuzzer puts
@@ -118,6 +130,7 @@ struct dm_session_cfg {
 	unsigned auth_retries;		/* challenges taken, each way */
 	enum dm_alert_policy alerts;
 	dm_session_ui_fn *ui;		/* NULL: policy only; arg is the owner's */
+	dm_session_exec_fn *exec;	/* NULL: the tree's Exec handlers */
 	const char *psk_identity;	/* https with a PSK (the DM_SC server) */
 	const uint8_t *psk;
 	size_t psk_len;
@@ -155,6 +168,13 @@ struct dm_session *dm_session_start(const struct dm_session_cfg *cfg,
 void dm_session_ui_answer(struct dm_session *s, enum dm_ui_verdict v,
 			  const char *answer);
 bool dm_session_ui_waiting(const struct dm_session *s);
+
+/*
+ * The agent's Status for the waiting Exec (data, "" none, goes in the
+ * Status's item); the session goes on.  Ignored when it does not wait.
+ */
+void dm_session_exec_answer(struct dm_session *s, unsigned code,
+			    const char *data);
 
 /*
  * The save the session waits for is done: err 0, it is on disk; otherwise

@@ -147,6 +147,7 @@ struct dm_saver {
 	uint64_t told_ok, told_fail;	/* what done() has heard */
 	dm_saver_done_fn *done_fn;
 	void *done_arg;
+	const char *what;		/* what it saves, for the log */
 };
 
 static void *saver_main(void *arg)
@@ -209,8 +210,8 @@ static void saver_done(evutil_socket_t fd, short what, void *arg)
 	fail_gen = s->fail_gen;
 	pthread_mutex_unlock(&s->lock);
 	if (failed)
-		log_err(LOG_DM, "cannot save the management tree to %s: %s%s",
-			path, strerror(-err), failed > 1 ? " (and earlier tries)" : "");
+		log_err(LOG_DM, "cannot save %s to %s: %s%s", s->what, path,
+			strerror(-err), failed > 1 ? " (and earlier tries)" : "");
 	if (!s->done_fn)
 		return;
 	if (ok_gen > s->told_ok) {
@@ -232,6 +233,7 @@ struct dm_saver *dm_saver_new(struct event_base *base, dm_saver_done_fn *done,
 		return NULL;
 	s->done_fn = done;
 	s->done_arg = arg;
+	s->what = "the management tree";
 	s->done = event_new(base, -1, 0, saver_done, s);
 	if (!s->done) {
 		free(s);
@@ -251,20 +253,42 @@ struct dm_saver *dm_saver_new(struct event_base *base, dm_saver_done_fn *done,
 	return s;
 }
 
+void dm_saver_set_what(struct dm_saver *s, const char *what)
+{
+	s->what = what;
+}
+
 int dm_saver_save(struct dm_saver *s, const struct conf *c,
 		  const struct dm_tree *t, uint64_t *gen)
 {
-	struct snapshot snap;
+	char path[300];
+	uint8_t *data;
+	size_t len;
 	int r;
 
 	if (dm_tree_in_atomic(t))
 		return -EBUSY;
-	tree_path(c, snap.path, sizeof(snap.path));
-	r = dm_tree_serialize(t, &snap.data, &snap.len);
+	tree_path(c, path, sizeof(path));
+	r = dm_tree_serialize(t, &data, &len);
 	if (r < 0) {
 		log_err(LOG_DM, "cannot save the management tree: %s", strerror(-r));
 		return r;
 	}
+	return dm_saver_save_bytes(s, path, data, len, gen);
+}
+
+int dm_saver_save_bytes(struct dm_saver *s, const char *path, uint8_t *data,
+			size_t len, uint64_t *gen)
+{
+	struct snapshot snap;
+
+	if (strlen(path) >= sizeof(snap.path)) {
+		free(data);
+		return -ENAMETOOLONG;
+	}
+	snprintf(snap.path, sizeof(snap.path), "%s", path);
+	snap.data = data;
+	snap.len = len;
 	snap.gen = ++s->gen;
 	if (gen)
 		*gen = snap.gen;

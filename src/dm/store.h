@@ -49,6 +49,15 @@ struct dm_saver *dm_saver_new(struct event_base *base, dm_saver_done_fn *done,
 int dm_saver_save(struct dm_saver *s, const struct conf *c,
 		  const struct dm_tree *t, uint64_t *gen);
 /*
+ * The same for any file of the state directory: data (malloc'd) is the
+ * saver's from here on, freed once written or superseded.  A saver keeps
+ * one file: its newest bytes replace what still waits.  0 or -ENAMETOOLONG.
+ */
+int dm_saver_save_bytes(struct dm_saver *s, const char *path, uint8_t *data,
+			size_t len, uint64_t *gen);
+/* What the saver's failures name ("the management tree"); a constant. */
+void dm_saver_set_what(struct dm_saver *s, const char *what);
+/*
  * Wait until what was handed over is written (blocks the caller: only for
  * the rare moments that need the tree on disk, such as a reload that
  * changed the DM_SC account).  0, or -EIO when a write failed (logged).

@@ -598,10 +598,14 @@ dm_tree_add(struct dm_tree *t, const char *server, const char *uri,
 		return st;
 	/*
 	 * DM_TND 7.7.1.4: a server that could not set the new node's ACL
-	 * through the parent gets full rights on what it added.
+	 * through the parent gets full rights on what it added; and Exec, as
+	 * it inherited, below a node an Exec agent serves (agents.h).
 	 */
-	acl = tree_str_fmt("Add=%s&Delete=%s&Get=%s&Replace=%s", server, server,
-		      server, server);
+	acl = tree_permitted(parent, "Exec", server) ?
+	      tree_str_fmt("Add=%s&Delete=%s&Exec=%s&Get=%s&Replace=%s", server,
+			   server, server, server, server) :
+	      tree_str_fmt("Add=%s&Delete=%s&Get=%s&Replace=%s", server, server,
+			   server, server);
 	if (acl == NULL) {
 		tree_node_unlink(n);
 		t->nodes -= tree_node_free(n);
@@ -699,19 +703,77 @@ dm_tree_set_exec(struct dm_tree *t, const char *uri, dm_tree_exec_fn *fn,
 }
 
 int
-dm_tree_exec(struct dm_tree *t, const char *server, const char *uri,
-	     const uint8_t *data, size_t len)
+dm_tree_exec_check(struct dm_tree *t, const char *server, const char *uri)
 {
 	struct dm_node *n;
 	int st;
 
 	if ((st = lookup(t, uri, &n)) != DM_TREE_OK)
 		return st;
-	if (!tree_permitted(n, "Exec", server))
-		return DM_TREE_PERMISSION;
+	return tree_permitted(n, "Exec", server) ? DM_TREE_OK
+						 : DM_TREE_PERMISSION;
+}
+
+int
+dm_tree_exec(struct dm_tree *t, const char *server, const char *uri,
+	     const uint8_t *data, size_t len)
+{
+	struct dm_node *n;
+	int st;
+
+	if ((st = dm_tree_exec_check(t, server, uri)) != DM_TREE_OK)
+		return st;
+	(void)lookup(t, uri, &n);
 	if (n->exec == NULL)
 		return DM_TREE_NOT_SUPPORTED;
 	return n->exec(t, server, uri, data, len, n->exec_arg);
+}
+
+int
+dm_tree_make_executable(struct dm_tree *t, const char *uri, bool interior,
+			bool *changed)
+{
+	struct dm_node *n = t->root, *k;
+	struct path pa;
+	char *acl;
+	size_t i;
+	int st;
+
+	*changed = false;
+	if ((st = tree_path_parse(uri, &pa)) != DM_TREE_OK)
+		return st;
+	if (pa.n == 0)
+		return DM_TREE_NOT_ALLOWED;
+	for (i = 0; i < pa.n; i++, n = k) {
+		if ((k = tree_child_find(n, pa.s[i].p, pa.s[i].len)) != NULL)
+			continue;
+		/* missing: interior nodes down to a leaf without a value */
+		st = tree_add_node(t, n, pa.s[i].p, pa.s[i].len,
+				   i + 1 < pa.n || interior ?
+				   DM_TREE_FMT_NODE : DM_TREE_FMT_NULL,
+				   NULL, NULL, 0, &k);
+		if (st != DM_TREE_OK)
+			return st;
+		*changed = true;
+	}
+	/* DM_TND 7.7.1: the node's own ACL, else the one it inherits */
+	for (k = n; k != NULL && k->acl == NULL; k = k->parent)
+		;
+	if (k != NULL && tree_acl_grants(k->acl, "Exec", "*"))
+		return DM_TREE_OK;
+	acl = tree_str_fmt("%s%sExec=*", k != NULL ? k->acl : "",
+			   k != NULL ? "&" : "");
+	if (acl == NULL)
+		return DM_TREE_FAILED;
+	if (!tree_acl_valid(acl)) {
+		free(acl);
+		return DM_TREE_TOO_LARGE;
+	}
+	free(n->acl);
+	n->acl = acl;
+	tree_node_touch(n);
+	*changed = true;
+	return DM_TREE_OK;
 }
 
 /* ---- properties (DM_TND 7.7) ---- */

@@ -171,6 +171,19 @@ int dm_tree_set_exec(struct dm_tree *t, const char *uri, dm_tree_exec_fn *fn,
 /* 406 unless a handler is registered; otherwise the handler's status. */
 int dm_tree_exec(struct dm_tree *t, const char *server, const char *uri,
 		 const uint8_t *data, size_t len);
+/* 200 when server may Exec uri (the node exists, an ACL grants it). */
+int dm_tree_exec_check(struct dm_tree *t, const char *server, const char *uri);
+/*
+ * A device-defined executable node (an Exec agent's, dm/agents.h): create
+ * it where missing (a leaf of Format null, or an interior node, its
+ * missing ancestors interior) and make its ACL grant Exec to every server,
+ * keeping what it granted: an empty ACL becomes the inherited one with
+ * "&Exec=*" (the nodes below an interior one inherit it).  200 with
+ * *changed when the tree changed; 405 for "." or under a leaf, 413 when
+ * the ACL would be too long.
+ */
+int dm_tree_make_executable(struct dm_tree *t, const char *uri, bool interior,
+			    bool *changed);
 
 /*
  * Properties (DM_TND 7.7).  dm_tree_split_prop splits "uri?prop=Name" into

@@ -24,33 +24,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 
+#include "dm/file.h"
 #include "dm/tree.h"
 #include "dm/tree_int.h"
 #include "util/buf.h"
-#include "util/cursor.h"
 #include "util/errbuf.h"
-#include "util/hex.h"
 #include "util/io.h"
 
 #define FILE_MAX	((size_t)64 << 20)
 #define FILE_MAGIC	"dmscgw-tree 1\n"
-#define SHA_LINE_LEN	(7 + 64 + 1)	/* "sha256 " hex "\n" */
 
 /* ---- serialisation ---- */
-
-/* " <n>:<bytes>" */
-static void
-buf_field(struct buf *b, const void *p, size_t len)
-{
-	buf_printf(b, " %zu:", len);
-	buf_put(b, p, len);
-}
 
 static void
 ser_node(struct buf *b, const struct dm_node *n, char *uri, size_t ulen)
@@ -62,10 +50,10 @@ ser_node(struct buf *b, const struct dm_node *n, char *uri, size_t ulen)
 	buf_put(b, uri, ulen);
 	buf_printf(b, " %s %u %u %" PRId64, dm_tree_format_name(n->format),
 		   n->flags & NODE_FLAGS, n->verno, n->tstamp);
-	buf_field(b, n->type, n->type != NULL ? strlen(n->type) : 0);
-	buf_field(b, n->acl, n->acl != NULL ? strlen(n->acl) : 0);
-	buf_field(b, n->title, n->title != NULL ? strlen(n->title) : 0);
-	buf_field(b, n->value, n->len);
+	dm_file_put_field(b, n->type, n->type != NULL ? strlen(n->type) : 0);
+	dm_file_put_field(b, n->acl, n->acl != NULL ? strlen(n->acl) : 0);
+	dm_file_put_field(b, n->title, n->title != NULL ? strlen(n->title) : 0);
+	dm_file_put_field(b, n->value, n->len);
 	buf_put(b, "\n", 1);
 	for (c = n->first; c != NULL; c = c->next) {
 		nl = strlen(c->name);
@@ -79,34 +67,17 @@ ser_node(struct buf *b, const struct dm_node *n, char *uri, size_t ulen)
 	}
 }
 
-static int
-sha256_hex(const uint8_t *p, size_t len, char out[65])
-{
-	uint8_t md[32];
-	unsigned mdlen = 0;
-
-	if (EVP_Digest(p, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen != sizeof(md))
-		return -EIO;
-	hex_encode_lower(out, md, sizeof(md));
-	return 0;
-}
-
 int
 dm_tree_serialize(const struct dm_tree *t, uint8_t **out, size_t *len)
 {
 	char uri[DM_TREE_MAX_URI + 1] = ".";
 	struct buf b;
-	char hex[65];
 
 	buf_init(&b, FILE_MAX);
 	buf_put(&b, FILE_MAGIC, strlen(FILE_MAGIC));
 	ser_node(&b, t->root, uri, 1);
 	buf_printf(&b, "end %zu\n", t->nodes);
-	if (buf_ok(&b) && sha256_hex(b.p, b.len, hex) < 0)
-		buf_fail(&b);
-	if (buf_ok(&b))
-		buf_printf(&b, "sha256 %s\n", hex);
+	dm_file_seal(&b);
 	if (!buf_ok(&b)) {
 		buf_free(&b);
 		return -ENOMEM;
@@ -118,86 +89,8 @@ dm_tree_serialize(const struct dm_tree *t, uint8_t **out, size_t *len)
 
 /* ---- loading ---- */
 
-/* The file reader: a bounded cursor and the first reason it failed. */
-struct rd {
-	const uint8_t *base;
-	struct cursor c;
-	const char *why;
-};
-
 static bool
-rd_fail(struct rd *r, const char *why)
-{
-	if (r->why == NULL)
-		r->why = why;
-	return cursor_fail(&r->c);
-}
-
-static bool
-rd_lit(struct rd *r, const char *s)
-{
-	if (!cursor_expect(&r->c, s, strlen(s)))
-		return rd_fail(r, "unexpected text");
-	return true;
-}
-
-/* A canonical decimal number <= max, then the byte term. */
-static bool
-rd_num(struct rd *r, uint64_t max, uint64_t *v, char term)
-{
-	const uint8_t *p = r->c.pos;
-	size_t left = cursor_left(&r->c), i;
-	uint64_t x = 0, d;
-
-	for (i = 0; i < left && p[i] >= '0' && p[i] <= '9'; i++) {
-		if (i == 1 && p[0] == '0')
-			return rd_fail(r, "number with a leading zero");
-		d = (uint64_t)(p[i] - '0');
-		if (d > max || x > (max - d) / 10)
-			return rd_fail(r, "number out of range");
-		x = x * 10 + d;
-	}
-	if (i == 0 || i == left || p[i] != (uint8_t)term)
-		return rd_fail(r, "malformed number");
-	cursor_skip(&r->c, i + 1);
-	*v = x;
-	return true;
-}
-
-/* "<n>:<bytes>" with n <= max, then the byte term. */
-static bool
-rd_field(struct rd *r, size_t max, const uint8_t **p, size_t *len, char term)
-{
-	uint64_t n;
-
-	if (!rd_num(r, max, &n, ':'))
-		return false;
-	if (cursor_left(&r->c) < n + 1 || r->c.pos[n] != (uint8_t)term)
-		return rd_fail(r, "field runs past its end");
-	cursor_get_bytes(&r->c, (size_t)n, p);
-	cursor_skip(&r->c, 1);
-	*len = (size_t)n;
-	return true;
-}
-
-/* A text field: no NUL, copied into buf (cap > max). */
-static bool
-rd_text(struct rd *r, size_t max, char *buf, char term)
-{
-	const uint8_t *p;
-	size_t len;
-
-	if (!rd_field(r, max, &p, &len, term))
-		return false;
-	if (len > 0 && memchr(p, '\0', len) != NULL)
-		return rd_fail(r, "NUL in a text field");
-	memcpy(buf, p, len);
-	buf[len] = '\0';
-	return true;
-}
-
-static bool
-load_node(struct dm_tree *t, struct rd *r)
+load_node(struct dm_tree *t, struct dm_file_rd *r)
 {
 	char uri[DM_TREE_MAX_URI + 1], fmt[8], type[DM_TREE_MAX_TYPE + 1];
 	char acl[DM_TREE_MAX_ACL + 1], title[DM_TREE_MAX_TITLE + 1];
@@ -208,7 +101,7 @@ load_node(struct dm_tree *t, struct rd *r)
 	struct path pa;
 	size_t i, len, left;
 
-	if (!rd_lit(r, "node ") || !rd_text(r, DM_TREE_MAX_URI, uri, ' '))
+	if (!dm_file_lit(r, "node ") || !dm_file_text(r, DM_TREE_MAX_URI, uri, ' '))
 		return false;
 	p = r->c.pos;
 	left = cursor_left(&r->c);
@@ -216,45 +109,45 @@ load_node(struct dm_tree *t, struct rd *r)
 		fmt[i] = (char)p[i];
 	fmt[i] = '\0';
 	if (i == left || p[i] != ' ' || dm_tree_format_parse(fmt, &format) < 0)
-		return rd_fail(r, "unknown format");
+		return dm_file_fail(r, "unknown format");
 	cursor_skip(&r->c, i + 1);
-	if (!rd_num(r, NODE_FLAGS, &flags, ' ') ||
-	    !rd_num(r, VERNO_MAX, &verno, ' ') ||
-	    !rd_num(r, (uint64_t)TSTAMP_MAX, &tstamp, ' ') ||
-	    !rd_text(r, DM_TREE_MAX_TYPE, type, ' ') ||
-	    !rd_text(r, DM_TREE_MAX_ACL, acl, ' ') ||
-	    !rd_text(r, DM_TREE_MAX_TITLE, title, ' ') ||
-	    !rd_field(r, t->max_value, &value, &len, '\n'))
+	if (!dm_file_num(r, NODE_FLAGS, &flags, ' ') ||
+	    !dm_file_num(r, VERNO_MAX, &verno, ' ') ||
+	    !dm_file_num(r, (uint64_t)TSTAMP_MAX, &tstamp, ' ') ||
+	    !dm_file_text(r, DM_TREE_MAX_TYPE, type, ' ') ||
+	    !dm_file_text(r, DM_TREE_MAX_ACL, acl, ' ') ||
+	    !dm_file_text(r, DM_TREE_MAX_TITLE, title, ' ') ||
+	    !dm_file_field(r, t->max_value, &value, &len, '\n'))
 		return false;
 	if (tree_type_check(type) != DM_TREE_OK || tree_text_check(title, DM_TREE_MAX_TITLE) != DM_TREE_OK)
-		return rd_fail(r, "bad type or title");
+		return dm_file_fail(r, "bad type or title");
 	if (!tree_acl_valid(acl))
-		return rd_fail(r, "bad ACL");
+		return dm_file_fail(r, "bad ACL");
 	if (tree_value_check(format, value, len) != DM_TREE_OK)
-		return rd_fail(r, "value does not match its format");
+		return dm_file_fail(r, "value does not match its format");
 	if (tree_path_parse(uri, &pa) != DM_TREE_OK)
-		return rd_fail(r, "bad URI");
+		return dm_file_fail(r, "bad URI");
 	if (t->root == NULL) {
 		if (pa.n != 0 || format != DM_TREE_FMT_NODE || acl[0] == '\0')
-			return rd_fail(r, "the first node is not the root");
+			return dm_file_fail(r, "the first node is not the root");
 		if ((n = tree_node_new(".", 1)) == NULL)
-			return rd_fail(r, "out of memory");
+			return dm_file_fail(r, "out of memory");
 		t->root = n;
 		t->nodes = 1;
 	} else {
 		struct dm_node *parent;
 
 		if (pa.n == 0)
-			return rd_fail(r, "root twice");
+			return dm_file_fail(r, "root twice");
 		parent = tree_path_find(t, &pa, pa.n - 1);
 		if (parent == NULL || parent->format != DM_TREE_FMT_NODE)
-			return rd_fail(r, "node without an interior parent");
+			return dm_file_fail(r, "node without an interior parent");
 		if (tree_child_find(parent, pa.s[pa.n - 1].p, pa.s[pa.n - 1].len) != NULL)
-			return rd_fail(r, "node twice");
+			return dm_file_fail(r, "node twice");
 		if (t->nodes >= t->max_nodes)
-			return rd_fail(r, "too many nodes");
+			return dm_file_fail(r, "too many nodes");
 		if ((n = tree_node_new(pa.s[pa.n - 1].p, pa.s[pa.n - 1].len)) == NULL)
-			return rd_fail(r, "out of memory");
+			return dm_file_fail(r, "out of memory");
 		tree_node_append(parent, n);
 		t->nodes++;
 	}
@@ -264,118 +157,32 @@ load_node(struct dm_tree *t, struct rd *r)
 	n->tstamp = (int64_t)tstamp;
 	if (tree_set_str(&n->type, type) < 0 || tree_set_str(&n->acl, acl) < 0 ||
 	    tree_set_str(&n->title, title) < 0 || tree_set_value(n, value, len) < 0)
-		return rd_fail(r, "out of memory");
+		return dm_file_fail(r, "out of memory");
 	return true;
 }
 
 /* Parse a whole file into t (empty); false with r->why set. */
 static bool
-load_parse(struct dm_tree *t, struct rd *r)
+load_parse(struct dm_tree *t, struct dm_file_rd *r)
 {
-	const uint8_t *end;
-	char want[65], have[65];
 	uint64_t count;
 	uint8_t first;
 
-	if (cursor_left(&r->c) < strlen(FILE_MAGIC) + SHA_LINE_LEN)
-		return rd_fail(r, "file too short");
-	if (memcmp(r->c.pos, FILE_MAGIC, strlen(FILE_MAGIC)) != 0)
-		return rd_fail(r, memcmp(r->c.pos, "dmscgw-tree ", 12) == 0 ?
-				"unsupported format version" :
-				"not a dmscgw tree file");
-	rd_lit(r, FILE_MAGIC);
-	/* The last line is the checksum of everything before it. */
-	end = r->c.end - SHA_LINE_LEN;
-	if (memcmp(end, "sha256 ", 7) != 0 || end[SHA_LINE_LEN - 1] != '\n')
-		return rd_fail(r, "no checksum line");
-	memcpy(have, end + 7, 64);
-	have[64] = '\0';
-	if (sha256_hex(r->base, (size_t)(end - r->base), want) < 0)
-		return rd_fail(r, "cannot compute SHA-256");
-	if (strcmp(want, have) != 0)
-		return rd_fail(r, "checksum mismatch");
-	cursor_init(&r->c, r->c.pos, (size_t)(end - r->c.pos));
+	if (!dm_file_begin(r, FILE_MAGIC, "dmscgw-tree ",
+			   "not a dmscgw tree file"))
+		return false;
 	while (cursor_peek_u8(&r->c, &first) && first == 'n')
 		if (!load_node(t, r))
 			return false;
 	if (t->root == NULL)
-		return rd_fail(r, "no root node");
-	if (!rd_lit(r, "end ") || !rd_num(r, SIZE_MAX, &count, '\n'))
+		return dm_file_fail(r, "no root node");
+	if (!dm_file_lit(r, "end ") || !dm_file_num(r, SIZE_MAX, &count, '\n'))
 		return false;
 	if (count != t->nodes)
-		return rd_fail(r, "node count mismatch");
+		return dm_file_fail(r, "node count mismatch");
 	if (!cursor_end(&r->c))
-		return rd_fail(r, "data after the end line");
+		return dm_file_fail(r, "data after the end line");
 	return true;
-}
-
-/*
- * Move a corrupt file to "<path>.corrupt-<time>" without ever replacing an
- * earlier one (link() does not overwrite).
- */
-static int
-move_aside(const char *path, char *aside, size_t cap)
-{
-	long long now = (long long)time(NULL);
-
-	for (unsigned i = 0; i < 100; i++) {
-		int n = i == 0 ? snprintf(aside, cap, "%s.corrupt-%lld", path, now)
-			       : snprintf(aside, cap, "%s.corrupt-%lld-%u", path, now, i);
-
-		if (n < 0 || (size_t)n >= cap)
-			return -ENAMETOOLONG;
-		if (link(path, aside) == 0) {
-			if (unlink(path) < 0)
-				return -errno;
-			return 0;
-		}
-		if (errno == EEXIST)
-			continue;
-		/* File systems without hard links: rename, having checked. */
-		if (access(aside, F_OK) == 0)
-			continue;
-		return rename(path, aside) < 0 ? -errno : 0;
-	}
-	return -EEXIST;
-}
-
-static int
-read_file(int fd, uint8_t **out, size_t *len)
-{
-	struct stat st;
-	uint8_t *p;
-	size_t got = 0;
-	ssize_t n;
-
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode))
-		return -EINVAL;
-	if ((uint64_t)st.st_size > FILE_MAX)
-		return -EFBIG;
-	if ((p = malloc((size_t)st.st_size + 1)) == NULL)
-		return -ENOMEM;
-	for (;;) {
-		n = read(fd, p + got, (size_t)st.st_size + 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = -errno;
-
-			free(p);
-			return e;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		if (got > (size_t)st.st_size) {	/* grew while we read */
-			free(p);
-			return -EFBIG;
-		}
-	}
-	*out = p;
-	*len = got;
-	return 0;
 }
 
 int
@@ -385,29 +192,21 @@ dm_tree_load(const struct dm_tree_config *cfg, const char *path,
 	struct dm_tree *t;
 	uint8_t *data = NULL;
 	size_t len = 0;
-	struct rd in;
+	struct dm_file_rd in;
 	char aside[4096];
-	int fd, r;
+	int r;
 
 	*out = NULL;
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
-	/* O_NONBLOCK: a FIFO put in its place must not hold the daemon */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	if (fd < 0 && errno == ENOENT) {
+	r = dm_file_read(path, FILE_MAX, &data, &len);
+	if (r == -ENOENT) {
 		if ((*out = dm_tree_new(cfg)) == NULL)
 			return -ENOMEM;
 		errbuf_set(err, errlen, "%s: no such file, starting with a new tree",
 			path);
 		return DM_TREE_FRESH;
 	}
-	if (fd < 0) {
-		r = -errno;
-		errbuf_set(err, errlen, "%s: cannot open: %s", path, strerror(-r));
-		return r;
-	}
-	r = read_file(fd, &data, &len);
-	close(fd);
 	if (r == -EINVAL) {
 		errbuf_set(err, errlen, "%s: not a regular file", path);
 		return r;
@@ -420,20 +219,18 @@ dm_tree_load(const struct dm_tree_config *cfg, const char *path,
 		free(data);
 		return -ENOMEM;
 	}
-	in.base = data;
-	in.why = NULL;
-	cursor_init(&in.c, data, len);
+	dm_file_rd_init(&in, data, len);
 	if (r == -EFBIG)
-		rd_fail(&in, "file too large");
+		dm_file_fail(&in, "file too large");
 	else if (load_parse(t, &in) && tree_std_objects(t, cfg) != DM_TREE_OK)
-		rd_fail(&in, "standard objects do not fit the stored tree");
+		dm_file_fail(&in, "standard objects do not fit the stored tree");
 	free(data);
 	if (in.why == NULL) {
 		*out = t;
 		return DM_TREE_LOADED;
 	}
 	dm_tree_free(t);
-	if ((r = move_aside(path, aside, sizeof(aside))) < 0) {
+	if ((r = dm_file_move_aside(path, aside, sizeof(aside))) < 0) {
 		errbuf_set(err, errlen, "%s: corrupt (%s) and cannot be moved aside: %s",
 			path, in.why, strerror(-r));
 		return r;

@@ -11,6 +11,7 @@
 
 #include "dm/exec.h"
 #include "dm/ui.h"
+#include "log.h"
 
 /* Look up option key=value in the first item of a UI alert ("DR=1&..."). */
 static void alert_option(const struct syncml_cmd *c, const char *key,
@@ -64,10 +65,18 @@ void dm_ui_request_of(const struct syncml_cmd *c, struct dm_ui_request *r,
 
 /* A confirmation refused is 304, the other questions cancelled are 214. */
 struct syncml_cmd *dm_ui_answer(struct dm_exec *ex, const struct syncml_cmd *c,
-				bool yes, const char *answer)
+				enum dm_ui_verdict v, enum dm_alert_policy policy,
+				const char *answer)
 {
+	bool yes = v == DM_UI_POLICY ? policy == DM_ALERTS_ACCEPT :
+		   v == DM_UI_ACCEPT;
 	struct syncml_cmd *st;
 	char dr[64];
+
+	log_notice(LOG_DM, "session %s: %s alert %u \"%.80s\" %s%s",
+		   dm_exec_log_id(ex), dm_exec_server(ex), c->code,
+		   dm_ui_text(c), yes ? "accepted" : "refused",
+		   v == DM_UI_POLICY ? " by policy" : " by the UI agent");
 
 	switch (c->code) {
 	case SYNCML_ALERT_DISPLAY:

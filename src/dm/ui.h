@@ -20,11 +20,13 @@ const char *dm_ui_text(const struct syncml_cmd *c);
 void dm_ui_request_of(const struct syncml_cmd *c, struct dm_ui_request *r,
 		      const char *choices[DM_UI_MAX_CHOICES]);
 /*
- * The Status for alert c, accepted (yes) or not; answer is the agent's
- * text or choice ("2", "1-3"), NULL for the alert's default.  NULL when
- * out of memory.
+ * The Status for alert c, accepted or not as the agent said (v), or as
+ * the policy says (DM_UI_POLICY); logged.  answer is the agent's text or
+ * choice ("2", "1-3"), NULL for the alert's default.  NULL when out of
+ * memory.
  */
 struct syncml_cmd *dm_ui_answer(struct dm_exec *ex, const struct syncml_cmd *c,
-				bool yes, const char *answer);
+				enum dm_ui_verdict v, enum dm_alert_policy policy,
+				const char *answer);
 
 #endif

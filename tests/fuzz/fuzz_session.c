@@ -28,6 +28,10 @@
  *                 round trip is checked whenever a session changed it)
  *           bits 3-4 the save the session waits for: done at once (0),
  *                 later (1), fails later (2), fails at once (3)
+ *           bits 5-6 Exec agent (./Ex/ is executable, ./Ex/Go in it):
+ *                 none (the tree's handlers), answers at once, answers
+ *                 later, cancelled while it works
+ *           bit 7 the agent answers 202, else 500
  *   then the server's messages, separated by SEP; the first byte of each:
  *           bit 0 Content-Type WBXML, else XML
  *           bits 1-2 x-syncml-hmac: none, right, wrong, right
@@ -39,7 +43,8 @@
  * SessionID the server must echo is "1A".
  *
  * Invariants (abort()): the session posts only when no post is
- * outstanding, never hangs (done, or a post or a UI question pending), calls
+ * outstanding, never hangs (done, or a post, a UI question or an Exec
+ * pending; an Exec waits in "awaiting-agent"), calls
  * done once, ends with a known result, DM_RESULT_OK never after a transport
  * error; no Atomic is left open; every transport opened is closed; the tree
  * serialises, loads back from the file and serialises to the same bytes.
@@ -63,6 +68,7 @@
 
 #include "syncml/auth.h"
 #include "dm/http.h"
+#include "dm/exec.h"
 #include "dm/session.h"
 #include "dm/tree.h"
 
@@ -110,6 +116,8 @@ static struct {
 	struct dm_session *s;
 	unsigned ui_mode;
 	bool ui_pending;
+	unsigned exec_mode;
+	bool exec_pending;
 	unsigned done;
 	bool free_in_done;
 	bool changed;
@@ -176,6 +184,20 @@ ui_cb(void *arg, struct dm_session *s, const struct dm_ui_request *r)
 	if (run.ui_mode == 1)
 		return -1;
 	run.ui_pending = true;
+	return 0;
+}
+
+static unsigned
+exec_cb(void *arg, struct dm_session *s, const struct dm_exec_request *r)
+{
+	(void)arg;
+	CHECK(s == run.s);
+	CHECK(r->server != NULL && r->uri != NULL && r->format != NULL &&
+	      r->correlator != NULL && (r->len == 0 || r->data != NULL));
+	CHECK(!run.exec_pending);
+	if (run.exec_mode == 1)
+		return 200;
+	run.exec_pending = true;
 	return 0;
 }
 
@@ -390,6 +412,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.alerts = o1 & 0x40 ? DM_ALERTS_REJECT : DM_ALERTS_ACCEPT;
 	run.ui_mode = o1 & 3;
 	cfg.ui = run.ui_mode ? ui_cb : NULL;
+	run.exec_mode = (o2 >> 5) & 3;
+	cfg.exec = run.exec_mode ? exec_cb : NULL;
+	if (run.exec_mode) {
+		bool changed;
+
+		CHECK(dm_tree_make_executable(t, "./Ex", true, &changed) ==
+		      DM_TREE_OK);
+		CHECK(dm_tree_make_executable(t, "./Ex/Go", false, &changed) ==
+		      DM_TREE_OK);
+	}
 	cfg.transport = &fake_transport;
 	run.free_in_done = o2 & 0x01;
 	free_after = (o1 >> 4) & 3;
@@ -412,6 +444,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 						     DM_UI_ACCEPT :
 						     DM_UI_REJECT,
 						     next & 1 ? "2" : NULL);
+			continue;
+		}
+		if (run.exec_pending) {
+			CHECK(!strcmp(dm_session_state(run.s), "awaiting-agent"));
+			run.exec_pending = false;
+			if (run.exec_mode == 3)
+				dm_session_cancel(run.s, "fuzz: cancelled");
+			dm_session_exec_answer(run.s, o2 & 0x80 ? 202 : 500,
+					       next & 1 ? "fuzz" : "");
 			continue;
 		}
 		if (dm_session_saving(run.s)) {

@@ -82,7 +82,7 @@ EOP
 }
 
 run() {
-	local enc=$1 rc sport
+	local enc=$1 sport
 	D=$T/$enc
 	mkdir -p "$D"
 	# 1. the DM_SC server provisions REMOTE through the Inbox
@@ -135,10 +135,7 @@ retry_max = 1"; then
 			-e remote-clipwd -e remote-srvpwd '$D/dmscgw.log'"
 	[ "$enc" = xml ] && failures
 
-	kill -TERM "$DPID" 2>/dev/null
-	wait "$DPID"
-	rc=$?
-	check "$enc: the daemon exited cleanly" test $rc -eq 0
+	peer_stop "$enc"
 }
 
 # The server's certificate refused (each reason exact, no retry); the

@@ -22,10 +22,15 @@ message is one TAP line in the output file.
       DMSERVER_REMOTE_ADDR  the AppAddr of the accounts the Inbox
                  scenarios provision (default https://localhost:1/dm)
   GET /ctl/next  ends the current session and returns the next one's
-                 instructions (notify FILE | start SERVERID, result R,
-                 tree URI VALUE, absent URI), or "end".  A session that
-                 follows a dropped connection (Reply(vanish=...)) starts
-                 by itself: the client comes back on its own.
+                 instructions, or "end": actions first (agent PREFIX
+                 SCRIPT, stop-agent PREFIX, ui-agent accept|reject|none,
+                 exec-result CORRELATOR CODE DATA, unreachable, restart),
+                 then the trigger (notify FILE | start SERVERID | wait:
+                 the client starts it), result R, and checks after it
+                 (tree URI VALUE, absent URI, error TEXT, signal NAME,
+                 nosignal NAME).  A session that follows a dropped
+                 connection (Reply(vanish=...)) starts by itself: the
+                 client comes back on its own.
   POST /dm       SyncML DM, XML or WBXML; answered in the same format.
 """
 
@@ -99,13 +104,18 @@ class Peer:
         self.server_nonce = scenario.server_nonce
         self.specs = list(scenario.sessions)
         self.s = None
+        self.started = None     # instructions of a session the client began
         self.nsessions = 0
         self.nonce_seq = 0
 
     # -- sessions ---------------------------------------------------------
 
     def next_session(self):
-        """/ctl/next: close the running session, start the next."""
+        """/ctl/next: close the running session, start the next (unless
+        the client started it already: see handle())."""
+        if self.started is not None:
+            out, self.started = self.started, None
+            return out
         if self.s:
             self.close_session()
         if not self.specs:
@@ -115,20 +125,32 @@ class Peer:
         self.client_nonce = self.stored_client_nonce
         self.s = SessionState(spec, self.nsessions)
         out = []
+        for a in spec.actions:
+            if isinstance(a, tuple):    # ("agent", PREFIX, script text)
+                path = os.path.join(self.dir, "agent-%d.sh" % self.nsessions)
+                with open(path, "w") as f:
+                    f.write("#!/bin/sh\n" + a[2])
+                os.chmod(path, 0o755)
+                out.append("%s %s %s" % (a[0], a[1], path))
+            else:
+                out.append(a)
         if spec.trigger == "notify":
             # DM_Notification 5.1: the digest on the stored server nonce, or
             # on 0x00000000 to make the client resynchronise
             nonce = dmauth.ZERO_NONCE if spec.pkg0_zero else self.server_nonce
             p0 = dmauth.package0(self.sc.server_id, self.sc.server_pw, nonce,
-                                 spec.session_id)
+                                 spec.session_id, ui_mode=spec.ui_mode)
             self.s.sid = "%X" % spec.session_id
             path = os.path.join(self.dir, "pkg0-%d.bin" % self.nsessions)
             with open(path, "wb") as f:
                 f.write(p0)
             out.append("notify %s" % path)
-        else:
+        elif spec.trigger == "start":
             out.append("start %s" % self.sc.server_id)
+        else:
+            out.append("wait")      # the client starts it by itself
         out.append("result %s" % spec.result)
+        out.extend(spec.checks)
         for uri, value in spec.tree.items():
             out.append("absent %s" % uri if value is None else
                        "tree %s %s" % (uri, value))
@@ -156,6 +178,11 @@ class Peer:
             self.tap.check(False, "%s: the client's message parses" %
                            self.sc.name, e)
             return None
+        if (self.s is None or self.s.closed) and self.started is None and \
+                self.specs and self.specs[0].trigger == "wait":
+            # the client starts this one by itself, maybe before the test
+            # asks for it: it begins here, /ctl/next only reports it
+            self.started = self.next_session()
         s = self.s
         self.nin = getattr(self, "nin", 0) + 1
         with open(os.path.join(self.dir, "in-%02d.xml" % self.nin), "wb") as f:
@@ -219,6 +246,7 @@ class Peer:
                 "got %s" % m.session_id)
         alerts = [c for c in m.cmds if c.name == "Alert"]
         codes = [c.code for c in alerts]
+        # DM_Protocol 8.2.1: 1200 server-initiated, 1201 client-initiated
         want_alert = 1200 if s.spec.trigger == "notify" else 1201
         if st.pkg1:
             # DM_Protocol 8.3 (Package#1): Alert, DevInfo, credentials
@@ -254,6 +282,8 @@ class Peer:
             t.check((1222 in codes) == st.alert1222, "%s: %s Alert 1222 "
                     "(DM_Protocol 6.2)" % (nm, "an" if st.alert1222 else "no"),
                     "alerts %r" % codes)
+        if st.generic is not None:
+            self.check_generic(st, m, nm)
         if st.abort:
             # DM_Security 5.4: a failed MAC terminates the session
             t.check(1223 in codes, "%s: Alert 1223 (session abort)" % nm,
@@ -263,6 +293,29 @@ class Peer:
                  for i in c.items if i.moredata]
         t.check(not extra, "%s: no MoreData outside chunked Results "
                 "(DM_Protocol 7)" % nm, "on %r" % extra)
+
+    def check_generic(self, st, m, nm):
+        """DM_Protocol 1.2 8.7, DM_RepPro 1.2 6.6.6: each Generic Alert
+        1226 answers an asynchronous Exec with its Correlator; its items
+        carry Source, Meta Type, Format and Mark, and Data."""
+        t = self.tap
+        got = [c for c in m.cmds if c.name == "Alert" and c.code == 1226]
+        t.check(len(got) == len(st.generic), "%s: %d Generic Alert 1226" % (
+            nm, len(st.generic)), "got %r" % got)
+        for want, c in zip(st.generic, got):
+            w = "%s: Generic Alert for %s" % (nm, want["correlator"])
+            t.check(c.correlator == want["correlator"], w + ": Correlator",
+                    "got %r" % c.correlator)
+            t.check(len(c.items) == len(want["items"]), w + ": %d items" %
+                    len(want["items"]), "got %r" % c.items)
+            for i, (wi, it) in enumerate(zip(want["items"], c.items), 1):
+                for what, have in (("Source", it.source),
+                                   ("Type", it.meta.get("Type")),
+                                   ("Format", it.meta.get("Format")),
+                                   ("Mark", it.meta.get("Mark")),
+                                   ("Data", it.data)):
+                    t.check(have == wi[what], "%s: item %d %s %s" % (
+                        w, i, what, wi[what]), "got %r" % have)
 
     def check_hdr_status(self, st, m, nm):
         s, t = self.s, self.tap
@@ -325,6 +378,10 @@ class Peer:
                         what + ": TargetRef", "got %r" % x.target_refs)
             t.check(x.code == c.code, what + ": %d" % c.code,
                     "got %s" % x.code)
+            if c.status_data is not None:
+                data = [i.data for i in x.items]
+                t.check(data == ([c.status_data] if c.status_data else []),
+                        what + ": Data %r" % c.status_data, "got %r" % data)
         if st.resend and s.rejected is not None:
             # DM_Protocol 9.1: the rejected message again, nothing lost
             now = [(c.msg_ref, c.cmd_ref, c.cmd, c.code) for c in sts]
@@ -499,9 +556,11 @@ class Peer:
                                                  if i.source]))
         sent = []
         for sc in rp.cmds:
-            c = sc.to_cmd(next_id())
+            c, bound = sc.to_cmd(next_id)
             out.cmds.append(c)
-            sent.append(sc.bind(c.cmd_id, s.server_msg))
+            for b in bound:
+                b.msg = s.server_msg
+                sent.append(b)
         out.final = rp.final
         if code not in (401, 407):
             s.cmds = sent
@@ -676,9 +735,10 @@ def parse_args(args):
 def main(argv):
     if argv[1:] == ["--selftest"]:
         return selftest()
-    if argv[1:] == ["--list"]:
+    if argv[1:2] == ["--list"] and len(argv) <= 3:
+        group = argv[2] if len(argv) == 3 else None
         for s in scenarios.ALL:
-            if not s.remote:
+            if s.group == group and not s.remote:
                 print(s.name)
         return 0
     opts = parse_args(argv[1:])

@@ -38,21 +38,33 @@ class SCmd:
     """A server command and the Status code the client must answer."""
 
     def __init__(self, name, uri, value=None, fmt="chr", code=200,
-                 moredata=False, size=None, chunked=False, mtype=None):
+                 moredata=False, size=None, chunked=False, correlator=None,
+                 status_data=None, children=(), mtype=None):
         self.name, self.uri, self.value, self.fmt = name, uri, value, fmt
         self.code, self.moredata, self.size = code, moredata, size
         self.chunked = chunked      # Get: Results expected in chunks
+        self.correlator = correlator    # Exec (RepPro 1.2 6.6.6)
+        self.status_data = status_data  # the Data its Status must carry
+        self.children = list(children)  # Atomic, Sequence
         self.mtype = mtype          # Meta Type (an interior node's: its MO)
         self.item_codes = None      # several items: [(uri, code)], a Status each
         self.cmd_id = self.msg = None
         self.got = None
         self.chunks = 0
 
-    def to_cmd(self, cmd_id):
+    def to_cmd(self, next_id):
+        """The command, with CmdIDs from next_id(), and every command in
+        it (itself first, then its children) bound to those CmdIDs."""
+        cmd_id = next_id()
         if self.name == "Alert":
-            return Cmd("Alert", cmd_id, code=self.value)
+            return Cmd("Alert", cmd_id, code=self.value), [self.bind(cmd_id)]
+        if self.children:
+            kids = [k.to_cmd(next_id) for k in self.children]
+            return (Cmd(self.name, cmd_id, children=[c for c, _ in kids]),
+                    [self.bind(cmd_id)] + [b for _, bs in kids for b in bs])
         meta = {}
-        if self.name in ("Add", "Replace"):
+        if self.name in ("Add", "Replace") or (self.name == "Exec" and
+                                               self.value is not None):
             meta["Format"] = self.fmt
             if self.mtype:
                 meta["Type"] = self.mtype
@@ -61,9 +73,10 @@ class SCmd:
         data = None if self.name in ("Get", "Delete") or self.fmt == "node" \
             else self.value
         it = Item(target=self.uri, data=data, meta=meta, moredata=self.moredata)
-        return Cmd(self.name, cmd_id, items=[it])
+        return (Cmd(self.name, cmd_id, items=[it], correlator=self.correlator),
+                [self.bind(cmd_id)])
 
-    def bind(self, cmd_id, msg):
+    def bind(self, cmd_id, msg=None):
         c = copy.copy(self)
         c.cmd_id, c.msg, c.got, c.chunks = cmd_id, msg, None, 0
         return c
@@ -86,7 +99,8 @@ class AddObject(SCmd):
         self.item_codes = [(root, code)] + [("%s/%s" % (root, rel), nc)
                                             for rel, _ in nodes]
 
-    def to_cmd(self, cmd_id):
+    def to_cmd(self, next_id):
+        cmd_id = next_id()
         meta = {"Format": "node"}
         if self.mtype:
             meta["Type"] = self.mtype
@@ -94,7 +108,7 @@ class AddObject(SCmd):
         for rel, v in self.nodes:
             items.append(Item(target="%s/%s" % (self.uri, rel), data=v,
                               meta={"Format": "node" if v is None else "chr"}))
-        return Cmd("Add", cmd_id, items=items)
+        return Cmd("Add", cmd_id, items=items), [self.bind(cmd_id)]
 
 
 def dmacc(server_id, server_pw, client_name, client_pw, addr):
@@ -134,6 +148,20 @@ def Alert1222():
     return SCmd("Alert", None, 1222)
 
 
+def Exec(uri, data=None, code=200, correlator=None, status_data=None,
+         fmt="chr"):
+    return SCmd("Exec", uri, data, fmt, code=code, correlator=correlator,
+                status_data=status_data)
+
+
+def Atomic(*cmds, code=200):
+    return SCmd("Atomic", None, code=code, children=cmds)
+
+
+def Sequence(*cmds, code=200):
+    return SCmd("Sequence", None, code=code, children=cmds)
+
+
 class Reply:
     """What the server sends.  code: its Status for the client's SyncHdr
     (None: 212 when the client sent Cred, else 200; HMAC: 200 with a new
@@ -168,13 +196,16 @@ class Step:
     repeats the Statuses and Results of the message we rejected; abort:
     the client terminates (no success Status, Alert 1223); unauth: our
     credentials were refused, so our commands got no success Status;
-    optional: it may not come at all."""
+    optional: it may not come at all; generic: the Generic Alerts 1226 it
+    carries, each {"correlator": C, "items": [{"Source", "Type",
+    "Format", "Mark", "Data"}, ...]}."""
 
     def __init__(self, reply, pkg1=False, final=True, alert1222=None,
                  cred=None, cred_nonce=None, hdr_code=None, chal=None,
                  resend=False, abort=False, optional=False, more=False,
-                 min_msgs=1, unauth=False, note=""):
+                 min_msgs=1, unauth=False, note="", generic=None):
         self.reply, self.pkg1, self.final, self.alert1222 = reply, pkg1, final, alert1222
+        self.generic = generic  # the Generic Alerts it must carry
         self.cred, self.cred_nonce, self.hdr_code, self.chal = cred, cred_nonce, hdr_code, chal
         self.resend, self.abort, self.optional = resend, abort, optional
         self.unauth = unauth    # our credentials failed: nothing executed
@@ -191,11 +222,18 @@ class Step:
 
 
 class Session:
+    """trigger: notify (a Package#0 of ui_mode), start (a client-initiated
+    session asked for), wait (one the client starts by itself).  actions:
+    done before the trigger (dmserver.py's instructions, ("agent", PREFIX,
+    SCRIPT) for an Exec agent running a shell script); checks: after it."""
+
     def __init__(self, trigger, steps, result="ok", tree=None,
-                 session_id=0x1A2B, pkg0_zero=False):
+                 session_id=0x1A2B, pkg0_zero=False, ui_mode=0, actions=(),
+                 checks=()):
         self.trigger, self.steps, self.result = trigger, steps, result
         self.tree = tree or {}
         self.session_id, self.pkg0_zero = session_id, pkg0_zero
+        self.ui_mode, self.actions, self.checks = ui_mode, actions, checks
 
 
 class Scenario:
@@ -204,11 +242,13 @@ class Scenario:
 
     def __init__(self, name, enc, auth, sessions, server_nonce=b"",
                  client_nonce=b"", nonce_conf=False, server_max_msg=None,
-                 remote=False):
+                 group=None, dm=(), remote=False):
         self.name, self.enc, self.auth, self.sessions = name, enc, auth, sessions
         self.server_nonce, self.client_nonce = server_nonce, client_nonce
         self.nonce_conf = nonce_conf
         self.server_max_msg = server_max_msg
+        self.group = group      # None: dm_peer.sh's; "exec", "ui"
+        self.dm = list(dm)      # more [dm] lines
         self.remote = remote
         self.server_id, self.server_pw = SERVER_ID, SERVER_PW
         self.client_name, self.client_pw = CLIENT_NAME, CLIENT_PW
@@ -218,7 +258,8 @@ class Scenario:
 
     def conf(self, port):
         """The daemon's [dm] and [dm_sc] lines."""
-        lines = ["encoding = %s" % self.enc, "auth_retries = 2", "",
+        lines = ["encoding = %s" % self.enc, "auth_retries = 2"] + self.dm + [
+                 "",
                  "[terminal]", "imei = %s" % DEVID[5:], "",
                  "[dm_sc]", "server_id = %s" % SERVER_ID,
                  "server_password = %s" % SERVER_PW,
@@ -450,6 +491,143 @@ for enc in ("xml", "wbxml"):
             Step(note="424 for M", reply=End()),
         ], tree={"./LO/R": R, "./LO/M": None}),
     ])
+
+# -- Exec agents (DM_RepPro 1.2 6.6.6) and their asynchronous results in a
+# Generic Alert (DM_Protocol 1.2 8.7); the agent is a shell script run by
+# `dmscgwctl exec-agent` (tests/integration/dm_exec.sh) -------------------
+
+# Exit 0 answers 200, 202 accepted, anything else 500; stdout is the data.
+AGENT = r"""data=$(cat)
+[ "$DMSCGW_DATA" = "$data" ] && [ "$DMSCGW_FORMAT" = chr ] || exit 9
+case "$DMSCGW_URI" in
+*/Sync) echo "did $data"; exit 0 ;;
+*/Fail) echo "it broke"; exit 3 ;;
+*/Async)
+	"$DMSCGWCTL" exec-result "$DMSCGW_CORRELATOR" 200 "async done" \
+		>/dev/null 2>&1 &
+	exit 202 ;;
+*/Update)
+	"$DMSCGWCTL" exec-result "$DMSCGW_CORRELATOR" 410 "" >/dev/null 2>&1 &
+	exit 202 ;;
+*/Job) exit 202 ;;
+esac
+exit 1
+"""
+
+EXEC_TYPE = "org.dmscgw.exec.result"
+
+
+def generic(corr, uri, code, text="", typ=EXEC_TYPE):
+    """The Generic Alert that reports an Exec's result: the result code
+    (Format int), the agent's text in a second item (Format chr); Mark
+    informational for a success, critical for a failure."""
+    mark = "informational" if 200 <= code < 300 else "critical"
+    items = [{"Source": uri, "Type": typ, "Format": "int", "Mark": mark,
+              "Data": str(code)}]
+    if text:
+        items.append({"Source": uri, "Type": typ, "Format": "chr",
+                      "Mark": mark, "Data": text})
+    return {"correlator": corr, "items": items}
+
+
+V = "./Vendor/dmscgw"
+for enc in ("xml", "wbxml"):
+    corr = "corr-%s" % enc
+    scenario("%s-exec" % enc, enc, "digest", group="exec", sessions=[
+        Session("notify", actions=[("agent", V + "/", AGENT)], steps=[
+            Step(pkg1=True, reply=Reply([
+                Add(V + "/Sync", "s"), Add(V + "/Fail", "f"),
+                Add(V + "/Async", "a"),
+                Exec(V + "/Sync", "hello", status_data="did hello"),
+                Exec(V + "/Fail", "x", code=500, status_data="it broke"),
+                Exec(V + "/Async", "later", correlator=corr, code=202,
+                     status_data=""),
+                Exec(V + "/None", code=404),
+                # not an agent's: the node's ACL has no Exec
+                Exec("./DevInfo/DevId", code=425),
+                # in order: the Add waits for the agent
+                Sequence(Exec(V + "/Sync", "seq", status_data="did seq"),
+                         Add("./ExecSeq", "after")),
+                # what an agent did cannot be rolled back
+                Atomic(Add("./ExecAtomic", "x", code=216),
+                       Exec(V + "/Sync", "no", code=406), code=507)])),
+            Step(reply=End()),
+        ], tree={"./ExecSeq": "after", "./ExecAtomic": None}),
+        Session("wait", steps=[
+            Step(pkg1=True, note="the result of Async in a Generic Alert",
+                 generic=[generic(corr, V + "/Async", 200, "async done")],
+                 reply=End()),
+        ]),
+        # the agent gone from the bus: the node is still executable,
+        # nothing executes it
+        Session("notify", actions=["stop-agent " + V + "/"], steps=[
+            Step(pkg1=True, reply=Reply([Exec(V + "/Sync", "x", code=500,
+                                              status_data="")])),
+            Step(reply=End()),
+        ]),
+        # FUMO's node, FUMO's alert type (OMA-TS-DM-FUMO-V1_0); a failure
+        Session("start", actions=[("agent", "./FUMO/", AGENT)], steps=[
+            Step(pkg1=True, reply=Reply([
+                Add("./FUMO/Pkg1"), Add("./FUMO/Pkg1/Update", "u"),
+                Exec("./FUMO/Pkg1/Update", correlator="fumo-" + enc,
+                     code=202)])),
+            Step(reply=End()),
+        ]),
+        Session("wait", steps=[
+            Step(pkg1=True, generic=[generic(
+                "fumo-" + enc, "./FUMO/Pkg1/Update", 410,
+                typ="org.openmobilealliance.dm.firmwareupdate.update")],
+                reply=End()),
+        ]),
+    ])
+
+# a result kept on disk while the server cannot be reached, delivered by
+# the daemon started again
+scenario("xml-exec-restart", "xml", "digest", group="exec", sessions=[
+    Session("notify", actions=[("agent", "./Vendor/r/", AGENT)], steps=[
+        Step(pkg1=True, reply=Reply([
+            Add("./Vendor/r/Job", "j"),
+            Exec("./Vendor/r/Job", correlator="corr-r", code=202)])),
+        Step(reply=End()),
+    ]),
+    Session("wait", actions=["unreachable",
+                             "exec-result corr-r 200 finished"],
+            steps=[], result="transport-failed",
+            checks=["file exec-results"]),
+    Session("wait", actions=["restart"], steps=[
+        Step(pkg1=True, generic=[generic("corr-r", "./Vendor/r/Job", 200,
+                                         "finished")], reply=End()),
+    ]),
+])
+
+# -- the UI mode of Package#0 (DM_Notification 1.2 6.2.7) --------------------
+
+UI_SESSION = [Step(pkg1=True, reply=Reply([Get("./DevInfo/Man", "dmscgw")])),
+              Step(reply=End())]
+scenario("ui-modes", "xml", "digest", group="ui", sessions=[
+    Session("notify", ui_mode=1, steps=UI_SESSION,
+            checks=["nosignal SessionNotice"]),
+    Session("notify", ui_mode=2, steps=UI_SESSION,
+            checks=["signal SessionNotice"]),
+    # no UI agent: [dm] alerts = accept
+    Session("notify", ui_mode=3, steps=UI_SESSION,
+            checks=["nosignal SessionNotice"]),
+    Session("notify", ui_mode=3, actions=["ui-agent reject"], steps=[],
+            result="cancelled",
+            checks=["error UI mode user interaction: refused by the UI agent"]),
+    Session("notify", ui_mode=3, actions=["ui-agent accept"],
+            steps=UI_SESSION),
+])
+scenario("ui-policy", "xml", "digest", group="ui", dm=["alerts = reject"],
+         sessions=[
+    Session("notify", ui_mode=3, steps=[], result="cancelled",
+            checks=["error UI mode user interaction: refused by policy"]),
+    Session("notify", ui_mode=0, steps=UI_SESSION),
+    # an agent that does not know ConfirmSession: the policy decides
+    Session("notify", ui_mode=3, actions=["ui-agent old"], steps=[],
+            result="cancelled",
+            checks=["error UI mode user interaction: refused by policy"]),
+])
 
 # -- the Inbox (DM_StdObj 1.2 5.3.4; DM_SC-C-003) ------------------------------
 

@@ -46,6 +46,7 @@ class Cmd:
         self.source_refs = kw.get("source_refs", [])
         self.code = kw.get("code")          # Status / Alert Data
         self.chal = kw.get("chal")          # {"Type", "Format", "NextNonce"}
+        self.correlator = kw.get("correlator")  # Exec, Alert
         self.meta = kw.get("meta", {})
         self.items = kw.get("items", [])
         self.children = kw.get("children", [])
@@ -136,6 +137,7 @@ def _cmd(e):
     elif name == "Results":
         c.msg_ref = _text(e, "MsgRef")
         c.cmd_ref = _text(e, "CmdRef")
+    c.correlator = _text(e, "Correlator")
     if name in ("Atomic", "Sequence"):
         c.children = [_cmd(x) for x in e
                       if _local(x.tag) not in ("CmdID", "Meta", "NoResp")]
@@ -220,10 +222,15 @@ def _cmd_el(parent, c):
         return e
     if c.name == "Alert":
         _sub(e, "Data", c.code)
+        if c.correlator is not None:
+            _sub(e, "Correlator", c.correlator)
     if c.name == "Results":
         _sub(e, "MsgRef", c.msg_ref)
         _sub(e, "CmdRef", c.cmd_ref)
     _meta_el(e, c.meta)
+    # RepPro 1.2 DTD: Exec (CmdID, NoResp?, Cred?, Meta?, Correlator?, Item)
+    if c.name == "Exec" and c.correlator is not None:
+        _sub(e, "Correlator", c.correlator)
     for ch in c.children:
         _cmd_el(e, ch)
     for it in c.items:

@@ -553,6 +553,56 @@ test_exec(void **state)
 	dm_tree_free(t);
 }
 
+/* An Exec agent's node (dm_tree_make_executable). */
+static void
+test_make_executable(void **state)
+{
+	struct dm_tree *t = new_tree();
+	bool changed;
+
+	/* missing: made, a leaf of Format null under interior ancestors */
+	assert_int_equal(dm_tree_exec_check(t, "srv1", "./V/R"), DM_TREE_NOT_FOUND);
+	assert_int_equal(dm_tree_make_executable(t, "./V/R", false, &changed),
+			 DM_TREE_OK);
+	assert_true(changed);
+	assert_prop(t, "./V", "Format", "node");
+	assert_prop(t, "./V/R", "Format", "null");
+	/* the inherited ACL, and Exec for every server */
+	assert_prop(t, "./V/R", "ACL", DM_TREE_ROOT_ACL "&Exec=*");
+	assert_prop(t, "./V", "ACL", "");
+	assert_int_equal(dm_tree_exec_check(t, "srv1", "./V/R"), DM_TREE_OK);
+	assert_int_equal(dm_tree_exec_check(t, "srv1", "./V"), DM_TREE_PERMISSION);
+	/* again: nothing to do */
+	assert_int_equal(dm_tree_make_executable(t, "V/R", false, &changed),
+			 DM_TREE_OK);
+	assert_false(changed);
+	/* an existing node keeps what it granted */
+	assert_int_equal(add_dir(t, NULL, "./S"), DM_TREE_OK);
+	set_acl(t, "./S", "Get=srv1");
+	assert_int_equal(dm_tree_make_executable(t, "./S", false, &changed),
+			 DM_TREE_OK);
+	assert_true(changed);
+	assert_prop(t, "./S", "ACL", "Get=srv1&Exec=*");
+	/* a subtree: interior; what a server adds below inherits Exec */
+	assert_int_equal(dm_tree_make_executable(t, "./T", true, &changed),
+			 DM_TREE_OK);
+	assert_prop(t, "./T", "Format", "node");
+	assert_int_equal(add_chr(t, "srv1", "./T/Go", "v"), DM_TREE_OK);
+	/* DM_TND 7.7.1.4, with the Exec it inherited */
+	assert_prop(t, "./T/Go", "ACL",
+		    "Add=srv1&Delete=srv1&Exec=srv1&Get=srv1&Replace=srv1");
+	assert_int_equal(dm_tree_exec_check(t, "srv1", "./T/Go"), DM_TREE_OK);
+	/* the root, under a leaf, a bad URI */
+	assert_int_equal(dm_tree_make_executable(t, ".", false, &changed),
+			 DM_TREE_NOT_ALLOWED);
+	assert_int_equal(dm_tree_make_executable(t, "./V/R/X", false, &changed),
+			 DM_TREE_NOT_ALLOWED);
+	assert_false(changed);
+	assert_int_equal(dm_tree_make_executable(t, "./V//X", false, &changed),
+			 DM_TREE_BAD_REQUEST);
+	dm_tree_free(t);
+}
+
 static void
 test_children(void **state)
 {
@@ -1580,6 +1630,7 @@ main(void)
 		DIR_TEST(test_corrupt_truncated),
 		DIR_TEST(test_corrupt_header),
 		DIR_TEST(test_corrupt_twice_same_second),
+		cmocka_unit_test(test_make_executable),
 		cmocka_unit_test(test_account_bootstrap),
 		cmocka_unit_test(test_account_errors),
 		cmocka_unit_test(test_appaddr_constants),
