@@ -787,17 +787,20 @@ int dm_http_post(struct dm_http *h, const char *content_type,
 	if (h->evcon && h->dead)
 		conn_free(h);
 	h->was_up = h->evcon != NULL;
-	if (!h->evcon && (r = conn_dest(h, dest, sizeof(dest), why,
-					sizeof(why))) < 0) {
-		/* no address for the name: the callback says why */
-		h->busy = true;
-		h->cb = cb;
-		h->arg = arg;
-		failed(h, r, "%s: %s", h->addr, *why ? why : strerror(-r));
-		return 0;
+	if (!h->evcon) {
+		r = conn_dest(h, dest, sizeof(dest), why, sizeof(why));
+		if (r < 0) {
+			/* no address for the name: the callback says why */
+			h->busy = true;
+			h->cb = cb;
+			h->arg = arg;
+			failed(h, r, "%s: %s", h->addr,
+			       *why ? why : strerror(-r));
+			return 0;
+		}
+		if ((r = conn_open(h, dest, r > 0)) < 0)
+			return r;
 	}
-	if (!h->evcon && (r = conn_open(h, dest, r > 0)) < 0)
-		return r;
 	if ((req = evhttp_request_new(req_done, h)) == NULL)
 		return -ENOMEM;
 	evhttp_request_set_error_cb(req, req_error);
