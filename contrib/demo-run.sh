@@ -553,7 +553,7 @@ upto() {
 	done
 	return 1
 }
-ctl_next() { curl -s --max-time 10 --cacert "$T/pki/ca.crt" "https://localhost:$RP/ctl/next"; }
+ctl_next() { curl -s --noproxy "*" --max-time 10 --cacert "$T/pki/ca.crt" "https://localhost:$RP/ctl/next"; }
 
 step "act 2, the hand-over: the daemon uses the account the card provisioned"
 echo "tests/peer/dmserver.py --scenario demo --tls server.crt server.key --port $RP   # REMOTE, at $REMOTE"
