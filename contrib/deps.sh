@@ -5,7 +5,7 @@ set -e
 PKGS="build-essential autoconf automake libtool pkg-config clang
 libevent-dev libssl-dev libexpat1-dev libpcsclite-dev libsystemd-dev libcmocka-dev
 pcscd vsmartcard-vpcd systemd dbus python3 python3-dbus python3-gi iproute2 procps strace tshark curl
-libwbxml2-utils python3-dbusmock modemmanager gnutls-bin"
+libwbxml2-utils python3-dbusmock modemmanager gnutls-bin openssl"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -105,6 +105,7 @@ class Peer:
         self.specs = list(scenario.sessions)
         self.s = None
         self.started = None     # instructions of a session the client began
+        self.tls = None         # the connection's TLS version and cipher
         self.nsessions = 0
         self.nonce_seq = 0
 
@@ -184,6 +185,12 @@ class Peer:
             # asks for it: it begins here, /ctl/next only reports it
             self.started = self.next_session()
         s = self.s
+        what, more = describe(m)
+        log("<- msg %s (%s, %d bytes%s): %s" % (
+            m.msg_id, "wbxml" if ct == syncml.CT_WBXML else "xml", len(body),
+            ", " + self.tls if self.tls else "", what))
+        for line in more:
+            log(line)
         self.nin = getattr(self, "nin", 0) + 1
         with open(os.path.join(self.dir, "in-%02d.xml" % self.nin), "wb") as f:
             f.write(syncml.build_xml(m))    # as we understood it, for the log
@@ -583,6 +590,8 @@ class Peer:
             if rp.cred == "bad":
                 out.cred["Data"] = dmauth.auth_md5(sid, "nope", nonce)
         body = syncml.encode(ct, out)
+        log("-> msg %s (%d bytes): %s" % (out.msg_id, len(body),
+                                         describe(out)[0]))
         hdrs = {}
         if self.sc.auth == "hmac" and rp.hmac != "missing":
             nonce = dmauth.ZERO_NONCE if rp.hmac == "zero" else self.server_nonce
@@ -599,6 +608,55 @@ class Peer:
         out.cmds.append(Cmd("Status", "1", msg_ref=m.msg_id, cmd_ref="0",
                             cmd="SyncHdr", code=200))
         return ct, syncml.encode(ct, out), {}
+
+
+def log(text):
+    sys.stderr.write("dmserver: %s\n" % text)
+
+
+def describe(m):
+    """A message for the log: a line with its commands in order (repeats
+    counted; an Exec with its Correlator and Data), then its Statuses
+    (command, code, Data), and Cred; then a line per item of each Generic
+    Alert 1226 (Source, Type, Format, Mark, Data)."""
+    cmds, sts, more = [], [], []
+    for c in m.cmds:
+        if c.name == "Status":
+            w = "%s %s" % (c.cmd, c.code)
+            data = [i.data for i in c.items if i.data]
+            if data:
+                w += " %r" % data[0]
+            sts.append(w)
+            continue
+        if c.name == "Alert":
+            w = "Alert %s" % c.code
+            if c.code == 1226:
+                w += " (Generic Alert, Correlator %s, %d items)" % (
+                    c.correlator, len(c.items))
+                more += ["  item %d: Source %s, Type %s, Format %s, Mark %s, "
+                         "Data %r" % (n, i.source, i.meta.get("Type"),
+                                      i.meta.get("Format"), i.meta.get("Mark"),
+                                      i.data)
+                         for n, i in enumerate(c.items, 1)]
+        else:
+            uris = [i.target or i.source for i in c.items]
+            w = " ".join([c.name] + [u for u in uris if u][:1])
+            if len(uris) > 1:
+                w += " (%d items)" % len(uris)
+            if c.correlator:
+                w += " (Correlator %s)" % c.correlator
+            if c.name == "Exec" and c.items and c.items[0].data:
+                w += " Data %r" % c.items[0].data
+        if cmds and cmds[-1][0] == w:
+            cmds[-1][1] += 1
+        else:
+            cmds.append([w, 1])
+    words = [w if n == 1 else "%s x%d" % (w, n) for w, n in cmds]
+    if sts:
+        words.append("Status " + ", ".join(sts))
+    if m.cred:
+        words.append("Cred %s" % m.cred.get("Type"))
+    return "; ".join(words) or "nothing", more
 
 
 def b64(b):
@@ -659,6 +717,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):
         self.check_tls()
+        if isinstance(self.connection, ssl.SSLSocket):
+            c = self.connection.cipher()
+            self.peer.tls = "%s %s" % (self.connection.version(),
+                                       c[0] if c else "")
         n = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(n)
         hdrs = {k.lower(): v for k, v in self.headers.items()}

@@ -708,3 +708,29 @@ scenario("xml-remote-gone", "xml", "digest", remote=True, sessions=[
              reply=Reply(vanish="exit")),
     ], result="transport-failed"),
 ])
+
+# -- the demo's second act (contrib/demo-run.sh) ------------------------------
+
+# The card provisioned REMOTE through the Inbox (contrib/demo.scn, with the
+# REMOTE_* names and passwords above); the daemon opens a session
+# with it over HTTPS (dmscgwctl session start REMOTE), and the server asks
+# for a reboot: an Exec on a node the demo's shell agent serves, which
+# accepts it (202) and reports later; the result comes
+# back in a Generic Alert 1226 session the client starts by itself.
+DEMO_NODE = "./Vendor/dmscgw/Reboot"
+DEMO_CORR = "demo-reboot-1"
+scenario("demo", "xml", "digest", remote=True, group="demo", sessions=[
+    Session("start", [
+        Step(pkg1=True, reply=Reply([
+            Get("./DevInfo/DevId", DEVID),
+            # accepted: no Data in the Status, the result comes later
+            Exec(DEMO_NODE, "now", correlator=DEMO_CORR, code=202,
+                 status_data="")])),
+        Step(reply=End()),
+    ]),
+    Session("wait", steps=[
+        Step(pkg1=True, note="the reboot's result in a Generic Alert",
+             generic=[generic(DEMO_CORR, DEMO_NODE, 200, "rebooted")],
+             reply=End()),
+    ]),
+])
