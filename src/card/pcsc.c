@@ -377,26 +377,30 @@ static void on_transmitted(struct pcsc *p, struct pcsc_reader *r, struct req *q)
 	if (r->inflight)
 		r->inflight--;
 	tx_arm(r);
-	if (q->err && q->err != -EPROTO && !r->quitting) {
+	if (q->err && !r->quitting) {
 		/*
-		 * Removed, reset behind our back, or a transmission that
-		 * failed (pcscd: "Transaction failed"): whatever the card
-		 * was doing is lost, so is its toolkit session.
+		 * Removed, reset behind our back, a transmission that failed
+		 * (pcscd: "Transaction failed"), or an answer that is no
+		 * answer (no status word, a 61/6C chain that never ends:
+		 * what a link cut mid-APDU leaves): whatever the card was
+		 * doing is lost, so is its toolkit session, and the card is
+		 * reset (bounded) rather than left waiting for a command
+		 * that will not come.
 		 */
-		snprintf(why, sizeof(why), "%s",
-			 q->err == -ENODEV ? "card removed" :
-			 q->err == -ECONNRESET ? "card reset" :
-			 pcsc_stringify_error(q->rv));
-		if (q->err != -ENODEV && q->err != -ECONNRESET)
+		if (q->err == -ENODEV)
+			snprintf(why, sizeof(why), "card removed");
+		else if (q->err == -ECONNRESET)
+			snprintf(why, sizeof(why), "card reset");
+		else if (q->err == -EPROTO)
+			snprintf(why, sizeof(why),
+				 "malformed response from the card");
+		else
 			snprintf(why, sizeof(why), "transmission failed: %s",
 				 pcsc_stringify_error(q->rv));
 		card_fail(r, why);
 		return;
 	}
-	if (q->err == -EPROTO)
-		log_warn(LOG_CARD, "%s: malformed response from the card",
-			 r->name);
-	else if (!q->err)
+	if (!q->err)
 		r->failures = 0;	/* it answers: the session is sound */
 	q->done(q->arg, q->err, q->err ? NULL : &q->res);
 }
