@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 
 #include "conf.h"
 #include "dm/account.h"
+#include "dm/file.h"
 #include "dm/http.h"
 #include "dm/tree_int.h"
 #include "syncml/auth.h"
@@ -301,18 +303,40 @@ static void nonce_path(const struct conf *c, char *out, size_t cap)
 	snprintf(out, cap, "%s/" NONCE_FILE, c->dm.state_dir);
 }
 
-/* "client_nonce = X" and "server_nonce = Y" lines; a missing file is "". */
+/*
+ * "client_nonce = X" and "server_nonce = Y" lines; a missing file is "".
+ * Read with the state files' reader: a FIFO or other non-regular file put
+ * in its place does not block the daemon (it is ignored, and said so).
+ */
+#define NONCE_FILE_MAX	4096
+
 static void nonces_read(const struct conf *c, struct nonces *n)
 {
 	char path[300], line[256], *v;
-	FILE *f;
+	uint8_t *buf;
+	size_t len, at = 0;
+	int r;
 
 	memset(n, 0, sizeof(*n));
 	nonce_path(c, path, sizeof(path));
-	if (!(f = fopen(path, "re")))
+	r = dm_file_read(path, NONCE_FILE_MAX, &buf, &len);
+	if (r < 0) {
+		if (r != -ENOENT)
+			log_warn(LOG_DM, "%s: %s: ignored", path,
+				 r == -EINVAL ? "not a regular file" :
+				 strerror(-r));
 		return;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
+	}
+	while (at < len) {
+		size_t end = at;
+
+		while (end < len && buf[end] != '\n')
+			end++;
+		snprintf(line, sizeof(line), "%.*s",
+			 (int)(end - at < sizeof(line) ? end - at
+						      : sizeof(line) - 1),
+			 (const char *)buf + at);
+		at = end + 1;
 		if (!(v = strstr(line, " = ")))
 			continue;
 		*v = '\0';
@@ -322,22 +346,28 @@ static void nonces_read(const struct conf *c, struct nonces *n)
 		else if (!strcmp(line, "server_nonce"))
 			snprintf(n->server, sizeof(n->server), "%s", v);
 	}
-	fclose(f);
+	OPENSSL_cleanse(buf, len);
+	free(buf);
 }
 
 int dm_account_dmsc_commit(const struct conf *c)
 {
 	char path[300], tmp[310];
-	FILE *f;
-	int r = 0;
+	FILE *f = NULL;
+	int fd, r = 0;
 
 	if (!*c->dm_sc.server_id)
 		return 0;
 	nonce_path(c, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if (!(f = fopen(tmp, "we")))
+	/* O_NONBLOCK: a FIFO in the temporary's place fails (ENXIO), not waits */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK |
+		  O_CLOEXEC, 0600);
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
 		r = -errno;
-	else {
+		if (fd >= 0)
+			close(fd);
+	} else {
 		fprintf(f, "# the [dm_sc] nonces last written to ./DMAcc/DMSC\n"
 			"client_nonce = %s\nserver_nonce = %s\n",
 			c->dm_sc.client_nonce, c->dm_sc.server_nonce);

@@ -64,4 +64,26 @@ check "a FIFO as the tree file: exit 1 (not killed after 10 s)" test $rc -eq 1
 check "a FIFO as the tree file: 'not a regular file'" \
 	grep -q "cannot load $T/fstate/tree: $T/fstate/tree: not a regular file" "$T/fifotree.out"
 
+# a FIFO as the DM_SC nonce file, read when a tree with the account is
+# loaded: ignored, said so, the daemon runs (it used to block in open())
+mkdir -p "$T/nstate"
+{ printf '[card]\nreader = none\n[dm]\nstate_dir = %s/nstate\n' "$T"
+  dm_sc_conf 4116 00112233445566778899aabbccddeeff; } >"$T/dmscgw.conf"
+start_daemon --bus=none
+wait_for 10 grep -q "DM_SC account for DMSC01 added" "$T/dmscgw.log"
+stop_daemon
+rm -f "$T/nstate/dmsc-nonces"
+mkfifo "$T/nstate/dmsc-nonces"
+: >"$T/dmscgw.log"
+start_daemon --bus=none
+wait_for 10 grep -q "dmscgw .* started" "$T/dmscgw.log"
+check "a FIFO as the nonce file: the daemon starts on the saved tree" \
+	grep -q "dmscgw .* started" "$T/dmscgw.log"
+# blocked in open() (as it was): SIGTERM would not stop it
+grep -q "dmscgw .* started" "$T/dmscgw.log" || kill -KILL "$DAEMON_PID"
+check "... and says the file is ignored" \
+	grep -q "$T/nstate/dmsc-nonces: not a regular file: ignored" "$T/dmscgw.log"
+stop_daemon
+check "... clean exit" test "$DAEMON_RC" -eq 0
+
 done_testing
