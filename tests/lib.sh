@@ -167,19 +167,24 @@ $*
 EOC
 }
 
-# dm_sc_conf PORT PSK: the [dm_sc] section for the card's DM_SC server
-# DMSC01 (--scws-tls on PORT, TLS-PSK identity dmsc), for write_conf
-dm_sc_conf() {
+# dm_sc_head ADDR: the [dm_sc] section's server and client credentials for
+# the card's DM_SC server DMSC01 at ADDR
+dm_sc_head() {
 	cat <<EOC
 [dm_sc]
 server_id = DMSC01
 server_password = srvpwd
 client_name = dmclient
 client_password = clipwd
-addr = https://127.0.0.1:$1/OMA/DM
-psk_identity = dmsc
-psk_key = $2
+addr = $1
 EOC
+}
+
+# dm_sc_conf PORT PSK: the [dm_sc] section for the card's DM_SC server
+# DMSC01 (--scws-tls on PORT, TLS-PSK identity dmsc), for write_conf
+dm_sc_conf() {
+	dm_sc_head "https://127.0.0.1:$1/OMA/DM"
+	printf 'psk_identity = dmsc\npsk_key = %s\n' "$2"
 }
 
 # bad CONTENT EXPECTED: dmscgw -t refuses CONTENT with "FILE:EXPECTED", exit 1
@@ -198,14 +203,21 @@ bad() {
 # dm_sc_http_conf PORT: the [dm_sc] section for the card's DM_SC server
 # DMSC01 over plain HTTP on PORT, for write_conf
 dm_sc_http_conf() {
-	cat <<EOC
-[dm_sc]
-server_id = DMSC01
-server_password = srvpwd
-client_name = dmclient
-client_password = clipwd
-addr = http://127.0.0.1:$1/OMA/DM
-EOC
+	dm_sc_head "http://127.0.0.1:$1/OMA/DM"
+}
+
+# peer_requires [openssl]: skip unless what the independent DM server's
+# tests need is here (Debian's python3, the WBXML tools, curl; openssl
+# for the ones over HTTPS); sets PY and CTL
+peer_requires() {
+	CTL=$top_builddir/dmscgwctl
+	PY=/usr/bin/python3
+	[ -x $PY ] || skip_all "no /usr/bin/python3"
+	command -v wbxml2xml >/dev/null && command -v xml2wbxml >/dev/null ||
+		skip_all "wbxml2xml/xml2wbxml missing (Debian libwbxml2-utils, contrib/deps.sh)"
+	command -v curl >/dev/null || skip_all "no curl"
+	[ "${1:-}" != openssl ] || command -v openssl >/dev/null ||
+		skip_all "no openssl"
 }
 
 # make_pki DIR: a test PKI made with the openssl CLI, P-256 keys, in DIR:

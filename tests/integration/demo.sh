@@ -8,11 +8,7 @@
 # at the server, delivered, and the server's checks all passed.  TAP.
 . "${top_srcdir:-.}/tests/lib.sh"
 
-[ -x /usr/bin/python3 ] || skip_all "no /usr/bin/python3"
-command -v wbxml2xml >/dev/null && command -v xml2wbxml >/dev/null ||
-	skip_all "wbxml2xml/xml2wbxml missing (Debian libwbxml2-utils, contrib/deps.sh)"
-command -v curl >/dev/null || skip_all "no curl"
-command -v openssl >/dev/null || skip_all "no openssl"
+peer_requires openssl
 
 # demo.log: shown by cleanup when something fails
 bash "$top_srcdir/contrib/demo-run.sh" "$top_builddir" >"$T/demo.log" 2>&1

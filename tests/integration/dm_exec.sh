@@ -10,12 +10,7 @@
 # "exec").
 . "${top_srcdir:-.}/tests/lib.sh"
 
-CTL=$top_builddir/dmscgwctl
-PY=/usr/bin/python3
-[ -x $PY ] || skip_all "no /usr/bin/python3"
-command -v wbxml2xml >/dev/null && command -v xml2wbxml >/dev/null ||
-	skip_all "wbxml2xml/xml2wbxml missing (Debian libwbxml2-utils, contrib/deps.sh)"
-command -v curl >/dev/null || skip_all "no curl"
+peer_requires
 
 pick_port
 DEAD=$(another_port)	# reserved, nothing listens: the server unreachable

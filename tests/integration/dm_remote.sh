@@ -20,13 +20,7 @@
 # (retries refused, then transport-failed).  TAP on stdout.
 . "${top_srcdir:-.}/tests/lib.sh"
 
-CTL=$top_builddir/dmscgwctl
-PY=/usr/bin/python3
-[ -x $PY ] || skip_all "no /usr/bin/python3"
-command -v wbxml2xml >/dev/null && command -v xml2wbxml >/dev/null ||
-	skip_all "wbxml2xml/xml2wbxml missing (Debian libwbxml2-utils, contrib/deps.sh)"
-command -v curl >/dev/null || skip_all "no curl"
-command -v openssl >/dev/null || skip_all "no openssl"
+peer_requires openssl
 
 make_pki "$T/pki" || bail "cannot make the test PKI"
 PKI=$T/pki
