@@ -920,51 +920,74 @@ issue_item(struct bip *b, struct item *it)
 	return false;
 }
 
-/* The channels' own work: close at once, send, close after, receive. */
+/*
+ * One channel's own work, if it has any: close at once, send, close after,
+ * receive.  A channel the terminal said has no Tx room (channel data length
+ * 00 in the last SEND DATA answer, clause 8.54) is not sent on unless
+ * full_too: the terminal may say so to put another channel first.
+ */
+static size_t
+channel_work(struct bip *b, struct channel *ch, uint8_t *cmd, bool full_too)
+{
+	uint8_t body[3], q;
+	size_t n, len;
+
+	if (ch->tls && ch->plain.len > 0)
+		chan_tls_flush(ch);
+	if (ch->close_now || (ch->close_pending && ch->tx.len == 0)) {
+		/* CLOSE CHANNEL: 81 03 nn 41 QQ, 82 02 81 2X (6.6.28). */
+		len = bip_build_command(cmd, own_number(b), CMD_CLOSE_CHANNEL,
+					ch->close_qualifier,
+					DEV_CHANNEL(ch->id), NULL, 0);
+		ch->close_now = false;
+		ch->close_pending = false;
+		ch->closing = true;
+		ch->rx_avail = 0;
+		bytes_clear(&ch->tx);
+		return len;
+	}
+	if (ch->tx.len > 0 && (full_too || ch->tx_free > 0)) {
+		n = chunk_plan(ch, ch->tx.len, true, &q);
+		len = build_send(cmd, own_number(b), q, ch->id,
+				 ch->tx.p + ch->tx.off, n);
+		bytes_take(&ch->tx, n);
+		return len;
+	}
+	if (ch->rx_avail > 0 && !ch->close_pending &&
+	    (ch->kind == CHAN_SERVER || b->auto_receive)) {
+		/* RECEIVE DATA: 81 03 nn 42 00, 82 02 81 2X, B7 01 L. */
+		body[0] = CR | TAG_CHANNEL_DATA_LEN;
+		body[1] = 1;
+		body[2] = (uint8_t)(ch->rx_avail < BIP_CHUNK_MAX ?
+				    ch->rx_avail : BIP_CHUNK_MAX);
+		len = bip_build_command(cmd, own_number(b), CMD_RECEIVE_DATA,
+					0x00, DEV_CHANNEL(ch->id), body, 3);
+		ch->rx_avail = 0;	/* the response tells what is left */
+		return len;
+	}
+	return 0;
+}
+
+/*
+ * The channels' own work, round robin; a channel told it has no Tx room
+ * only when no other channel has anything to do (and then it learns the
+ * room again from the answer).
+ */
 static bool
 issue_channel(struct bip *b)
 {
-	uint8_t cmd[VUICC_MAX_PROACTIVE], body[3], q;
+	uint8_t cmd[VUICC_MAX_PROACTIVE];
 	struct channel *ch;
-	size_t n, len;
+	size_t len;
 	unsigned k;
 
-	for (k = 0; k < BIP_CHANNELS; k++) {
+	for (k = 0; k < 2 * BIP_CHANNELS; k++) {
 		ch = &b->ch[(b->rr + k) % BIP_CHANNELS];
 		if (!ch->used)
 			continue;
-		if (ch->tls && ch->plain.len > 0)
-			chan_tls_flush(ch);
-		if (ch->close_now || (ch->close_pending && ch->tx.len == 0)) {
-			/* CLOSE CHANNEL: 81 03 nn 41 QQ, 82 02 81 2X (6.6.28). */
-			len = bip_build_command(cmd, own_number(b),
-						CMD_CLOSE_CHANNEL,
-						ch->close_qualifier,
-						DEV_CHANNEL(ch->id), NULL, 0);
-			ch->close_now = false;
-			ch->close_pending = false;
-			ch->closing = true;
-			ch->rx_avail = 0;
-			bytes_clear(&ch->tx);
-		} else if (ch->tx.len > 0) {
-			n = chunk_plan(ch, ch->tx.len, true, &q);
-			len = build_send(cmd, own_number(b), q, ch->id,
-					 ch->tx.p + ch->tx.off, n);
-			bytes_take(&ch->tx, n);
-		} else if (ch->rx_avail > 0 && !ch->close_pending &&
-			   (ch->kind == CHAN_SERVER || b->auto_receive)) {
-			/* RECEIVE DATA: 81 03 nn 42 00, 82 02 81 2X, B7 01 L. */
-			body[0] = CR | TAG_CHANNEL_DATA_LEN;
-			body[1] = 1;
-			body[2] = (uint8_t)(ch->rx_avail < BIP_CHUNK_MAX ?
-					    ch->rx_avail : BIP_CHUNK_MAX);
-			len = bip_build_command(cmd, own_number(b),
-						CMD_RECEIVE_DATA, 0x00,
-						DEV_CHANNEL(ch->id), body, 3);
-			ch->rx_avail = 0;	/* the response tells what is left */
-		} else {
+		len = channel_work(b, ch, cmd, k >= BIP_CHANNELS);
+		if (!len)
 			continue;
-		}
 		b->rr = (unsigned)(ch - b->ch + 1) % BIP_CHANNELS;
 		if (issue(b, cmd, len, NULL, 0))
 			return true;

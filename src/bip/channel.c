@@ -114,6 +114,7 @@ static void ch_release_all(struct channel *ch)
 void ch_enter(struct channel *ch, enum ch_state s, const char *why)
 {
 	enum ch_state old = ch->state;
+	bool own_was = ch->own && ch_up(ch);
 
 	if (s >= CH_STATE_MAX) {
 		log_err(LOG_BIP, "%s: channel %u: no state %d", cat_name(ch->bc->c),
@@ -144,7 +145,13 @@ void ch_enter(struct channel *ch, enum ch_state s, const char *why)
 
 		evtimer_add(ch->timeout, &tv);
 	}
-	fast_grant(ch);
+	if (own_was != (ch->own && ch_up(ch))) {
+		/* the DM client's link came or went: every channel's offer */
+		for (int i = 0; i < BIP_MAX_CHANNELS; i++)
+			fast_grant(&ch->bc->ch[i]);
+	} else {
+		fast_grant(ch);
+	}
 	if (strcmp(ch_whats[old], ch_whats[s]))
 		ch_notify(ch, ch_whats[s]);
 }
@@ -263,6 +270,39 @@ size_t ch_rx_remove(struct channel *ch, uint8_t *data, size_t want)
 	return n + (m > 0 ? (size_t)m : 0);
 }
 
+/*
+ * The daemon's own DM client has a link to the card's DM_SC server: while
+ * it does, the card's other channels are offered no Tx room (ch_tx_offer).
+ */
+bool ch_own_busy(const struct bip_card *bc)
+{
+	for (int i = 0; i < BIP_MAX_CHANNELS; i++)
+		if (bc->ch[i].own && ch_up(&bc->ch[i]))
+			return true;
+	return false;
+}
+
+/*
+ * The room a SEND DATA answer reports (channel data length, TS 102 223
+ * 8.54: the empty space the terminal offers in the Tx buffer).  How much
+ * of its buffer the terminal offers is the terminal's choice: while its
+ * own DM session is on the card, a local client's channel is offered none,
+ * so a card that respects the figure serves the DM_SC server first and the
+ * stranger in the gaps - priority for the DM client without holding the
+ * card (a held answer would stop the DM session too).  What the card sends
+ * regardless is still taken, up to the real room, and passed on: a card
+ * that ignores the figure loses nothing.
+ */
+bool ch_offers_none(const struct channel *ch)
+{
+	return !ch->own && ch_is_server(ch) && ch_own_busy(ch->bc);
+}
+
+size_t ch_tx_offer(const struct channel *ch)
+{
+	return ch_offers_none(ch) ? 0 : ch_tx_room(ch);
+}
+
 /* Tx room: the buffer size less what waits, stored or for the peer. */
 size_t ch_tx_room(const struct channel *ch)
 {
@@ -377,7 +417,7 @@ void ch_respond_error(struct cat *c, uint8_t cause)
 void ch_respond_send(struct channel *ch)
 {
 	uint8_t extra[8];
-	int r = bip_put_data_length(extra, sizeof(extra), ch_tx_room(ch));
+	int r = bip_put_data_length(extra, sizeof(extra), ch_tx_offer(ch));
 
 	fast_grant(ch);		/* the loop took bytes: the worker's room too */
 	cat_respond(ch->bc->c, CAT_RES_OK, NULL, 0, extra, r > 0 ? (size_t)r : 0);

@@ -36,6 +36,7 @@ struct fast {
 		unsigned link;
 		bool up;		/* link up: the worker may answer */
 		size_t room;		/* Tx room the worker may take */
+		bool offer_none;	/* answers report no room (ch_tx_offer) */
 		size_t taken;		/* taken, not queued by the loop yet */
 		struct evbuffer *rx;	/* staged for RECEIVE DATA */
 		size_t unstaged;	/* what the loop still holds */
@@ -71,6 +72,7 @@ void fast_grant(struct channel *ch)
 		room = r > taken ? r - taken : 0;
 	}
 	f->ch[ch->id - 1].room = room;
+	f->ch[ch->id - 1].offer_none = ch_offers_none(ch);
 	f->ch[ch->id - 1].link = ch->link;
 	f->ch[ch->id - 1].up = ch->bev && ch_up(ch);
 	pthread_cond_broadcast(&f->granted);
@@ -186,6 +188,8 @@ static struct fast_note *fast_send(struct fast *f, const uint8_t *p,
 		f->ch[id - 1].room -= n;
 		f->ch[id - 1].taken += n;
 		*room -= n;
+		if (f->ch[id - 1].offer_none)
+			*room = 0;
 	} else {
 		free(fn);
 		fn = NULL;
