@@ -154,38 +154,19 @@ s.recv(1)' "$SP" >"$d/stranger.out" 2>&1 &
 		echo "session: $fmt run $n: FAILED (the card's scenario did not pass)"
 		return
 	fi
-	python3 - "$fmt" "$n" "$d" <<'EOP' >>"$T/results" || { cp "$d"/*.log "$T/"; not_ok "$fmt run $n: the session did not finish ok"; }
-import json, re, struct, sys
+	python3 - "$fmt" "$n" "$d" "${top_srcdir:-.}/tests" <<'EOP' >>"$T/results" || { cp "$d"/*.log "$T/"; not_ok "$fmt run $n: the session did not finish ok"; }
+import json, re, sys
 fmt, n, d = sys.argv[1], sys.argv[2], sys.argv[3]
+sys.path.insert(0, sys.argv[4])
+import apdu_trace
+tlvs = apdu_trace.tlvs
 s = json.load(open(d + "/sessions.json"))["Sessions"][0]
 if s["result"] != "ok":
     print("session: %s run %s: FAILED: %s %s" % (fmt, n, s["result"], s["error"]), file=sys.stderr)
     sys.exit(1)
 end = s["finished"]
 
-def ber_len(b, i):
-    if b[i] < 0x80: return b[i], i + 1
-    k = b[i] & 0x7F
-    return int.from_bytes(b[i + 1:i + 1 + k], "big"), i + 1 + k
-
-def tlvs(b):
-    i, out = 0, {}
-    while i + 1 < len(b):
-        t = b[i] & 0x7F
-        l, i = ber_len(b, i + 1)
-        out.setdefault(t, b[i:i + l])
-        i += l
-    return out
-
-raw = open(d + "/trace.pcap", "rb").read()
-magic = struct.unpack_from("=I", raw, 0)[0]
-assert magic == 0xA1B2C3D4, "not a native-order microsecond pcap"
-recs, off = [], 24
-while off + 16 <= len(raw):
-    sec, usec, incl, _ = struct.unpack_from("=IIII", raw, off)
-    p = raw[off + 16 + 20 + 8 + 16:off + 16 + incl]
-    recs.append((sec * 1000000 + usec, p))
-    off += 16 + incl
+recs = apdu_trace.records(d + "/trace.pcap")
 
 # Package#0: the first SEND DATA on the channel the latest OPEN CHANNEL
 # opened (the card's terminal server mode channel to the DM client), so a
@@ -197,15 +178,13 @@ down = up = apdus = 0
 for ts, p in recs:
     ins = p[1]
     cmd = ch = None
-    if ins == 0x12 and len(p) > 7 and p[5] == 0xD0:
-        l, i = ber_len(p, 6)
-        t = tlvs(p[i:i + l])
-        cmd = t.get(0x01, b"\0\0")[1]
-        dev = t.get(0x02, b"\0\0")[1]
-        ch = dev & 0x07 if 0x21 <= dev <= 0x27 else None
+    f = apdu_trace.fetched(p)
+    if f:
+        cmd, ch, t = f
+        ch = ch or None
         fetched = ch
     elif ins == 0x14:
-        t = tlvs(p[5:5 + p[4]])
+        t = apdu_trace.response(p)
         cmd = t.get(0x01, b"\0\0")[1]
         if cmd == 0x40 and 0x38 in t:
             last_open = t[0x38][0] & 0x07

@@ -79,39 +79,18 @@ other=$(sed -n "s/.*channel \([0-9]\): client .* connected on port $SP\$/\1/p" "
 # The trace, in the order of the exchanges.  The DM exchange: from the
 # card's first RECEIVE DATA on the DM client's channel (the link is up by
 # then) to its last SEND DATA there (the client has not closed yet).
-python3 - "$T/trace.pcap" "$own" "$other" >"$T/offers" <<'EOP'
-import struct, sys
+python3 - "$T/trace.pcap" "$own" "$other" "$top_srcdir/tests" >"$T/offers" <<'EOP'
+import sys
+sys.path.insert(0, sys.argv[4])
+import apdu_trace
 own, other = int(sys.argv[2]), int(sys.argv[3])
-
-def ber_len(b, i):
-    if b[i] < 0x80:
-        return b[i], i + 1
-    k = b[i] & 0x7F
-    return int.from_bytes(b[i + 1:i + 1 + k], "big"), i + 1 + k
-
-def tlvs(b):
-    i, out = 0, {}
-    while i + 1 < len(b):
-        t = b[i] & 0x7F
-        l, i = ber_len(b, i + 1)
-        out.setdefault(t, b[i:i + l])
-        i += l
-    return out
-
-raw = open(sys.argv[1], "rb").read()
-ev, off, fetched = [], 24, None
-while off + 16 <= len(raw):
-    incl = struct.unpack_from("=I", raw, off + 8)[0]
-    p = raw[off + 16 + 20 + 8 + 16:off + 16 + incl]
-    off += 16 + incl
-    if p[1] == 0x12 and len(p) > 7 and p[5] == 0xD0:
-        l, i = ber_len(p, 6)
-        t = tlvs(p[i:i + l])
-        dev = t.get(0x02, b"\0\0")[1]
-        fetched = (t.get(0x01, b"\0\0")[1], dev & 7 if 0x21 <= dev <= 0x27 else 0)
+ev, fetched = [], None
+for _, p in apdu_trace.records(sys.argv[1]):
+    f = apdu_trace.fetched(p)
+    if f:
+        fetched = f[:2]
     elif p[1] == 0x14 and fetched:
-        t = tlvs(p[5:5 + p[4]])
-        ev.append((fetched[0], fetched[1], t.get(0x37)))
+        ev.append(fetched + (apdu_trace.response(p).get(0x37),))
         fetched = None
 dm = [k for k, e in enumerate(ev) if e[1] == own and e[0] in (0x42, 0x43)]
 first = next(k for k in dm if ev[k][0] == 0x42)
