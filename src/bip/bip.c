@@ -24,6 +24,13 @@ struct bip_card *bip_card_find(struct bip *b, const struct cat *c)
 	return NULL;
 }
 
+/* An envelope or STATUS waits behind a held SEND DATA answer. */
+static void bip_card_wanted(void *arg, struct cat *c)
+{
+	(void)c;
+	ch_release_held(arg, "the card is wanted");
+}
+
 static struct bip_card *bip_card_new(struct bip *b, struct cat *c)
 {
 	struct bip_card *bc = calloc(1, sizeof(*bc));
@@ -42,6 +49,7 @@ static struct bip_card *bip_card_new(struct bip *b, struct cat *c)
 	bc->next = b->cards;
 	b->cards = bc;
 	fast_start(bc);
+	cat_on_wanted(c, bip_card_wanted, bc);
 	return bc;
 }
 
@@ -62,6 +70,7 @@ void bip_card_gone(struct bip *b, struct cat *c)
 		if (bc->c != c)
 			continue;
 		*pp = bc->next;
+		cat_on_wanted(c, NULL, NULL);
 		fast_stop(bc);
 		for (int i = 0; i < BIP_MAX_CHANNELS; i++)
 			ch_fini(&bc->ch[i]);

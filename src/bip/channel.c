@@ -73,6 +73,17 @@ bool ch_up(const struct channel *ch)
 	return ch->state == CH_ESTABLISHED || ch->state == CH_HELD;
 }
 
+/*
+ * A link of the daemon's own with the card: the DM client's connection to
+ * the card's DM_SC server, or the card's channel to an in-process
+ * application (the DM client taking a notification).
+ */
+static bool ch_own_link(const struct channel *ch)
+{
+	return (ch->own && ch_up(ch)) ||
+	       (ch->state == CH_APP && ch->app && !apps_external(ch->app));
+}
+
 bool ch_is_server(const struct channel *ch)
 {
 	return ch->transport == BIP_TCP_SERVER;
@@ -114,7 +125,7 @@ static void ch_release_all(struct channel *ch)
 void ch_enter(struct channel *ch, enum ch_state s, const char *why)
 {
 	enum ch_state old = ch->state;
-	bool own_was = ch->own && ch_up(ch);
+	bool own_was = ch_own_link(ch);
 
 	if (s >= CH_STATE_MAX) {
 		log_err(LOG_BIP, "%s: channel %u: no state %d", cat_name(ch->bc->c),
@@ -145,8 +156,8 @@ void ch_enter(struct channel *ch, enum ch_state s, const char *why)
 
 		evtimer_add(ch->timeout, &tv);
 	}
-	if (own_was != (ch->own && ch_up(ch))) {
-		/* the DM client's link came or went: every channel's offer */
+	if (own_was != ch_own_link(ch)) {
+		/* an own link came or went: every channel's offer */
 		for (int i = 0; i < BIP_MAX_CHANNELS; i++)
 			fast_grant(&ch->bc->ch[i]);
 	} else {
@@ -270,14 +281,11 @@ size_t ch_rx_remove(struct channel *ch, uint8_t *data, size_t want)
 	return n + (m > 0 ? (size_t)m : 0);
 }
 
-/*
- * The daemon's own DM client has a link to the card's DM_SC server: while
- * it does, the card's other channels are offered no Tx room (ch_tx_offer).
- */
+/* While there is one, the card's server channels are offered no Tx room. */
 bool ch_own_busy(const struct bip_card *bc)
 {
 	for (int i = 0; i < BIP_MAX_CHANNELS; i++)
-		if (bc->ch[i].own && ch_up(&bc->ch[i]))
+		if (ch_own_link(&bc->ch[i]))
 			return true;
 	return false;
 }
@@ -301,6 +309,35 @@ bool ch_offers_none(const struct channel *ch)
 size_t ch_tx_offer(const struct channel *ch)
 {
 	return ch_offers_none(ch) ? 0 : ch_tx_room(ch);
+}
+
+/*
+ * A held SEND DATA answer stops the whole card: nothing else is fetched
+ * and envelopes wait behind it.  So a slow peer's answer is held only
+ * while nothing else wants the card - no envelope or STATUS queued
+ * (cat_wanted), no envelope just before the command (the card may have
+ * chosen it before the envelope gave it other work: cat_after_envelope)
+ * and, for a local client of a server channel, no link of the DM client
+ * up - and is let go (reporting no room) as soon as something does
+ * (ch_release_held).  A card that respects the room comes
+ * back to the slow channel when it has nothing else to do.
+ */
+bool ch_may_hold(const struct channel *ch)
+{
+	return !cat_wanted(ch->bc->c) && !cat_after_envelope(ch->bc->c) &&
+	       !ch_offers_none(ch);
+}
+
+void ch_release_held(struct bip_card *bc, const char *why)
+{
+	for (int i = 0; i < BIP_MAX_CHANNELS; i++) {
+		struct channel *ch = &bc->ch[i];
+
+		if (ch->state != CH_HELD || ch_may_hold(ch))
+			continue;
+		ch_enter(ch, CH_ESTABLISHED, why);
+		ch_respond_send(ch);
+	}
 }
 
 /* Tx room: the buffer size less what waits, stored or for the peer. */
@@ -486,6 +523,28 @@ static void close_bev(struct bip *b, struct bufferevent *bev)
 	bufferevent_setcb(bev, NULL, linger_written, linger_event, l);
 	bufferevent_set_timeouts(bev, NULL, &tv);
 	bufferevent_enable(bev, EV_WRITE);
+}
+
+/*
+ * A local client put off (idle, or its channel taken for the DM client):
+ * what it did not take is dropped and the connection reset, so it learns
+ * at once - a FIN would queue behind bytes a client that stopped reading
+ * never takes.
+ */
+void ch_abort_io(struct channel *ch)
+{
+	static const struct linger now = { 1, 0 };
+
+	if (ch->bev) {
+		if (setsockopt(bufferevent_getfd(ch->bev), SOL_SOCKET,
+			       SO_LINGER, &now, sizeof(now)) < 0)
+			log_info(LOG_BIP, "%s: channel %u: SO_LINGER: %s",
+				 cat_name(ch->bc->c), ch->id, strerror(errno));
+		/* not close_bev(): nothing lingers for the client's sake */
+		bufferevent_free(ch->bev);
+		ch->bev = NULL;
+	}
+	ch_release_io(ch);
 }
 
 void ch_release_io(struct channel *ch)

@@ -33,6 +33,8 @@ struct bip_app_entry;
 #include <sys/socket.h>
 
 #define BIP_OWN_MAX	8	/* own connections expected at once */
+/* bytes a peer may leave untaken while its answer cannot be held */
+#define BIP_UNTAKEN_MAX	65536
 
 /*
  * A channel's state (TS 102 223 clause 6.4.27-6.4.31, channel status
@@ -79,7 +81,7 @@ struct channel {
 	/* server mode: the daemon's own DM client goes first (server.c) */
 	bool own;
 	struct event *idle;		/* a local client that does nothing */
-	uint64_t idle_in, idle_out;	/* in and out at the last look */
+	uint64_t idle_in, idle_out;	/* in and taken at the last look */
 };
 
 struct bip_card {
@@ -131,6 +133,7 @@ void ch_status(const struct channel *ch, uint8_t s[2]);
 void ch_link_up(struct channel *ch);
 void ch_drop(struct channel *ch, const char *why);
 void ch_release_io(struct channel *ch);
+void ch_abort_io(struct channel *ch);
 
 /* channel.c: buffers, events and answers */
 size_t ch_rx_len(const struct channel *ch);
@@ -139,6 +142,8 @@ void ch_rx_flow(struct channel *ch);
 size_t ch_tx_room(const struct channel *ch);
 size_t ch_tx_offer(const struct channel *ch);
 bool ch_offers_none(const struct channel *ch);
+bool ch_may_hold(const struct channel *ch);
+void ch_release_held(struct bip_card *bc, const char *why);
 bool ch_own_busy(const struct bip_card *bc);
 void ch_flush(struct channel *ch);
 void ch_send_channel_status(struct channel *ch);

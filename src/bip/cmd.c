@@ -272,7 +272,7 @@ static void cmd_send(void *arg, struct cat *c, const struct cat_cmd *cmd,
 {
 	struct channel *ch = cmd_channel(bip_card_find(arg, c), cmd);
 	const uint8_t *p;
-	size_t n;
+	size_t n, waiting;
 	int r;
 
 	if (!ch) {
@@ -317,10 +317,25 @@ static void cmd_send(void *arg, struct cat *c, const struct cat_cmd *cmd,
 	}
 	ch_flush(ch);
 	ch_data(ch);
-	if (ch->bev && evbuffer_get_length(bufferevent_get_output(ch->bev)) >
-	    ch->bufsize) {
+	waiting = ch->bev ?
+		  evbuffer_get_length(bufferevent_get_output(ch->bev)) : 0;
+	if (waiting > ch->bufsize && ch_may_hold(ch)) {
 		/* a slow peer: hold the answer until it has taken the data */
 		ch_enter(ch, CH_HELD, "the peer is slow");
+		return;
+	}
+	if (waiting > BIP_UNTAKEN_MAX) {
+		/*
+		 * Not held (the card is wanted) and the peer still takes
+		 * nothing: it is let go rather than buffered without end.
+		 */
+		char why[96];
+
+		snprintf(why, sizeof(why), "%s left %zu bytes untaken: closed",
+			 ch->peer, waiting);
+		ch_drop(ch, why);
+		ch_abort_io(ch);
+		ch_respond_error(c, BIP_ERR_CLOSED);
 		return;
 	}
 	ch_respond_send(ch);

@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
@@ -95,6 +96,17 @@ bool bip_own_take(struct bip *b, const struct sockaddr *peer)
 	return false;
 }
 
+/*
+ * What the client took: the card's bytes less those still waiting in the
+ * output buffer, so a client that stops reading is idle too.
+ */
+static uint64_t ch_taken(const struct channel *ch)
+{
+	return ch->out - (ch->bev ?
+			  evbuffer_get_length(bufferevent_get_output(ch->bev)) :
+			  0);
+}
+
 /* A local client moved nothing for idle_timeout: its channel is freed. */
 static void server_idle(evutil_socket_t fd, short what, void *arg)
 {
@@ -106,16 +118,16 @@ static void server_idle(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (!ch_up(ch))
 		return;
-	if (ch->in != ch->idle_in || ch->out != ch->idle_out) {
+	if (ch->in != ch->idle_in || ch_taken(ch) != ch->idle_out) {
 		ch->idle_in = ch->in;
-		ch->idle_out = ch->out;
+		ch->idle_out = ch_taken(ch);
 		evtimer_add(ch->idle, &tv);
 		return;
 	}
 	snprintf(why, sizeof(why), "client %s idle for %u s: closed", ch->peer,
 		 ch->bc->b->idle_s);
 	ch_drop(ch, why);
-	ch_release_io(ch);	/* the client learns at once */
+	ch_abort_io(ch);	/* the client learns at once */
 }
 
 /* A client on a channel in LISTEN: ESTABLISHED, and the card is told. */
@@ -135,6 +147,8 @@ static void server_attach(struct channel *ch, evutil_socket_t fd,
 		 cat_name(ch->bc->c), ch->id, peer, ch->port,
 		 own ? " (the DM client)" : "");
 	ch_enter(ch, CH_ESTABLISHED, "client connected");
+	if (own)
+		ch_release_held(ch->bc, "the DM client needs the card");
 	ch_send_channel_status(ch);
 	if (!own && ch->bc->b->idle_s &&
 	    (ch->idle || (ch->idle = evtimer_new(ch->bc->b->base, server_idle,
@@ -142,7 +156,7 @@ static void server_attach(struct channel *ch, evutil_socket_t fd,
 		struct timeval tv = { (time_t)ch->bc->b->idle_s, 0 };
 
 		ch->idle_in = ch->in;
-		ch->idle_out = ch->out;
+		ch->idle_out = ch_taken(ch);
 		evtimer_add(ch->idle, &tv);
 	}
 }
@@ -162,8 +176,8 @@ static void server_preempt(struct listener *l)
 
 		if (ch->lst != l || !ch_up(ch) || ch->own)
 			continue;
-		if (!victim || ch->in + ch->out - ch->idle_in - ch->idle_out <
-			       victim->in + victim->out - victim->idle_in -
+		if (!victim || ch->in + ch_taken(ch) - ch->idle_in - ch->idle_out <
+			       victim->in + ch_taken(victim) - victim->idle_in -
 			       victim->idle_out)
 			victim = ch;
 	}
@@ -173,7 +187,7 @@ static void server_preempt(struct listener *l)
 		   "channel %u", cat_name(l->bc->c), l->port, victim->peer,
 		   victim->id);
 	ch_drop(victim, "taken for the DM client");
-	ch_release_io(victim);
+	ch_abort_io(victim);
 }
 
 static struct channel *server_free_channel(struct listener *l)

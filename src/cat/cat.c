@@ -94,6 +94,12 @@ struct cat {
 	unsigned backoff_ms;
 	uint8_t events[CAT_MAX_EVENTS];
 	size_t nevents;
+	bool enveloped;			/* an ENVELOPE since the last dispatch */
+	bool after_envelope;		/* ... before the one executing */
+	/* told when a job queues behind a command kept unanswered */
+	void (*wanted)(void *arg, struct cat *c);
+	void *wanted_arg;
+	struct event *wanted_ev;
 };
 
 static const char *const state_names[CAT_STATE_MAX] = {
@@ -273,6 +279,8 @@ static void cat_dispatch(struct cat *c, const uint8_t *p, size_t len)
 	}
 	log_debug(LOG_CAT, "%s: %s (number %u, qualifier %02X)", cat_name(c),
 		  cat_cmd_name(cmd.det.type), cmd.det.number, cmd.det.qualifier);
+	c->after_envelope = c->enveloped;
+	c->enveloped = false;
 	h->fn(h->arg, c, &cmd, p, len);
 }
 
@@ -372,8 +380,49 @@ static int job_add(struct cat *c, struct cat_job *j)
 	*c->jobs_tail = j;
 	c->jobs_tail = &j->next;
 	cat_yield(c);
+	if (c->state == CAT_COMMAND && c->wanted)
+		event_active(c->wanted_ev, EV_TIMEOUT, 1);	/* not from here */
 	cat_kick(c);
 	return 0;
+}
+
+static void cat_wanted_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct cat *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->state == CAT_COMMAND && c->jobs && c->wanted)
+		c->wanted(c->wanted_arg, c);
+}
+
+/*
+ * A handler may keep its TERMINAL RESPONSE back (BIP holds SEND DATA for a
+ * slow peer), but the card does nothing else meanwhile: an ENVELOPE or a
+ * STATUS queued behind the command waits too.  fn is told (from the loop,
+ * never from inside cat_envelope) when one does, so it can answer now.
+ */
+void cat_on_wanted(struct cat *c, void (*fn)(void *arg, struct cat *c),
+		   void *arg)
+{
+	c->wanted = fn;
+	c->wanted_arg = arg;
+}
+
+bool cat_wanted(const struct cat *c)
+{
+	return c->jobs != NULL;
+}
+
+/*
+ * The command executing was fetched after an ENVELOPE (since the command
+ * before it): the card may have chosen it before the envelope gave it
+ * other work, announced by the '91 XX' already outstanding (TS 102 221
+ * 14.6), so what follows it may be wanted.
+ */
+bool cat_after_envelope(const struct cat *c)
+{
+	return c->after_envelope;
 }
 
 int cat_envelope(struct cat *c, const uint8_t *p, size_t len,
@@ -425,6 +474,7 @@ static void cat_envelope_done(struct cat *c, uint16_t sw,
 {
 	struct cat_job *j = c->jobs;
 
+	c->enveloped = true;
 	if (sw == SW_TK_BUSY) {
 		/* TS 102 221 clause 14.6.6: toolkit busy, send it again later */
 		if (++j->tries > c->e->cfg.busy_retries) {
@@ -745,7 +795,12 @@ struct cat *cat_new(struct cat_engine *e, struct pcsc_reader *r)
 	c->state = CAT_OFF;
 	c->jobs_tail = &c->jobs;
 	c->retry = evtimer_new(e->base, cat_retry_cb, c);
-	if (!c->retry) {
+	c->wanted_ev = evtimer_new(e->base, cat_wanted_cb, c);
+	if (!c->retry || !c->wanted_ev) {
+		if (c->retry)
+			event_free(c->retry);
+		if (c->wanted_ev)
+			event_free(c->wanted_ev);
 		free(c);
 		return NULL;
 	}
@@ -773,6 +828,7 @@ void cat_free(struct cat *c)
 	while ((j = job_pop(c)))
 		job_finish(c, j, -ENODEV, 0, NULL, 0);
 	event_free(c->retry);
+	event_free(c->wanted_ev);
 	free(c);
 }
 

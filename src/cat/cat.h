@@ -148,6 +148,13 @@ int cat_envelope(struct cat *c, const uint8_t *p, size_t len,
 /* Queue a STATUS command (POLL INTERVAL); at most one is queued. */
 int cat_status(struct cat *c);
 
+/* A command kept unanswered: told when an envelope or STATUS waits behind it. */
+void cat_on_wanted(struct cat *c, void (*fn)(void *arg, struct cat *c),
+		   void *arg);
+bool cat_wanted(const struct cat *c);
+/* The command executing came after an envelope the card may not have heeded. */
+bool cat_after_envelope(const struct cat *c);
+
 /* SET UP EVENT LIST state. */
 bool cat_event_listed(const struct cat *c, uint8_t ev);
 void cat_set_events(struct cat *c, const uint8_t *ev, size_t n);
