@@ -971,7 +971,8 @@ channel_work(struct bip *b, struct channel *ch, uint8_t *cmd, bool full_too)
 /*
  * The channels' own work, round robin; a channel told it has no Tx room
  * only when no other channel has anything to do (and then it learns the
- * room again from the answer).
+ * room again from the answer) - unless --ignore-room: every channel in
+ * turn, as a card that does not heed the figure.
  */
 static bool
 issue_channel(struct bip *b)
@@ -985,7 +986,8 @@ issue_channel(struct bip *b)
 		ch = &b->ch[(b->rr + k) % BIP_CHANNELS];
 		if (!ch->used)
 			continue;
-		len = channel_work(b, ch, cmd, k >= BIP_CHANNELS);
+		len = channel_work(b, ch, cmd,
+				   k >= BIP_CHANNELS || b->cfg.ignore_room);
 		if (!len)
 			continue;
 		b->rr = (unsigned)(ch - b->ch + 1) % BIP_CHANNELS;

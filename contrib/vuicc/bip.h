@@ -34,6 +34,7 @@ struct bip_config {
 	size_t n_scws;
 	const char *www;			/* --www, or NULL */
 	uint16_t buffer;			/* --buffer */
+	bool ignore_room;			/* --ignore-room */
 	const char *psk_identity;		/* --psk-identity */
 	uint8_t psk[VTLS_PSK_MAX];		/* --psk */
 	size_t psk_len;

@@ -947,6 +947,8 @@ usage(FILE *f)
 "      --www DIR          files the web server serves (default: a built-in page at /)\n"
 "      --buffer N         buffer size asked for the --scws and --scws-tls channels\n"
 "                         (default 1400)\n"
+"      --ignore-room      serve every channel in turn, even one the terminal\n"
+"                         reported no Tx room for (channel data length 00)\n"
 "  -v, --verbose          tell on stderr what the card does\n"
 "  -h, --help             show this help and exit\n"
 "  -V, --version          show the version and exit\n"
@@ -968,6 +970,7 @@ enum {
 	OPT_PSK,
 	OPT_WWW,
 	OPT_BUFFER,
+	OPT_IGNORE_ROOM,
 	OPT_TCP,
 	OPT_TCP_TLS,
 	OPT_NETNS,
@@ -989,6 +992,7 @@ static const struct option long_opts[] = {
 	{ "psk", required_argument, NULL, OPT_PSK },
 	{ "www", required_argument, NULL, OPT_WWW },
 	{ "buffer", required_argument, NULL, OPT_BUFFER },
+	{ "ignore-room", no_argument, NULL, OPT_IGNORE_ROOM },
 	{ "tcp", required_argument, NULL, OPT_TCP },
 	{ "tcp-tls", required_argument, NULL, OPT_TCP_TLS },
 	{ "netns", required_argument, NULL, OPT_NETNS },
@@ -1167,6 +1171,9 @@ parse_options(int argc, char **argv, struct options *opt)
 				return 2;
 			}
 			opt->bip.buffer = (uint16_t)v;
+			break;
+		case OPT_IGNORE_ROOM:
+			opt->bip.ignore_room = true;
 			break;
 		case 'v':
 			verbose++;

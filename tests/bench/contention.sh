@@ -6,6 +6,9 @@
 #    client when the notification comes (the DM client takes it);
 #  - download: a 1 MiB download over TLS-PSK on the card's other channel
 #    of that port all along;
+#  - greedy: the same download with a card that ignores the room the
+#    daemon reports (dmsc-vuicc --ignore-room): what priority by Tx room
+#    is worth, and what a card that does not heed it gets;
 #  - tmpfs: alone, the tree on a tmpfs, where fsync is free: the
 #    difference to "alone" is what writing the tree before the Statuses
 #    go out costs, per server message that changed it.
@@ -19,15 +22,16 @@ top=${top_srcdir:-.}
 ROUNDS=${BENCH_ROUNDS:-7}
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-cases="alone idle download tmpfs"
-rev="tmpfs download idle alone"
+cases="alone idle download greedy tmpfs"
+rev="tmpfs greedy download idle alone"
 for r in $(seq "$ROUNDS"); do
 	order=$cases
 	[ $((r % 2)) -eq 0 ] && order=$rev
 	for c in $order; do
-		mode=$c state=disk
+		mode=$c state=disk card=
 		[ "$c" = tmpfs ] && mode=alone state=tmpfs
-		BENCH_REPEAT=1 BENCH_MODE=$mode BENCH_STATE=$state \
+		[ "$c" = greedy ] && mode=download card=ignore-room
+		BENCH_REPEAT=1 BENCH_MODE=$mode BENCH_STATE=$state BENCH_CARD=$card \
 			bash "$top/tests/bench/session.sh" 2>&1 >/dev/null |
 			sed -n "s/^session: \([a-z]*\) run 1: \([0-9.]*\) s, \([0-9]*\) APDUs.*/$r $c \1 \2 \3/p" |
 			tee -a "$out"
@@ -42,11 +46,11 @@ function median(a, k,   i, j, t) {
 { t[$1, $2, $3] = $4; n[$1, $2, $3] = $5; if ($1 > R) R = $1 }
 END {
 	split("xml wbxml", fs, " ")
-	split("alone idle download tmpfs", cs, " ")
+	split("alone idle download greedy tmpfs", cs, " ")
 	for (fi = 1; fi <= 2; fi++) {
 		f = fs[fi]
 		line = "contention " f ":"
-		for (ci = 1; ci <= 4; ci++) {
+		for (ci = 1; ci <= 5; ci++) {
 			c = cs[ci]; k = 0; q = 0; each = ""
 			for (r = 1; r <= R; r++) {
 				if (!((r, c, f) in t)) continue
@@ -70,5 +74,5 @@ END {
 		}
 		print line
 	}
-	print "(idle: an idle client on the port; download: a 1 MiB download alongside; tmpfs: the tree on a tmpfs, alone minus tmpfs is what writing the tree before the Statuses costs)"
+	print "(idle: an idle client on the port; download: a 1 MiB download alongside; greedy: the same with a card that ignores the Tx room offered; tmpfs: the tree on a tmpfs, alone minus tmpfs is what writing the tree before the Statuses costs)"
 }' "$out"

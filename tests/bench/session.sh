@@ -34,8 +34,10 @@
 # BENCH_MODE (contention.sh sets it): "alone" (default); "idle": the card
 # has one channel on the port and a local client sits idle on it when the
 # notification comes; "download": two channels, and a 1 MiB download over
-# TLS-PSK runs on one of them meanwhile.  Asserts only that every session
-# finished ok and the card's scenario passed; never timing.
+# TLS-PSK runs on one of them meanwhile.  BENCH_CARD=ignore-room: the
+# card serves every channel in turn whatever room the daemon reports
+# (dmsc-vuicc --ignore-room).  Asserts only that every session finished ok
+# and the card's scenario passed; never timing.
 . "${top_srcdir:-.}/tests/lib.sh"
 
 REPEAT=${BENCH_REPEAT:-3}
@@ -109,6 +111,7 @@ EOC
 		bail "$fmt: the daemon did not come up"
 	local extra=
 	[ "$MODE" = download ] && extra="--scws-tls $SP"
+	[ "${BENCH_CARD:-}" = ignore-room ] && extra="$extra --ignore-room"
 	mkdir -p "$d/www"
 	[ "$MODE" = download ] && head -c 1048576 /dev/urandom >"$d/www/big"
 	"$VUICC" -p "$PORT" -l "$d/card.log" --scws-tls "$SP" $extra \
