@@ -329,7 +329,7 @@ static void cmd_send(void *arg, struct cat *c, const struct cat_cmd *cmd,
 		 * Not held (the card is wanted) and the peer still takes
 		 * nothing: it is let go rather than buffered without end.
 		 */
-		char why[96];
+		char why[128];
 
 		snprintf(why, sizeof(why), "%s left %zu bytes untaken: closed",
 			 ch->peer, waiting);
