@@ -319,8 +319,8 @@ size_t ch_tx_offer(const struct channel *ch)
  * chosen it before the envelope gave it other work: cat_after_envelope)
  * and, for a local client of a server channel, no link of the DM client
  * up - and is let go (reporting no room) as soon as something does
- * (ch_release_held).  A card that respects the room comes
- * back to the slow channel when it has nothing else to do.
+ * (ch_release_held).  A card that respects the room comes back to the
+ * slow channel when it has nothing else to do.
  */
 bool ch_may_hold(const struct channel *ch)
 {
@@ -526,10 +526,10 @@ static void close_bev(struct bip *b, struct bufferevent *bev)
 }
 
 /*
- * A local client put off (idle, or its channel taken for the DM client):
- * what it did not take is dropped and the connection reset, so it learns
- * at once - a FIN would queue behind bytes a client that stopped reading
- * never takes.
+ * A peer put off (a local client idle, or whose channel is taken for the
+ * DM client; a peer that left BIP_UNTAKEN_MAX untaken): what it did not
+ * take is dropped and the connection reset, so it learns at once - a FIN
+ * would queue behind bytes a peer that stopped reading never takes.
  */
 void ch_abort_io(struct channel *ch)
 {

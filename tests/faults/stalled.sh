@@ -92,8 +92,25 @@ check "a DM session finished although a client had stalled the card" \
 	grep -qE "session .* with DMSC01 finished" "$T/dmscgw.log"
 check "... while the client still stalled it (not after its idle close)" \
 	test "$(count_lines "$T/dmscgw.log" "idle for .* s: closed")" -eq 0
-check "... the held answer went when the envelope queued behind it" \
-	grep -q "held -> established: the card is wanted" "$T/dmscgw.log"
+# In the log's order: the stalled channel's state when the envelope was
+# queued, and what came of it.  A receiver's kernel may still make a
+# little room (it compacts what it holds), so the answer may have gone
+# just before: then there was nothing to let go, and this is skipped.
+awk '
+/raw envelope D9 queued/ && !q { q = 1; next }
+/channel [0-9]+ established \((established -> held|held -> established)/ {
+	if (!q) last = $0; else if (!after) after = $0
+}
+END {
+	print (last ~ /-> held:/ ? "held" : "free")
+	print (after ~ /held -> established: the card is wanted/ ? "wanted" : "other: " after)
+}' "$T/dmscgw.log" >"$T/release"
+if [ "$(head -1 "$T/release")" = held ]; then
+	check "... the held answer went when the envelope queued behind it ($(tail -1 "$T/release"))" \
+		test "$(tail -1 "$T/release")" = wanted
+else
+	ok "... the held answer went when the envelope queued behind it # SKIP the receiver had taken a little just before: no answer held then"
+fi
 check "... not at the SEND DATA time-out" \
 	test "$(count_lines "$T/dmscgw.log" "SEND DATA time-out")" -eq 0
 check "the tree got what the session added" \
