@@ -507,6 +507,83 @@ static void queue_one(struct harness *h)
 	assert_int_equal(cat_envelope(h->cat, env, sizeof(env), env_done, h), 0);
 }
 
+/*
+ * A handler that keeps its answer back (as BIP does for a slow peer): the
+ * engine tells it, from the loop, when an envelope queues behind it, and
+ * tells the command fetched next that an envelope went before it (the
+ * card may have chosen that command before it saw the envelope, TS 102
+ * 221 14.6: the '91 XX' outstanding announced it).
+ */
+static struct {
+	unsigned wanted;		/* cat_on_wanted calls */
+	unsigned wanted_in_call;	/* ... from inside cat_envelope() */
+	bool in_call;
+	bool after[4];			/* cat_after_envelope(), by number */
+} kept;
+
+static void kept_cmd(void *arg, struct cat *c, const struct cat_cmd *cmd,
+		     const uint8_t *raw, size_t len)
+{
+	(void)arg;
+	(void)raw;
+	(void)len;
+	if (cmd->det.number < 4)
+		kept.after[cmd->det.number] = cat_after_envelope(c);
+}
+
+static void kept_wanted(void *arg, struct cat *c)
+{
+	(void)arg;
+	kept.wanted++;
+	if (kept.in_call)
+		kept.wanted_in_call++;
+	cat_respond(c, CAT_RES_OK, NULL, 0, NULL, 0);
+}
+
+static void queue_behind(struct harness *h)
+{
+	cat_on_wanted(h->cat, kept_wanted, NULL);
+	assert_int_equal(cat_state(h->cat), CAT_COMMAND);
+	assert_false(cat_wanted(h->cat));
+	kept.in_call = true;
+	queue_one(h);
+	kept.in_call = false;
+	assert_true(cat_wanted(h->cat));
+}
+
+static void answer_second(struct harness *h)
+{
+	assert_int_equal(cat_state(h->cat), CAT_COMMAND);
+	cat_respond(h->cat, CAT_RES_OK, NULL, 0, NULL, 0);
+}
+
+static void wanted_behind_kept(void **state)
+{
+	struct harness *h;
+	static const struct h_frame s[] = {
+		ACTIVATE_PENDING,
+		FETCH("D0 09 81 03 01 02 00 82 02 81 82"),
+		CALL(queue_behind),
+		TR("81 03 01 02 00" TERM "83 01 00"), PENDING,
+		ENVELOPE("D6 07 99 01 03 82 02 82 81"), PENDING,
+		FETCH("D0 09 81 03 02 02 00 82 02 81 82"),
+		CALL(answer_second),
+		TR("81 03 02 02 00" TERM "83 01 00"), OK,
+	};
+
+	(void)state;
+	memset(&kept, 0, sizeof(kept));
+	h = h_start(NULL);
+	cat_engine_handle(h->e, CAT_MORE_TIME, kept_cmd, NULL);
+	H_RUN(h, s);
+	assert_int_equal(kept.wanted, 1);	/* once: nothing queued later */
+	assert_int_equal(kept.wanted_in_call, 0);
+	assert_false(kept.after[1]);		/* fetched after the profile */
+	assert_true(kept.after[2]);		/* fetched after the envelope */
+	assert_int_equal(h->envelopes, 1);
+	assert_int_equal(h->commands, 2);
+}
+
 /* TS 102 221 7.3 (T=0): 61 XX -> GET RESPONSE; the data reach the caller. */
 static void envelope_61(void **state)
 {
@@ -668,6 +745,8 @@ int main(void)
 		T("ENVELOPE answered 91 XX, TS 102 221 14.6.1",
 		  envelope_then_command),
 		T("ENVELOPE answered 61 XX, TS 102 221 7.3", envelope_61),
+		T("ENVELOPE behind a kept answer: the handler is told, 14.6",
+		  wanted_behind_kept),
 		T("ENVELOPE in flight when the card goes: -ENODEV",
 		  envelope_card_gone),
 
