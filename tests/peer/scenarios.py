@@ -510,6 +510,7 @@ case "$DMSCGW_URI" in
 	"$DMSCGWCTL" exec-result "$DMSCGW_CORRELATOR" 410 "" >/dev/null 2>&1 &
 	exit 202 ;;
 */Job) exit 202 ;;
+*/Slow) sleep 4; echo late; exit 0 ;;
 esac
 exit 1
 """
@@ -580,6 +581,20 @@ for enc in ("xml", "wbxml"):
                 reply=End()),
         ]),
     ])
+
+# an agent slower than [dm] exec_timeout: the Exec is answered 500 when
+# the time passes, with nothing of what the agent says later, and the
+# session goes on with the next command
+scenario("xml-exec-timeout", "xml", "digest", group="exec",
+         dm=["exec_timeout = 1"], sessions=[
+    Session("notify", actions=[("agent", "./Vendor/t/", AGENT)], steps=[
+        Step(pkg1=True, reply=Reply([
+            Add("./Vendor/t/Slow", "s"),
+            Exec("./Vendor/t/Slow", "late", code=500, status_data=""),
+            Add("./ExecAfterTimeout", "yes")])),
+        Step(reply=End()),
+    ], tree={"./ExecAfterTimeout": "yes"}),
+])
 
 # a result kept on disk while the server cannot be reached, delivered by
 # the daemon started again
