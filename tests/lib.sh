@@ -280,8 +280,14 @@ EOC
 	openssl ca -batch -config cadb/ca.cnf -cert ca.crt -keyfile ca.key \
 		-in expired.csr -startdate 20200101000000Z \
 		-enddate 20210101000000Z -out expired.crt 2>/dev/null
+	# and one valid from 2099 only: not yet valid
+	_ec notyet.key
+	openssl req -new -key notyet.key -subj "/CN=notyet" -out notyet.csr 2>/dev/null
+	openssl ca -batch -config cadb/ca.cnf -cert ca.crt -keyfile ca.key \
+		-in notyet.csr -startdate 20990101000000Z \
+		-enddate 21000101000000Z -out notyet.crt 2>/dev/null
 	# all of them made
-	for n in untrusted wrongname expired; do [ -s "$n.crt" ]; done
+	for n in untrusted wrongname expired notyet; do [ -s "$n.crt" ]; done
 	)
 }
 

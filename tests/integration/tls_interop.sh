@@ -12,7 +12,8 @@
 # TLS with certificates against `openssl s_server -www` too, with a test PKI
 # made here (make_pki): the good path by name and by address, the system
 # store (SSL_CERT_FILE), a client certificate, and each refusal of the
-# server's certificate with its class: unknown CA, name mismatch, expired.
+# server's certificate with its class: unknown CA, name mismatch, expired,
+# not yet valid.
 #
 # Plain HTTP against a small Python http.server that logs the request
 # headers and echoes the body: the SyncML HTTP binding's headers, byte-exact
@@ -198,6 +199,12 @@ tool expired --ca "$PKI/ca.crt" --timeout 5 "https://localhost:$CP/OMA/DM" \
 	"$T/get"
 expect_fail expired "certificate of localhost:$CP refused: expired (certificate has expired)\$" \
 	"a certificate valid in 2020 only: expired"
+
+cert_server notyet
+tool notyet --ca "$PKI/ca.crt" --timeout 5 "https://localhost:$CP/OMA/DM" \
+	"$T/get"
+expect_fail notyet "certificate of localhost:$CP refused: not yet valid (certificate is not yet valid)\$" \
+	"a certificate valid from 2099 only: not yet valid"
 
 cert_server server -Verify 1 -CAfile "$PKI/ca.crt"
 tool client_cert --ca "$PKI/ca.crt" --cert "$PKI/client.crt" \
