@@ -84,7 +84,46 @@ wait_for 30 held_now || bail "the stalled client's answer was never held"
 check "the stalled client's SEND DATA answer is held" \
 	grep -q "held: the peer is slow" "$T/dmscgw.log"
 
-# the card's notification comes behind the held answer
+# An envelope the card ignores (D9 01 99), queued behind the held answer:
+# judged in the log's order - the stalled channel's state when the
+# envelope was queued, and its next change.  A receiver's kernel may still
+# open a little window (it compacts what it holds), so the answer may
+# have gone just before the envelope came: then there was nothing to let
+# go, and the card, back on the stalled channel, is held again; try again.
+probe() {
+	local k=$1
+	awk -v k="$k" '
+	/raw envelope D9 queued/ { n++; if (n == k) { q = 1; next } }
+	/channel [0-9]+ established \((established -> held|held -> established)/ {
+		if (!q) last = $0; else if (!after) after = $0
+	}
+	END {
+		print (last ~ /-> held:/ ? "held" : "free")
+		print (after ~ /held -> established: the card is wanted/ ? "wanted" : "other: " after)
+	}' "$T/dmscgw.log" >"$T/release"
+}
+# moves: how many times the stalled channel was held or let go so far
+moves() {
+	grep -cE 'channel [0-9]+ established \((established -> held|held -> established)' \
+		"$T/dmscgw.log"
+}
+moved_since() { [ "$(moves)" -gt "$1" ]; }
+tries=0
+: >"$T/release"
+while [ $tries -lt 5 ] && [ "$(head -1 "$T/release")" != held ]; do
+	tries=$((tries + 1))
+	wait_for 30 held_now || break
+	before=$(moves)
+	"$CTL" envelope D90199 >/dev/null
+	wait_count 10 "$T/dmscgw.log" "raw envelope D9 queued" "$tries"
+	wait_for 10 moved_since "$before"
+	probe "$tries"
+done
+check "an envelope queued behind the held answer let it go at once (try $tries: $(tail -1 "$T/release"))" \
+	test "$(head -1 "$T/release")" = held -a "$(tail -1 "$T/release")" = wanted
+
+# the card's notification, the same way
+wait_for 30 held_now
 "$CTL" envelope D90101 >/dev/null &
 PIDS+=($!)
 wait_for 60 grep -qE "session .* with DMSC01 (finished|failed)" "$T/dmscgw.log"
@@ -92,25 +131,6 @@ check "a DM session finished although a client had stalled the card" \
 	grep -qE "session .* with DMSC01 finished" "$T/dmscgw.log"
 check "... while the client still stalled it (not after its idle close)" \
 	test "$(count_lines "$T/dmscgw.log" "idle for .* s: closed")" -eq 0
-# In the log's order: the stalled channel's state when the envelope was
-# queued, and what came of it.  A receiver's kernel may still make a
-# little room (it compacts what it holds), so the answer may have gone
-# just before: then there was nothing to let go, and this is skipped.
-awk '
-/raw envelope D9 queued/ && !q { q = 1; next }
-/channel [0-9]+ established \((established -> held|held -> established)/ {
-	if (!q) last = $0; else if (!after) after = $0
-}
-END {
-	print (last ~ /-> held:/ ? "held" : "free")
-	print (after ~ /held -> established: the card is wanted/ ? "wanted" : "other: " after)
-}' "$T/dmscgw.log" >"$T/release"
-if [ "$(head -1 "$T/release")" = held ]; then
-	check "... the held answer went when the envelope queued behind it ($(tail -1 "$T/release"))" \
-		test "$(tail -1 "$T/release")" = wanted
-else
-	ok "... the held answer went when the envelope queued behind it # SKIP the receiver had taken a little just before: no answer held then"
-fi
 check "... not at the SEND DATA time-out" \
 	test "$(count_lines "$T/dmscgw.log" "SEND DATA time-out")" -eq 0
 check "the tree got what the session added" \
