@@ -75,6 +75,8 @@ EOP
 PIDS+=($!)
 }
 stalled stalled
+# the stalled channel held or let go, in the daemon's log
+MOVE='channel [0-9]+ established \((established -> held|held -> established)'
 # held, and not let go since: the client's buffers are full for good
 held_now() {
 	[ "$(count_lines "$T/dmscgw.log" "held: the peer is slow")" -gt \
@@ -92,9 +94,9 @@ check "the stalled client's SEND DATA answer is held" \
 # the card, back on the stalled channel, is held again; try again.
 probe() {
 	local k=$1
-	awk -v k="$k" '
+	awk -v k="$k" -v move="$MOVE" '
 	/raw envelope D9 queued/ { n++; if (n == k) { q = 1; next } }
-	/channel [0-9]+ established \((established -> held|held -> established)/ {
+	$0 ~ move {
 		if (!q) last = $0; else if (!after) after = $0
 	}
 	END {
@@ -103,10 +105,7 @@ probe() {
 	}' "$T/dmscgw.log" >"$T/release"
 }
 # moves: how many times the stalled channel was held or let go so far
-moves() {
-	grep -cE 'channel [0-9]+ established \((established -> held|held -> established)' \
-		"$T/dmscgw.log"
-}
+moves() { grep -cE "$MOVE" "$T/dmscgw.log"; }
 moved_since() { [ "$(moves)" -gt "$1" ]; }
 tries=0
 : >"$T/release"

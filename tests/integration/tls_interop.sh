@@ -178,32 +178,29 @@ tool noname --ca "$PKI/ca.crt" --timeout 5 "https://nonexistent.invalid/OMA/DM" 
 expect_fail noname "\(cannot resolve nonexistent.invalid: \|timed out after 5 s\)" \
 	"a host name that does not resolve: cannot resolve (or the time-out)"
 
+# refused NAME HOST REASON DESCRIPTION: the running server's certificate,
+# reached at HOST with the test CA, is refused for REASON
+refused() {
+	tool "$1" --ca "$PKI/ca.crt" --timeout 5 "https://$2:$CP/OMA/DM" "$T/get"
+	expect_fail "$1" "certificate of $2:$CP refused: $3\$" "$4"
+}
+
 cert_server untrusted
-tool untrusted --ca "$PKI/ca.crt" --timeout 5 "https://localhost:$CP/OMA/DM" \
-	"$T/get"
-expect_fail untrusted "certificate of localhost:$CP refused: unknown CA (unable to get local issuer certificate)\$" \
+refused untrusted localhost "unknown CA (unable to get local issuer certificate)" \
 	"a certificate by another CA: unknown CA"
 
 cert_server wrongname
-tool wrongname --ca "$PKI/ca.crt" --timeout 5 "https://localhost:$CP/OMA/DM" \
-	"$T/get"
-expect_fail wrongname "certificate of localhost:$CP refused: name mismatch (hostname mismatch)\$" \
+refused wrongname localhost "name mismatch (hostname mismatch)" \
 	"a certificate for wrong.example: name mismatch"
-tool wrongip --ca "$PKI/ca.crt" --timeout 5 "https://127.0.0.1:$CP/OMA/DM" \
-	"$T/get"
-expect_fail wrongip "certificate of 127.0.0.1:$CP refused: name mismatch (IP address mismatch)\$" \
+refused wrongip 127.0.0.1 "name mismatch (IP address mismatch)" \
 	"a certificate for 192.0.2.1 at 127.0.0.1: name mismatch"
 
 cert_server expired
-tool expired --ca "$PKI/ca.crt" --timeout 5 "https://localhost:$CP/OMA/DM" \
-	"$T/get"
-expect_fail expired "certificate of localhost:$CP refused: expired (certificate has expired)\$" \
+refused expired localhost "expired (certificate has expired)" \
 	"a certificate valid in 2020 only: expired"
 
 cert_server notyet
-tool notyet --ca "$PKI/ca.crt" --timeout 5 "https://localhost:$CP/OMA/DM" \
-	"$T/get"
-expect_fail notyet "certificate of localhost:$CP refused: not yet valid (certificate is not yet valid)\$" \
+refused notyet localhost "not yet valid (certificate is not yet valid)" \
 	"a certificate valid from 2099 only: not yet valid"
 
 cert_server server -Verify 1 -CAfile "$PKI/ca.crt"
